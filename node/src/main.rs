@@ -1,0 +1,18 @@
+//! The Noderr chain node.
+
+#![warn(missing_docs)]
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+	if let Err(error) = command::run() {
+		// One clear line for the operator, no backtrace: these are configuration errors,
+		// not bugs.
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
+}

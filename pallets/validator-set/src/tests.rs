@@ -1,0 +1,76 @@
+use crate::{mock::*, Error, Event, PendingChange, Validators};
+use frame_support::{assert_noop, assert_ok};
+use pallet_session::SessionManager;
+use sp_runtime::DispatchError;
+
+fn validators() -> Vec<u64> {
+	Validators::<Test>::get().into_inner()
+}
+
+#[test]
+fn genesis_sorts_validators() {
+	run_test(|| {
+		assert_eq!(validators(), vec![1, 2]);
+		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![1, 2]));
+	});
+}
+
+#[test]
+fn add_validator_works_and_reaches_next_session() {
+	run_test(|| {
+		assert_eq!(ValidatorSet::new_session(1), None, "no change yet");
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 7));
+		System::assert_last_event(Event::ValidatorAdded { who: 7 }.into());
+		assert_eq!(validators(), vec![1, 2, 7]);
+		assert!(PendingChange::<Test>::get());
+		assert_eq!(ValidatorSet::new_session(2), Some(vec![1, 2, 7]));
+		assert_eq!(ValidatorSet::new_session(3), None, "change is handed over once");
+	});
+}
+
+#[test]
+fn add_validator_rejects_bad_input() {
+	run_test(|| {
+		assert_noop!(ValidatorSet::add_validator(RuntimeOrigin::signed(1), 7), DispatchError::BadOrigin);
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::root(), 2),
+			Error::<Test>::AlreadyValidator
+		);
+		for who in 3..=8 {
+			assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), who));
+		}
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::root(), 9),
+			Error::<Test>::TooManyValidators
+		);
+	});
+}
+
+#[test]
+fn remove_validator_works() {
+	run_test(|| {
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
+		System::assert_last_event(Event::ValidatorRemoved { who: 1 }.into());
+		assert_eq!(validators(), vec![2]);
+		assert_eq!(ValidatorSet::new_session(2), Some(vec![2]));
+	});
+}
+
+#[test]
+fn remove_validator_rejects_bad_input() {
+	run_test(|| {
+		assert_noop!(
+			ValidatorSet::remove_validator(RuntimeOrigin::signed(1), 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ValidatorSet::remove_validator(RuntimeOrigin::root(), 5),
+			Error::<Test>::NotValidator
+		);
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
+		assert_noop!(
+			ValidatorSet::remove_validator(RuntimeOrigin::root(), 2),
+			Error::<Test>::TooFewValidators
+		);
+	});
+}

@@ -1,0 +1,118 @@
+//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob),
+//! `testnet` (Alice, Bob and Charlie). Chain specs in `chain-specs/` are exported from these.
+
+use crate::{
+	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	ValidatorSetConfig, UNIT,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// Name of the public test network preset.
+pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
+
+/// NODERR given to each endowed dev account: enough to bond into any tier.
+pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
+
+/// A validator at genesis: its account and session keys.
+struct Validator {
+	account: AccountId,
+	aura: AuraId,
+	grandpa: GrandpaId,
+}
+
+fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Validator {
+	Validator {
+		account: sr.to_account_id(),
+		aura: sr.public().into(),
+		grandpa: ed.public().into(),
+	}
+}
+
+fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: Some(root) },
+		validator_set: ValidatorSetConfig {
+			initial_validators: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
+		},
+		session: SessionConfig {
+			keys: validators
+				.into_iter()
+				.map(|v| {
+					let keys = SessionKeys { aura: v.aura, grandpa: v.grandpa };
+					(v.account.clone(), v.account, keys)
+				})
+				.collect::<Vec<_>>(),
+		},
+	})
+}
+
+fn dev_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
+}
+
+/// One validator (Alice), all dev accounts endowed, Alice is sudo.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// Two validators (Alice, Bob), for a multi-node network on one machine.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		vec![
+			dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// Three validators (Alice, Bob, Charlie), for a shared test network.
+pub fn testnet_config_genesis() -> Value {
+	genesis(
+		vec![
+			dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The preset with the given id, serialized as JSON.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		DEV_RUNTIME_PRESET => development_config_genesis(),
+		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		TESTNET_RUNTIME_PRESET => testnet_config_genesis(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serialization to json is expected to work. qed.")
+			.into_bytes(),
+	)
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(TESTNET_RUNTIME_PRESET),
+	]
+}
