@@ -1,0 +1,280 @@
+//! FRAME benchmarks, each at its worst case within the pallet's bounds.
+
+use super::*;
+use crate::Pallet as StakingTiers;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
+use frame_system::RawOrigin;
+use noderr_primitives::{Slash, Tier};
+use sp_runtime::{traits::Bounded, Perbill, Saturating};
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	let amount = BalanceOf::<T>::max_value() / 1_000_000u32.into();
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+fn text(len: u32) -> Vec<u8> {
+	vec![b'x'; len as usize]
+}
+
+fn applicant<T: Config>(index: u32) -> T::AccountId {
+	let who = funded::<T>("operator", index);
+	StakingTiers::<T>::do_apply(
+		who.clone(),
+		text(T::MaxNameLength::get()),
+		text(T::MaxContactLength::get()),
+		text(T::MaxRegionLength::get()),
+		HardwareClass::MultiGpu,
+	)
+	.expect("applicant");
+	who
+}
+
+fn approved<T: Config>(index: u32) -> T::AccountId {
+	let who = applicant::<T>(index);
+	StakingTiers::<T>::do_approve(who.clone()).expect("approve");
+	who
+}
+
+fn bonded<T: Config>(index: u32, tier: Tier) -> T::AccountId {
+	let who = approved::<T>(index);
+	let bond = Configuration::<T>::get().thresholds.get(tier);
+	StakingTiers::<T>::do_bond(who.clone(), bond).expect("bond");
+	who
+}
+
+/// Fills the tier member lists so that list updates shift as much as they can.
+fn fill_tier<T: Config>(count: u32, tier: Tier) {
+	for i in 0..count {
+		let who = bonded::<T>(1_000 + i, tier);
+		StakingTiers::<T>::unmark_for_update(&who);
+		StakingTiers::<T>::set_effective_tier(&who, Some(tier));
+	}
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+fn room<T: Config>() -> u32 {
+	T::MaxOperators::get().saturating_sub(OperatorCount::<T>::get()).saturating_sub(2)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn apply() {
+		let who = funded::<T>("applicant", 0);
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(who.clone()),
+			text(T::MaxNameLength::get()),
+			text(T::MaxContactLength::get()),
+			text(T::MaxRegionLength::get()),
+			HardwareClass::MultiGpu,
+		);
+		assert!(Operators::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn approve() -> Result<(), BenchmarkError> {
+		let who = applicant::<T>(0);
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+		assert_eq!(Operators::<T>::get(&who).unwrap().state, OperatorState::Approved);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reject() -> Result<(), BenchmarkError> {
+		let who = applicant::<T>(0);
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone(), text(T::MaxReasonLength::get()));
+		assert!(!Operators::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_application() {
+		let who = applicant::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Operators::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn suspend() -> Result<(), BenchmarkError> {
+		fill_tier::<T>(room::<T>(), Tier::Guardian);
+		let who = bonded::<T>(0, Tier::Guardian);
+		StakingTiers::<T>::set_effective_tier(&who, Some(Tier::Guardian));
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone(), text(T::MaxReasonLength::get()));
+		assert_eq!(EffectiveTiers::<T>::get(&who), None);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reinstate() -> Result<(), BenchmarkError> {
+		fill_tier::<T>(room::<T>(), Tier::Guardian);
+		let who = bonded::<T>(0, Tier::Guardian);
+		StakingTiers::<T>::do_suspend(who.clone(), Vec::new()).expect("suspend");
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+		assert_eq!(Operators::<T>::get(&who).unwrap().state, OperatorState::Approved);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn bond() {
+		fill_tier::<T>(room::<T>(), Tier::All);
+		let who = approved::<T>(0);
+		let value = Configuration::<T>::get().thresholds.guardian;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), value);
+		assert_eq!(Ledgers::<T>::get(&who).unwrap().active, value);
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		fill_tier::<T>(room::<T>(), Tier::All);
+		let who = bonded::<T>(0, Tier::All);
+		let value = Configuration::<T>::get().thresholds.guardian;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), value);
+		assert!(Ledgers::<T>::get(&who).unwrap().active > value);
+	}
+
+	#[benchmark]
+	fn unbond() {
+		fill_tier::<T>(room::<T>(), Tier::All);
+		let who = bonded::<T>(0, Tier::Guardian);
+		let config = Configuration::<T>::get();
+		let step: BalanceOf<T> = 1u32.into();
+		// All chunks but one taken, each in its own block.
+		for _ in 1..T::MaxUnlockingChunks::get() {
+			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
+			frame_system::Pallet::<T>::set_block_number(
+				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
+			);
+		}
+		let value = config.thresholds.guardian.saturating_sub(config.thresholds.oracle);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), value);
+		assert_eq!(Ledgers::<T>::get(&who).unwrap().unlocking.len() as u32, T::MaxUnlockingChunks::get());
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() {
+		fill_tier::<T>(room::<T>(), Tier::All);
+		let who = bonded::<T>(0, Tier::Guardian);
+		let step: BalanceOf<T> = 1u32.into();
+		for _ in 0..T::MaxUnlockingChunks::get() {
+			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
+			frame_system::Pallet::<T>::set_block_number(
+				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
+			);
+		}
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(Configuration::<T>::get().unbonding_period);
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(Ledgers::<T>::get(&who).unwrap().unlocking.is_empty());
+	}
+
+	#[benchmark]
+	fn rebond() {
+		fill_tier::<T>(room::<T>(), Tier::All);
+		let who = bonded::<T>(0, Tier::Guardian);
+		let step: BalanceOf<T> = 1u32.into();
+		for _ in 0..T::MaxUnlockingChunks::get() {
+			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
+			frame_system::Pallet::<T>::set_block_number(
+				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
+			);
+		}
+		let all: BalanceOf<T> = T::MaxUnlockingChunks::get().into();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), all);
+		assert!(Ledgers::<T>::get(&who).unwrap().unlocking.is_empty());
+	}
+
+	#[benchmark]
+	fn set_config() -> Result<(), BenchmarkError> {
+		fill_tier::<T>(room::<T>(), Tier::Oracle);
+		let mut config = Configuration::<T>::get();
+		config.epoch_length = config.epoch_length.saturating_add(1u32.into());
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, config);
+		assert_eq!(Configuration::<T>::get(), config);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_slash() -> Result<(), BenchmarkError> {
+		let who = bonded::<T>(0, Tier::Guardian);
+		let slots = T::MaxSlashesPerBlock::get().min(T::MaxPendingSlashes::get());
+		let mut last = 0;
+		for _ in 0..slots {
+			last = StakingTiers::<T>::schedule_slash(&who, Perbill::from_percent(1), Vec::new(), Perbill::zero())
+				.map_err(|_| BenchmarkError::Weightless)?;
+		}
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, last);
+		assert!(!PendingSlashes::<T>::contains_key(last));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn start_epoch(n: Linear<0, { T::MaxOperators::get().saturating_sub(1) }>) {
+		for i in 0..n {
+			bonded::<T>(2_000 + i, Tier::Oracle);
+		}
+		assert_eq!(PendingTierUpdates::<T>::get().len() as u32, n);
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			StakingTiers::<T>::start_epoch(now);
+		}
+		assert!(PendingTierUpdates::<T>::get().is_empty());
+	}
+
+	#[benchmark]
+	fn apply_slash(c: Linear<0, { T::MaxUnlockingChunks::get() }>) -> Result<(), BenchmarkError> {
+		fill_tier::<T>(room::<T>(), Tier::Guardian);
+		let who = bonded::<T>(0, Tier::Guardian);
+		StakingTiers::<T>::unmark_for_update(&who);
+		StakingTiers::<T>::set_effective_tier(&who, Some(Tier::Guardian));
+		let step: BalanceOf<T> = 1u32.into();
+		for _ in 0..c {
+			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
+			frame_system::Pallet::<T>::set_block_number(
+				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
+			);
+		}
+		let reporters: Vec<T::AccountId> =
+			(0..T::MaxReporters::get()).map(|i| funded::<T>("reporter", i)).collect();
+		let id = StakingTiers::<T>::schedule_slash(&who, Perbill::one(), reporters, Perbill::from_percent(10))
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let apply_at = PendingSlashes::<T>::get(id).unwrap().apply_at;
+		#[block]
+		{
+			StakingTiers::<T>::apply_due_slashes(apply_at);
+		}
+		assert!(Ledgers::<T>::get(&who).is_none());
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(StakingTiers, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets everything up, builds the node and runs a single-validator development chain
+# (Alice), with its off-chain workers, RPC on ws://127.0.0.1:9944 and Prometheus on :9615.
+# State lives in a temporary directory: every start is a fresh chain. Ctrl-C stops it.
+# Extra arguments are passed to the node, e.g. `scripts/run-dev.sh --base-path /data/dev`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/env.sh
+cargo build --locked --release -p noderr-node
+exec "$NODERR_NODE" --dev --rpc-cors=all "$@"

@@ -1,0 +1,147 @@
+// Helpers for the end-to-end tests: start the real release node the way an operator does,
+// find free ports, wait for its JSON-RPC, and read process facts from /proc.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
+export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs the node binary to completion; resolves with its exit code and output. */
+export function runToExit(args, { timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(nodeBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`noderr-node ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Starts a dev node with its own base path and ports. The caller stops it with `stop()`.
+ * `startedAt` is taken just before the process is spawned.
+ */
+export async function startNode({ basePath, extraArgs = [], chain = 'dev' } = {}) {
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const promPort = await freePort();
+  const args = [
+    `--chain=${chain}`,
+    '--alice',
+    '--validator',
+    `--base-path=${basePath}`,
+    `--rpc-port=${rpcPort}`,
+    `--port=${p2pPort}`,
+    `--prometheus-port=${promPort}`,
+    '--no-mdns',
+    '--no-telemetry',
+    '--no-hardware-benchmarks',
+    ...extraArgs,
+  ];
+  const startedAt = Date.now();
+  const child = spawn(nodeBinary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => {
+    log += d;
+    if (log.length > 200_000) log = log.slice(-100_000);
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const node = {
+    child,
+    rpcPort,
+    promPort,
+    startedAt,
+    exited,
+    log: () => log,
+    url: `ws://127.0.0.1:${rpcPort}`,
+    async stop(signal = 'SIGINT') {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  return node;
+}
+
+/** Connects the polkadot.js API, retrying until the node's RPC server listens. */
+export async function connect(node, { timeoutMs = 60_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (node.child.exitCode !== null) {
+      throw new Error(`node exited with ${node.child.exitCode} before RPC was up:\n${node.log().slice(-4000)}`);
+    }
+    if (await portOpen(node.rpcPort)) break;
+    if (Date.now() > deadline) throw new Error(`RPC port ${node.rpcPort} not open after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+  const provider = new WsProvider(node.url, 1000, {}, timeoutMs);
+  return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `predicate` (async) returns a truthy value; returns it. */
+export async function waitFor(predicate, { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Resident set size of a process, in MiB, from /proc. */
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)[1]);
+  return kb / 1024;
+}
