@@ -9,8 +9,9 @@ source scripts/env.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "pallet unit tests (no node, no wasm runtime)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set
+step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers \
+	--features runtime-benchmarks
 
 step "runtime tests (native, no wasm build)"
 SKIP_WASM_BUILD=1 cargo test --locked -p noderr-runtime

@@ -1,8 +1,9 @@
 //! The runtime APIs the node, RPC clients and tools call into.
 
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakingTiers, System,
+	TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -184,6 +185,18 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_staking_tiers_runtime_api::StakingTiersApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn operator_status(
+			who: AccountId,
+		) -> pallet_staking_tiers_runtime_api::OperatorStatus<Balance, BlockNumber> {
+			StakingTiers::operator_status(&who)
+		}
+
+		fn operators_of_tier(min_tier: noderr_primitives::Tier) -> Vec<AccountId> {
+			<StakingTiers as noderr_primitives::TierProvider<AccountId, Balance>>::operators(min_tier)
 		}
 	}
 

@@ -13,6 +13,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_validator_set, ValidatorSet]
+	[pallet_staking_tiers, StakingTiers]
 );
 
 use frame_benchmarking::baseline::Pallet as BaselineBench;

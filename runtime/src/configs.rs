@@ -3,8 +3,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	SessionKeys, System, ValidatorSet, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION,
-	SS58_PREFIX, VERSION,
+	SessionKeys, System, ValidatorSet, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MINUTES, SLOT_DURATION,
+	SS58_PREFIX, UNIT, VERSION,
 };
 use frame_support::{
 	dispatch::DispatchClass,
@@ -172,3 +172,58 @@ impl pallet_grandpa::Config for Runtime {
 	type EquivocationReportSystem = ();
 }
 
+
+/// Epoch, unbonding and slash-defer periods of the staking tiers.
+#[cfg(feature = "fast-runtime")]
+mod staking_periods {
+	use super::BlockNumber;
+	pub const EPOCH: BlockNumber = 10;
+	pub const UNBONDING: BlockNumber = 20;
+	pub const SLASH_DEFER: BlockNumber = 5;
+}
+/// Epoch, unbonding and slash-defer periods of the staking tiers.
+#[cfg(not(feature = "fast-runtime"))]
+mod staking_periods {
+	use super::{BlockNumber, DAYS, HOURS};
+	pub const EPOCH: BlockNumber = HOURS;
+	pub const UNBONDING: BlockNumber = 7 * DAYS;
+	pub const SLASH_DEFER: BlockNumber = 2 * DAYS;
+}
+
+parameter_types! {
+	/// The tier table of the design: 1,000 / 5,000 / 10,000 NODERR, 1x / 2x / 5x. Governance
+	/// replaces it with `stakingTiers.setConfig`.
+	pub const DefaultTierConfig: pallet_staking_tiers::TierConfig<Balance, BlockNumber> =
+		pallet_staking_tiers::TierConfig {
+			thresholds: pallet_staking_tiers::PerTier {
+				all: 1_000 * UNIT,
+				oracle: 5_000 * UNIT,
+				guardian: 10_000 * UNIT,
+			},
+			reward_multipliers: pallet_staking_tiers::PerTier { all: 100, oracle: 200, guardian: 500 },
+			epoch_length: staking_periods::EPOCH,
+			unbonding_period: staking_periods::UNBONDING,
+			slash_defer_period: staking_periods::SLASH_DEFER,
+		};
+	pub const ApplicationDeposit: Balance = 10 * UNIT;
+}
+
+impl pallet_staking_tiers::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Treasury = TreasuryAccount;
+	type ApplicationDeposit = ApplicationDeposit;
+	type DefaultConfig = DefaultTierConfig;
+	type MaxOperators = ConstU32<512>;
+	type MaxUnlockingChunks = ConstU32<32>;
+	type MaxNameLength = ConstU32<64>;
+	type MaxContactLength = ConstU32<128>;
+	type MaxRegionLength = ConstU32<32>;
+	type MaxReasonLength = ConstU32<256>;
+	type MaxReporters = ConstU32<16>;
+	type MaxSlashesPerBlock = ConstU32<16>;
+	type MaxPendingSlashes = ConstU32<256>;
+	type WeightInfo = pallet_staking_tiers::weights::SubstrateWeight<Runtime>;
+}

@@ -2,8 +2,8 @@
 //! `testnet` (Alice, Bob and Charlie). Chain specs in `chain-specs/` are exported from these.
 
 use crate::{
-	AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
-	ValidatorSetConfig, UNIT,
+	configs::TreasuryAccount, AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, StakingTiersConfig, SudoConfig, ValidatorSetConfig, EXISTENTIAL_DEPOSIT, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -34,11 +34,23 @@ fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Validator {
 	}
 }
 
+/// Dev operators, one in each tier: Alice GUARDIAN, Bob ORACLE, Charlie ALL.
+fn dev_operators() -> Vec<(AccountId, Vec<u8>, u128)> {
+	vec![
+		(Sr25519Keyring::Alice.to_account_id(), b"alice-guardian".to_vec(), 10_000 * UNIT),
+		(Sr25519Keyring::Bob.to_account_id(), b"bob-oracle".to_vec(), 5_000 * UNIT),
+		(Sr25519Keyring::Charlie.to_account_id(), b"charlie-all".to_vec(), 1_000 * UNIT),
+	]
+}
+
 fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+	let mut balances: Vec<(AccountId, u128)> =
+		endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
+	// The treasury must exist to receive slashed stake of any size.
+	balances.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>(),
-		},
+		balances: BalancesConfig { balances },
+		staking_tiers: StakingTiersConfig { operators: dev_operators() },
 		sudo: SudoConfig { key: Some(root) },
 		validator_set: ValidatorSetConfig {
 			initial_validators: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),

@@ -194,4 +194,8 @@ mod runtime {
 	pub type Aura = pallet_aura;
 	#[runtime::pallet_index(13)]
 	pub type Grandpa = pallet_grandpa;
+
+	// Noderr.
+	#[runtime::pallet_index(20)]
+	pub type StakingTiers = pallet_staking_tiers;
 }

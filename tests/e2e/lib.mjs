@@ -60,17 +60,19 @@ export async function startNode({ basePath, extraArgs = [], chain = 'dev' } = {}
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const promPort = await freePort();
+  // `--dev` is how developers start the dev chain; other chains start as an authority the
+  // way the README's local network does.
+  const chainArgs = chain === 'dev'
+    ? ['--dev']
+    : [`--chain=${chain}`, '--alice', '--validator', '--unsafe-force-node-key-generation'];
   const args = [
-    `--chain=${chain}`,
-    '--alice',
-    '--validator',
+    ...chainArgs,
     `--base-path=${basePath}`,
     `--rpc-port=${rpcPort}`,
     `--port=${p2pPort}`,
     `--prometheus-port=${promPort}`,
     '--no-mdns',
     '--no-telemetry',
-    '--no-hardware-benchmarks',
     ...extraArgs,
   ];
   const startedAt = Date.now();

@@ -1,0 +1,96 @@
+//! The genesis presets build, and give the chain what the chain specs promise: validators
+//! with session keys, dev operators in each tier, a funded treasury, consistent pallet state.
+
+use frame_support::traits::{fungible::Inspect, IntegrityTest};
+use noderr_primitives::{Tier, TierProvider};
+use noderr_runtime::{
+	configs::TreasuryAccount, genesis_config_presets as presets, AccountId, AllPalletsWithSystem,
+	Balance, Balances, Runtime, RuntimeGenesisConfig, StakingTiers, EXISTENTIAL_DEPOSIT, UNIT,
+};
+use sp_keyring::Sr25519Keyring;
+
+/// Applies a preset patch to the default genesis config, as the chain-spec builder does.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn ext_for(preset: serde_json::Value) -> sp_io::TestExternalities {
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, preset);
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
+			serde_json::to_vec(&config).unwrap(),
+		)
+		.expect("preset builds");
+	});
+	ext
+}
+
+fn account(k: Sr25519Keyring) -> AccountId {
+	k.to_account_id()
+}
+
+fn check_common(validators: &[Sr25519Keyring]) {
+	let expected: Vec<AccountId> = {
+		let mut v: Vec<_> = validators.iter().map(|k| account(*k)).collect();
+		v.sort();
+		v
+	};
+	assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
+	assert_eq!(pallet_session::Validators::<Runtime>::get().len(), validators.len());
+	assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), validators.len());
+	assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), validators.len());
+
+	let tier = |k| <StakingTiers as TierProvider<AccountId, Balance>>::tier(&account(k));
+	assert_eq!(tier(Sr25519Keyring::Alice), Some(Tier::Guardian));
+	assert_eq!(tier(Sr25519Keyring::Bob), Some(Tier::Oracle));
+	assert_eq!(tier(Sr25519Keyring::Charlie), Some(Tier::All));
+	assert_eq!(tier(Sr25519Keyring::Dave), None);
+	assert_eq!(
+		<StakingTiers as TierProvider<AccountId, Balance>>::stake(&account(Sr25519Keyring::Alice)),
+		10_000 * UNIT
+	);
+	assert_eq!(Balances::balance(&TreasuryAccount::get()), EXISTENTIAL_DEPOSIT);
+	pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
+	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
+}
+
+#[test]
+fn development_preset() {
+	ext_for(presets::development_config_genesis())
+		.execute_with(|| check_common(&[Sr25519Keyring::Alice]));
+}
+
+#[test]
+fn local_testnet_preset() {
+	ext_for(presets::local_config_genesis())
+		.execute_with(|| check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob]));
+}
+
+#[test]
+fn testnet_preset() {
+	ext_for(presets::testnet_config_genesis()).execute_with(|| {
+		check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie])
+	});
+}
+
+#[test]
+fn preset_names_resolve() {
+	for id in presets::preset_names() {
+		assert!(presets::get_preset(&id).is_some(), "{id:?}");
+	}
+	assert!(presets::get_preset(&"unknown".into()).is_none());
+}
+
+#[test]
+fn pallet_integrity() {
+	sp_io::TestExternalities::new_empty().execute_with(AllPalletsWithSystem::integrity_test);
+}
