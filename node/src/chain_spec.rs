@@ -73,6 +73,6 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 					 `noderr-node export-chain-spec --chain <name>` or use a file from chain-specs/"
 				)
 			})?)
-		},
+		}
 	})
 }

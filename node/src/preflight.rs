@@ -24,7 +24,7 @@ pub fn check_ports(config: &Configuration) -> Result<(), String> {
 				Protocol::Ip4(a) => ip = Some(a.into()),
 				Protocol::Ip6(a) => ip = Some(a.into()),
 				Protocol::Tcp(p) => port = Some(p),
-				_ => {},
+				_ => {}
 			}
 		}
 		if let (Some(ip), Some(port)) = (ip, port) {

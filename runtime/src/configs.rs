@@ -7,8 +7,9 @@ use crate::{
 	SS58_PREFIX, UNIT, VERSION,
 };
 use frame_support::{
+	derive_impl,
 	dispatch::DispatchClass,
-	derive_impl, parameter_types,
+	parameter_types,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -171,7 +172,6 @@ impl pallet_grandpa::Config for Runtime {
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
 }
-
 
 /// Epoch, unbonding and slash-defer periods of the staking tiers.
 #[cfg(feature = "fast-runtime")]

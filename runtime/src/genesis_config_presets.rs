@@ -27,11 +27,7 @@ struct Validator {
 }
 
 fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Validator {
-	Validator {
-		account: sr.to_account_id(),
-		aura: sr.public().into(),
-		grandpa: ed.public().into(),
-	}
+	Validator { account: sr.to_account_id(), aura: sr.public().into(), grandpa: ed.public().into() }
 }
 
 /// Dev operators, one in each tier: Alice GUARDIAN, Bob ORACLE, Charlie ALL.

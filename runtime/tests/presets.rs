@@ -16,7 +16,7 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
 			}
-		},
+		}
 		(base, patch) => *base = patch,
 	}
 }

@@ -56,15 +56,17 @@ export function runToExit(args, { timeoutMs = 60_000 } = {}) {
  * Starts a dev node with its own base path and ports. The caller stops it with `stop()`.
  * `startedAt` is taken just before the process is spawned.
  */
-export async function startNode({ basePath, extraArgs = [], chain = 'dev' } = {}) {
+export async function startNode({
+  basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
+} = {}) {
   const rpcPort = await freePort();
-  const p2pPort = await freePort();
+  const p2pPort = fixedP2p ?? await freePort();
   const promPort = await freePort();
   // `--dev` is how developers start the dev chain; other chains start as an authority the
   // way the README's local network does.
   const chainArgs = chain === 'dev'
     ? ['--dev']
-    : [`--chain=${chain}`, '--alice', '--validator', '--unsafe-force-node-key-generation'];
+    : [`--chain=${chain}`, validatorFlag, '--validator', '--unsafe-force-node-key-generation'];
   const args = [
     ...chainArgs,
     `--base-path=${basePath}`,

@@ -169,7 +169,10 @@ mod benchmarks {
 		let value = config.thresholds.guardian.saturating_sub(config.thresholds.oracle);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), value);
-		assert_eq!(Ledgers::<T>::get(&who).unwrap().unlocking.len() as u32, T::MaxUnlockingChunks::get());
+		assert_eq!(
+			Ledgers::<T>::get(&who).unwrap().unlocking.len() as u32,
+			T::MaxUnlockingChunks::get()
+		);
 	}
 
 	#[benchmark]
@@ -226,8 +229,13 @@ mod benchmarks {
 		let slots = T::MaxSlashesPerBlock::get().min(T::MaxPendingSlashes::get());
 		let mut last = 0;
 		for _ in 0..slots {
-			last = StakingTiers::<T>::schedule_slash(&who, Perbill::from_percent(1), Vec::new(), Perbill::zero())
-				.map_err(|_| BenchmarkError::Weightless)?;
+			last = StakingTiers::<T>::schedule_slash(
+				&who,
+				Perbill::from_percent(1),
+				Vec::new(),
+				Perbill::zero(),
+			)
+			.map_err(|_| BenchmarkError::Weightless)?;
 		}
 		let origin = governance::<T>()?;
 		#[extrinsic_call]
@@ -265,8 +273,13 @@ mod benchmarks {
 		}
 		let reporters: Vec<T::AccountId> =
 			(0..T::MaxReporters::get()).map(|i| funded::<T>("reporter", i)).collect();
-		let id = StakingTiers::<T>::schedule_slash(&who, Perbill::one(), reporters, Perbill::from_percent(10))
-			.map_err(|_| BenchmarkError::Weightless)?;
+		let id = StakingTiers::<T>::schedule_slash(
+			&who,
+			Perbill::one(),
+			reporters,
+			Perbill::from_percent(10),
+		)
+		.map_err(|_| BenchmarkError::Weightless)?;
 		let apply_at = PendingSlashes::<T>::get(id).unwrap().apply_at;
 		#[block]
 		{

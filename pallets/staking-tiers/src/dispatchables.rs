@@ -113,7 +113,7 @@ impl<T: Config> Pallet<T> {
 		Operators::<T>::try_mutate(&who, |record| -> DispatchResult {
 			let record = record.as_mut().ok_or(Error::<T>::NotOperator)?;
 			match record.state {
-				OperatorState::Approved => {},
+				OperatorState::Approved => {}
 				OperatorState::Suspended => return Err(Error::<T>::OperatorSuspended.into()),
 				OperatorState::Pending => return Err(Error::<T>::NotApproved.into()),
 			}
@@ -190,7 +190,9 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(Configuration::<T>::get().unbonding_period);
 		match ledger.unlocking.last_mut() {
 			// Unbonding twice in one block makes one chunk, not two.
-			Some(last) if last.unlock_at == unlock_at => last.value = last.value.saturating_add(value),
+			Some(last) if last.unlock_at == unlock_at => {
+				last.value = last.value.saturating_add(value)
+			}
 			_ => ledger
 				.unlocking
 				.try_push(UnlockChunk { value, unlock_at })
@@ -284,10 +286,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!Operators::<T>::contains_key(who), Error::<T>::AlreadyApplied);
 		ensure!(OperatorCount::<T>::get() < T::MaxOperators::get(), Error::<T>::TooManyOperators);
-		ensure!(
-			T::Currency::balance(who) > bond,
-			Error::<T>::InsufficientBalance
-		);
+		ensure!(T::Currency::balance(who) > bond, Error::<T>::InsufficientBalance);
 		let metadata = Self::metadata(name.to_vec(), Vec::new(), Vec::new(), HardwareClass::Cpu)?;
 		Operators::<T>::insert(
 			who,

@@ -39,10 +39,13 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&bonded, &who);
 			match Ledgers::<T>::get(&who) {
 				Some(ledger) => {
-					ensure!(record.state != OperatorState::Pending, "a pending applicant is bonded");
+					ensure!(
+						record.state != OperatorState::Pending,
+						"a pending applicant is bonded"
+					);
 					ensure!(held == ledger.total(), "bond hold differs from active + unbonding");
 					ensure!(!ledger.is_empty(), "an empty ledger is stored");
-				},
+				}
 				None => ensure!(held.is_zero(), "funds held without a ledger"),
 			}
 			if record.state != OperatorState::Approved {
@@ -64,7 +67,10 @@ impl<T: Config> Pallet<T> {
 			let members = TierMembers::<T>::get(tier);
 			ensure!(members.windows(2).all(|w| w[0] < w[1]), "tier members not sorted");
 			for who in members.iter() {
-				ensure!(EffectiveTiers::<T>::get(who) == Some(tier), "member list and tier disagree");
+				ensure!(
+					EffectiveTiers::<T>::get(who) == Some(tier),
+					"member list and tier disagree"
+				);
 			}
 			in_lists += members.len();
 		}

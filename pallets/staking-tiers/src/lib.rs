@@ -266,8 +266,9 @@ pub mod pallet {
 			let config = Configuration::<T>::get();
 			NextEpochAt::<T>::put(config.epoch_length);
 			for (who, name, bond) in &self.operators {
-				Pallet::<T>::genesis_operator(who, name, *bond)
-					.expect("genesis operator: unique, within bounds, funded and above the minimum");
+				Pallet::<T>::genesis_operator(who, name, *bond).expect(
+					"genesis operator: unique, within bounds, funded and above the minimum",
+				);
 			}
 		}
 	}
@@ -547,7 +548,10 @@ pub mod pallet {
 		///
 		/// Origin: signed, an approved operator with no bond. Complexity: O(O).
 		#[pallet::call_index(6)]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_bond(who, value)
 		}
@@ -569,7 +573,10 @@ pub mod pallet {
 		///
 		/// Origin: signed, a bonded operator. Complexity: O(C + O), C = unbonding chunks.
 		#[pallet::call_index(8)]
-		pub fn unbond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+		pub fn unbond(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_unbond(who, value)
 		}
@@ -587,7 +594,10 @@ pub mod pallet {
 		///
 		/// Origin: signed, an approved operator. Complexity: O(C + O).
 		#[pallet::call_index(10)]
-		pub fn rebond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+		pub fn rebond(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_rebond(who, value)
 		}

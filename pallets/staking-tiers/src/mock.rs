@@ -86,7 +86,10 @@ pub fn build(operators: Vec<(u64, Balance)>) -> sp_io::TestExternalities {
 		.unwrap();
 	pallet_staking_tiers::GenesisConfig::<Test> {
 		config: None,
-		operators: operators.into_iter().map(|(who, bond)| (who, b"genesis".to_vec(), bond)).collect(),
+		operators: operators
+			.into_iter()
+			.map(|(who, bond)| (who, b"genesis".to_vec(), bond))
+			.collect(),
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();

@@ -54,7 +54,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Puts `id` into the first block from `due` whose queue has room.
-	fn queue_slash(id: SlashId, due: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
+	fn queue_slash(
+		id: SlashId,
+		due: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let mut block = due;
 		for _ in 0..QUEUE_SEARCH_BLOCKS {
 			if SlashQueue::<T>::mutate(block, |queue| queue.try_push(id).is_ok()) {
@@ -94,7 +97,8 @@ impl<T: Config> Pallet<T> {
 		let due = SlashQueue::<T>::take(now);
 		let mut weight = T::DbWeight::get().reads_writes(1, 1);
 		for id in due {
-			weight = weight.saturating_add(T::WeightInfo::apply_slash(T::MaxUnlockingChunks::get()));
+			weight =
+				weight.saturating_add(T::WeightInfo::apply_slash(T::MaxUnlockingChunks::get()));
 			if let Some(slash) = PendingSlashes::<T>::get(id) {
 				Self::forget_slash(id, &slash);
 				Self::apply_slash(id, slash);

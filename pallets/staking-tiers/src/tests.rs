@@ -83,7 +83,13 @@ fn apply_rejects_bad_input() {
 	run_test(|| {
 		let ok = |n: usize| vec![b'a'; n];
 		let call = |who, name, contact, region| {
-			StakingTiers::apply(RuntimeOrigin::signed(who), name, contact, region, HardwareClass::Cpu)
+			StakingTiers::apply(
+				RuntimeOrigin::signed(who),
+				name,
+				contact,
+				region,
+				HardwareClass::Cpu,
+			)
 		};
 		assert_noop!(
 			StakingTiers::apply(RuntimeOrigin::none(), ok(1), ok(1), ok(1), HardwareClass::Cpu),
@@ -155,9 +161,18 @@ fn reject_rejects_bad_input() {
 	run_test(|| {
 		approved(1);
 		assert_ok!(apply(2));
-		assert_noop!(StakingTiers::reject(RuntimeOrigin::signed(2), 2, vec![]), DispatchError::BadOrigin);
-		assert_noop!(StakingTiers::reject(RuntimeOrigin::root(), 3, vec![]), Error::<Test>::NotOperator);
-		assert_noop!(StakingTiers::reject(RuntimeOrigin::root(), 1, vec![]), Error::<Test>::NotPending);
+		assert_noop!(
+			StakingTiers::reject(RuntimeOrigin::signed(2), 2, vec![]),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			StakingTiers::reject(RuntimeOrigin::root(), 3, vec![]),
+			Error::<Test>::NotOperator
+		);
+		assert_noop!(
+			StakingTiers::reject(RuntimeOrigin::root(), 1, vec![]),
+			Error::<Test>::NotPending
+		);
 		assert_noop!(
 			StakingTiers::reject(RuntimeOrigin::root(), 2, vec![b'r'; 33]),
 			Error::<Test>::ReasonTooLong
@@ -184,9 +199,15 @@ fn withdraw_application_while_pending_or_unbonded() {
 #[test]
 fn withdraw_application_rejects_bad_input() {
 	run_test(|| {
-		assert_noop!(StakingTiers::withdraw_application(RuntimeOrigin::signed(1)), Error::<Test>::NotOperator);
+		assert_noop!(
+			StakingTiers::withdraw_application(RuntimeOrigin::signed(1)),
+			Error::<Test>::NotOperator
+		);
 		bonded(2, 1_000);
-		assert_noop!(StakingTiers::withdraw_application(RuntimeOrigin::signed(2)), Error::<Test>::StillBonded);
+		assert_noop!(
+			StakingTiers::withdraw_application(RuntimeOrigin::signed(2)),
+			Error::<Test>::StillBonded
+		);
 	});
 }
 
@@ -197,17 +218,28 @@ fn suspend_removes_tier_at_once_and_blocks_new_stake() {
 		next_epoch();
 		assert_eq!(tier(1), Some(Tier::Oracle));
 		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, b"late results".to_vec()));
-		System::assert_has_event(Event::TierChanged { who: 1, from: Some(Tier::Oracle), to: None }.into());
+		System::assert_has_event(
+			Event::TierChanged { who: 1, from: Some(Tier::Oracle), to: None }.into(),
+		);
 		System::assert_last_event(
-			Event::OperatorSuspended { who: 1, reason: b"late results".to_vec().try_into().unwrap() }
-				.into(),
+			Event::OperatorSuspended {
+				who: 1,
+				reason: b"late results".to_vec().try_into().unwrap(),
+			}
+			.into(),
 		);
 		assert_eq!(tier(1), None);
 		assert!(<StakingTiers as TierProvider<u64, Balance>>::operators(Tier::All).is_empty());
-		assert_noop!(StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10), Error::<Test>::OperatorSuspended);
+		assert_noop!(
+			StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::OperatorSuspended
+		);
 		// A suspended operator may still leave.
 		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_000));
-		assert_noop!(StakingTiers::rebond(RuntimeOrigin::signed(1), 10), Error::<Test>::OperatorSuspended);
+		assert_noop!(
+			StakingTiers::rebond(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::OperatorSuspended
+		);
 		// Still no tier after the next boundary.
 		next_epoch();
 		assert_eq!(tier(1), None);
@@ -219,7 +251,10 @@ fn suspended_operator_cannot_bond() {
 	run_test(|| {
 		approved(1);
 		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]));
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000), Error::<Test>::OperatorSuspended);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(1), 1_000),
+			Error::<Test>::OperatorSuspended
+		);
 	});
 }
 
@@ -228,17 +263,35 @@ fn suspend_and_reinstate_reject_bad_input() {
 	run_test(|| {
 		assert_ok!(apply(1));
 		approved(2);
-		assert_noop!(StakingTiers::suspend(RuntimeOrigin::signed(2), 2, vec![]), DispatchError::BadOrigin);
-		assert_noop!(StakingTiers::suspend(RuntimeOrigin::root(), 3, vec![]), Error::<Test>::NotOperator);
-		assert_noop!(StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]), Error::<Test>::NotApproved);
+		assert_noop!(
+			StakingTiers::suspend(RuntimeOrigin::signed(2), 2, vec![]),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			StakingTiers::suspend(RuntimeOrigin::root(), 3, vec![]),
+			Error::<Test>::NotOperator
+		);
+		assert_noop!(
+			StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]),
+			Error::<Test>::NotApproved
+		);
 		assert_noop!(
 			StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![b'x'; 33]),
 			Error::<Test>::ReasonTooLong
 		);
-		assert_noop!(StakingTiers::reinstate(RuntimeOrigin::root(), 2), Error::<Test>::NotSuspended);
+		assert_noop!(
+			StakingTiers::reinstate(RuntimeOrigin::root(), 2),
+			Error::<Test>::NotSuspended
+		);
 		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![]));
-		assert_noop!(StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![]), Error::<Test>::OperatorSuspended);
-		assert_noop!(StakingTiers::reinstate(RuntimeOrigin::signed(2), 2), DispatchError::BadOrigin);
+		assert_noop!(
+			StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![]),
+			Error::<Test>::OperatorSuspended
+		);
+		assert_noop!(
+			StakingTiers::reinstate(RuntimeOrigin::signed(2), 2),
+			DispatchError::BadOrigin
+		);
 		assert_noop!(StakingTiers::reinstate(RuntimeOrigin::root(), 3), Error::<Test>::NotOperator);
 	});
 }
@@ -274,17 +327,29 @@ fn bond_holds_funds_and_records_the_ledger() {
 #[test]
 fn bond_rejects_bad_input() {
 	run_test(|| {
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000), Error::<Test>::NotOperator);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(1), 1_000),
+			Error::<Test>::NotOperator
+		);
 		assert_ok!(apply(1));
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000), Error::<Test>::NotApproved);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(1), 1_000),
+			Error::<Test>::NotApproved
+		);
 		assert_ok!(StakingTiers::approve(RuntimeOrigin::root(), 1));
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(1), 999), Error::<Test>::BelowMinimumBond);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(1), 999),
+			Error::<Test>::BelowMinimumBond
+		);
 		assert_noop!(
 			StakingTiers::bond(RuntimeOrigin::signed(1), ENDOWMENT + 1),
 			Error::<Test>::InsufficientBalance
 		);
 		assert_ok!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000));
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000), Error::<Test>::AlreadyBonded);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(1), 1_000),
+			Error::<Test>::AlreadyBonded
+		);
 	});
 }
 
@@ -293,7 +358,10 @@ fn bond_of_the_whole_free_balance_is_refused() {
 	run_test(|| {
 		// Account 30 has 500: it can pay the deposit but not a bond of 1,000.
 		approved(30);
-		assert_noop!(StakingTiers::bond(RuntimeOrigin::signed(30), 1_000), Error::<Test>::InsufficientBalance);
+		assert_noop!(
+			StakingTiers::bond(RuntimeOrigin::signed(30), 1_000),
+			Error::<Test>::InsufficientBalance
+		);
 	});
 }
 
@@ -323,11 +391,20 @@ fn stakes_at_and_just_under_each_threshold() {
 #[test]
 fn bond_extra_adds_stake_and_rejects_bad_input() {
 	run_test(|| {
-		assert_noop!(StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10), Error::<Test>::NotOperator);
+		assert_noop!(
+			StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::NotOperator
+		);
 		approved(1);
-		assert_noop!(StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10), Error::<Test>::NotBonded);
+		assert_noop!(
+			StakingTiers::bond_extra(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::NotBonded
+		);
 		assert_ok!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000));
-		assert_noop!(StakingTiers::bond_extra(RuntimeOrigin::signed(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			StakingTiers::bond_extra(RuntimeOrigin::signed(1), 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			StakingTiers::bond_extra(RuntimeOrigin::signed(1), ENDOWMENT),
 			Error::<Test>::InsufficientBalance
@@ -348,7 +425,9 @@ fn tier_changes_wait_for_the_epoch_boundary() {
 		assert_eq!(tier(1), None);
 		run_to_block(EPOCH);
 		assert_eq!(tier(1), Some(Tier::Oracle));
-		System::assert_has_event(Event::TierChanged { who: 1, from: None, to: Some(Tier::Oracle) }.into());
+		System::assert_has_event(
+			Event::TierChanged { who: 1, from: None, to: Some(Tier::Oracle) }.into(),
+		);
 		System::assert_has_event(Event::EpochStarted { index: 1, reevaluated: 1 }.into());
 
 		assert_ok!(StakingTiers::bond_extra(RuntimeOrigin::signed(1), 5_000));
@@ -372,13 +451,18 @@ fn unbond_then_withdraw_after_the_unbonding_period() {
 		bonded(1, 6_000);
 		run_to_block(2);
 		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 2_000));
-		System::assert_last_event(Event::Unbonded { who: 1, amount: 2_000, unlock_at: 2 + UNBONDING }.into());
+		System::assert_last_event(
+			Event::Unbonded { who: 1, amount: 2_000, unlock_at: 2 + UNBONDING }.into(),
+		);
 		assert_eq!(active(1), 4_000);
 		assert_eq!(chunks(1), vec![(2_000, 2 + UNBONDING)]);
 		assert_eq!(held(1), 6_000, "unbonding stake stays held");
 
 		run_to_block(1 + UNBONDING);
-		assert_noop!(StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)), Error::<Test>::NothingToWithdraw);
+		assert_noop!(
+			StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NothingToWithdraw
+		);
 		run_to_block(2 + UNBONDING);
 		assert_ok!(StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)));
 		System::assert_last_event(Event::Withdrawn { who: 1, amount: 2_000 }.into());
@@ -412,10 +496,19 @@ fn unbond_rejects_bad_input() {
 		assert_noop!(StakingTiers::unbond(RuntimeOrigin::signed(1), 10), Error::<Test>::NotBonded);
 		bonded(1, 2_000);
 		assert_noop!(StakingTiers::unbond(RuntimeOrigin::signed(1), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(StakingTiers::unbond(RuntimeOrigin::signed(1), 2_001), Error::<Test>::InsufficientActiveBond);
+		assert_noop!(
+			StakingTiers::unbond(RuntimeOrigin::signed(1), 2_001),
+			Error::<Test>::InsufficientActiveBond
+		);
 		// Leaving 999 active is below the minimum; leaving 0 or 1,000 is fine.
-		assert_noop!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_001), Error::<Test>::BelowMinimumBond);
-		assert_noop!(StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(2)), Error::<Test>::NotBonded);
+		assert_noop!(
+			StakingTiers::unbond(RuntimeOrigin::signed(1), 1_001),
+			Error::<Test>::BelowMinimumBond
+		);
+		assert_noop!(
+			StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(2)),
+			Error::<Test>::NotBonded
+		);
 	});
 }
 
@@ -432,7 +525,10 @@ fn unbonding_chunks_are_bounded_and_merge_within_a_block() {
 		}
 		assert_eq!(chunks(1).len(), 4);
 		run_to_block(5);
-		assert_noop!(StakingTiers::unbond(RuntimeOrigin::signed(1), 100), Error::<Test>::TooManyUnlockingChunks);
+		assert_noop!(
+			StakingTiers::unbond(RuntimeOrigin::signed(1), 100),
+			Error::<Test>::TooManyUnlockingChunks
+		);
 	});
 }
 
@@ -459,12 +555,21 @@ fn rebond_takes_newest_chunks_first() {
 #[test]
 fn rebond_rejects_bad_input() {
 	run_test(|| {
-		assert_noop!(StakingTiers::rebond(RuntimeOrigin::signed(1), 10), Error::<Test>::NotOperator);
+		assert_noop!(
+			StakingTiers::rebond(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::NotOperator
+		);
 		bonded(1, 1_000);
 		assert_noop!(StakingTiers::rebond(RuntimeOrigin::signed(1), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(StakingTiers::rebond(RuntimeOrigin::signed(1), 10), Error::<Test>::NothingToRebond);
+		assert_noop!(
+			StakingTiers::rebond(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::NothingToRebond
+		);
 		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_000));
-		assert_noop!(StakingTiers::rebond(RuntimeOrigin::signed(1), 999), Error::<Test>::BelowMinimumBond);
+		assert_noop!(
+			StakingTiers::rebond(RuntimeOrigin::signed(1), 999),
+			Error::<Test>::BelowMinimumBond
+		);
 		assert_ok!(StakingTiers::rebond(RuntimeOrigin::signed(1), 1_000));
 	});
 }
@@ -478,7 +583,10 @@ fn set_config_validates_and_reevaluates_at_the_next_epoch() {
 		next_epoch();
 		assert_eq!(tier(1), Some(Tier::Oracle));
 		let mut config = Configuration::<Test>::get();
-		assert_noop!(StakingTiers::set_config(RuntimeOrigin::signed(1), config), DispatchError::BadOrigin);
+		assert_noop!(
+			StakingTiers::set_config(RuntimeOrigin::signed(1), config),
+			DispatchError::BadOrigin
+		);
 		let invalid = |f: &dyn Fn(&mut TierConfig<Balance, u64>)| {
 			let mut c = Configuration::<Test>::get();
 			f(&mut c);
@@ -494,7 +602,10 @@ fn set_config_validates_and_reevaluates_at_the_next_epoch() {
 			invalid(&|c| c.slash_defer_period = 0),
 			invalid(&|c| c.unbonding_period = DEFER - 1),
 		] {
-			assert_noop!(StakingTiers::set_config(RuntimeOrigin::root(), bad), Error::<Test>::InvalidConfig);
+			assert_noop!(
+				StakingTiers::set_config(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidConfig
+			);
 		}
 		config.thresholds = PerTier { all: 2_000, oracle: 6_000, guardian: 20_000 };
 		assert_ok!(StakingTiers::set_config(RuntimeOrigin::root(), config));
@@ -502,7 +613,10 @@ fn set_config_validates_and_reevaluates_at_the_next_epoch() {
 		assert_eq!(tier(1), Some(Tier::Oracle), "waits for the boundary");
 		next_epoch();
 		assert_eq!(tier(1), Some(Tier::All));
-		assert_eq!(<StakingTiers as TierProvider<u64, Balance>>::reward_multiplier(Tier::Guardian), 500);
+		assert_eq!(
+			<StakingTiers as TierProvider<u64, Balance>>::reward_multiplier(Tier::Guardian),
+			500
+		);
 	});
 }
 
@@ -526,14 +640,20 @@ fn slash_is_deferred_then_pays_reporters_and_treasury() {
 		let start = System::block_number();
 		let id = slash(1, 10, vec![2, 3], 50);
 		System::assert_last_event(
-			Event::SlashScheduled { id, who: 1, fraction: Perbill::from_percent(10), apply_at: start + DEFER }
-				.into(),
+			Event::SlashScheduled {
+				id,
+				who: 1,
+				fraction: Perbill::from_percent(10),
+				apply_at: start + DEFER,
+			}
+			.into(),
 		);
 		run_to_block(start + DEFER - 1);
 		assert_eq!(held(1), 10_000, "nothing happens before the defer period ends");
 		run_to_block(start + DEFER);
 		System::assert_has_event(
-			Event::SlashApplied { id, who: 1, amount: 1_000, to_reporters: 500, to_treasury: 500 }.into(),
+			Event::SlashApplied { id, who: 1, amount: 1_000, to_reporters: 500, to_treasury: 500 }
+				.into(),
 		);
 		assert_eq!(held(1), 9_000);
 		assert_eq!(active(1), 9_000);
@@ -551,8 +671,14 @@ fn cancelled_slash_takes_nothing() {
 	run_test(|| {
 		bonded(1, 10_000);
 		let id = slash(1, 50, vec![], 0);
-		assert_noop!(StakingTiers::cancel_slash(RuntimeOrigin::signed(1), id), DispatchError::BadOrigin);
-		assert_noop!(StakingTiers::cancel_slash(RuntimeOrigin::root(), id + 1), Error::<Test>::SlashNotFound);
+		assert_noop!(
+			StakingTiers::cancel_slash(RuntimeOrigin::signed(1), id),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			StakingTiers::cancel_slash(RuntimeOrigin::root(), id + 1),
+			Error::<Test>::SlashNotFound
+		);
 		assert_ok!(StakingTiers::cancel_slash(RuntimeOrigin::root(), id));
 		System::assert_last_event(Event::SlashCancelled { id, who: 1 }.into());
 		assert_eq!(PendingSlashes::<Test>::get(id), None);
@@ -577,7 +703,8 @@ fn slash_larger_than_the_bond_takes_everything_and_no_more() {
 		let id = slash(1, 100, vec![], 0);
 		run_to_block(System::block_number() + DEFER);
 		System::assert_has_event(
-			Event::SlashApplied { id, who: 1, amount: 450, to_reporters: 0, to_treasury: 450 }.into(),
+			Event::SlashApplied { id, who: 1, amount: 450, to_reporters: 0, to_treasury: 450 }
+				.into(),
 		);
 		assert_eq!(Ledgers::<Test>::get(1), None);
 		assert_eq!(held(1), 0);
@@ -615,7 +742,10 @@ fn pending_slash_blocks_withdrawal_until_applied() {
 		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_000));
 		run_to_block(1 + UNBONDING);
 		let id = slash(1, 10, vec![], 0);
-		assert_noop!(StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)), Error::<Test>::SlashPending);
+		assert_noop!(
+			StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::SlashPending
+		);
 		run_to_block(PendingSlashes::<Test>::get(id).unwrap().apply_at);
 		// 10% of 2,000 came out of the active 1,000: the unbonding chunk is whole.
 		assert_eq!(active(1), 800);
@@ -633,16 +763,30 @@ fn slash_queue_and_pending_slashes_are_bounded() {
 		let c = slash(1, 1, vec![], 0);
 		let due = 1 + DEFER;
 		assert_eq!(SlashQueue::<Test>::get(due).into_inner(), vec![a, b]);
-		assert_eq!(SlashQueue::<Test>::get(due + 1).into_inner(), vec![c], "a full block spills over");
+		assert_eq!(
+			SlashQueue::<Test>::get(due + 1).into_inner(),
+			vec![c],
+			"a full block spills over"
+		);
 		for _ in 3..8 {
 			slash(1, 1, vec![], 0);
 		}
 		assert_eq!(
-			<StakingTiers as Slash<u64>>::schedule_slash(&1, Perbill::one(), vec![], Perbill::zero()),
+			<StakingTiers as Slash<u64>>::schedule_slash(
+				&1,
+				Perbill::one(),
+				vec![],
+				Perbill::zero()
+			),
 			Err(Error::<Test>::TooManyPendingSlashes.into())
 		);
 		assert_eq!(
-			<StakingTiers as Slash<u64>>::schedule_slash(&2, Perbill::one(), vec![], Perbill::zero()),
+			<StakingTiers as Slash<u64>>::schedule_slash(
+				&2,
+				Perbill::one(),
+				vec![],
+				Perbill::zero()
+			),
 			Err(Error::<Test>::NotOperator.into())
 		);
 	});
@@ -653,7 +797,12 @@ fn too_many_reporters_is_refused() {
 	run_test(|| {
 		bonded(1, 10_000);
 		assert_eq!(
-			<StakingTiers as Slash<u64>>::schedule_slash(&1, Perbill::one(), vec![2, 3, 4, 5], Perbill::one()),
+			<StakingTiers as Slash<u64>>::schedule_slash(
+				&1,
+				Perbill::one(),
+				vec![2, 3, 4, 5],
+				Perbill::one()
+			),
 			Err(Error::<Test>::TooManyReporters.into())
 		);
 	});

@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 					}
 				});
 				EffectiveTiers::<T>::insert(who, new);
-			},
+			}
 			None => EffectiveTiers::<T>::remove(who),
 		}
 		Self::deposit_event(Event::TierChanged { who: who.clone(), from, to });

@@ -1,7 +1,7 @@
 //! The pallet's records: configuration, operator applications, bonds and slashes.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::Get, BoundedVec, CloneNoBound, PartialEqNoBound, DebugNoBound};
+use frame_support::{traits::Get, BoundedVec, CloneNoBound, DebugNoBound, PartialEqNoBound};
 use noderr_primitives::Tier;
 use scale_info::TypeInfo;
 use sp_runtime::{traits::Zero, Perbill, Saturating};
@@ -80,14 +80,15 @@ where
 	pub fn is_valid(&self) -> bool {
 		let t = &self.thresholds;
 		let m = &self.reward_multipliers;
-		!t.all.is_zero() &&
-			t.all < t.oracle &&
-			t.oracle < t.guardian &&
-			m.all > 0 && m.all <= m.oracle &&
-			m.oracle <= m.guardian &&
-			!self.epoch_length.is_zero() &&
-			!self.slash_defer_period.is_zero() &&
-			self.unbonding_period >= self.slash_defer_period
+		!t.all.is_zero()
+			&& t.all < t.oracle
+			&& t.oracle < t.guardian
+			&& m.all > 0
+			&& m.all <= m.oracle
+			&& m.oracle <= m.guardian
+			&& !self.epoch_length.is_zero()
+			&& !self.slash_defer_period.is_zero()
+			&& self.unbonding_period >= self.slash_defer_period
 	}
 
 	/// The tier an active bond of `stake` qualifies for.
@@ -121,15 +122,7 @@ pub enum HardwareClass {
 }
 
 /// What an operator tells governance about itself when applying.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	DebugNoBound,
-)]
+#[derive(CloneNoBound, PartialEqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound)]
 #[scale_info(skip_type_params(MaxName, MaxContact, MaxRegion))]
 pub struct OperatorMetadata<MaxName: Get<u32>, MaxContact: Get<u32>, MaxRegion: Get<u32>> {
 	/// Display name (UTF-8).
@@ -165,15 +158,7 @@ pub enum OperatorState {
 }
 
 /// An operator or applicant.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	DebugNoBound,
-)]
+#[derive(CloneNoBound, PartialEqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound)]
 #[scale_info(skip_type_params(MaxName, MaxContact, MaxRegion))]
 pub struct OperatorRecord<
 	Balance: Clone + PartialEq + core::fmt::Debug,
@@ -193,17 +178,7 @@ pub struct OperatorRecord<
 }
 
 /// Stake on its way out: withdrawable from `unlock_at`.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct UnlockChunk<Balance, BlockNumber> {
 	/// Amount still held.
 	pub value: Balance,
@@ -213,15 +188,7 @@ pub struct UnlockChunk<Balance, BlockNumber> {
 
 /// An operator's bond. The held balance under `HoldReason::Bonded` always equals
 /// `active + sum(unlocking)`.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	DebugNoBound,
-)]
+#[derive(CloneNoBound, PartialEqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound)]
 #[scale_info(skip_type_params(MaxChunks))]
 pub struct Ledger<
 	Balance: Clone + PartialEq + core::fmt::Debug,
@@ -252,15 +219,7 @@ where
 }
 
 /// A reported slash waiting out its defer period.
-#[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
-	DebugNoBound,
-)]
+#[derive(CloneNoBound, PartialEqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo, DebugNoBound)]
 #[scale_info(skip_type_params(MaxReporters))]
 pub struct PendingSlash<
 	AccountId: Clone + PartialEq + core::fmt::Debug,

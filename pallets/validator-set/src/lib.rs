@@ -18,9 +18,9 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-mod session;
 #[cfg(test)]
 mod mock;
+mod session;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -152,8 +152,11 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		pub(crate) fn do_add_validator(who: T::AccountId) -> DispatchResult {
 			Validators::<T>::try_mutate(|validators| -> DispatchResult {
-				let pos = validators.binary_search(&who).err().ok_or(Error::<T>::AlreadyValidator)?;
-				validators.try_insert(pos, who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
+				let pos =
+					validators.binary_search(&who).err().ok_or(Error::<T>::AlreadyValidator)?;
+				validators
+					.try_insert(pos, who.clone())
+					.map_err(|_| Error::<T>::TooManyValidators)?;
 				Ok(())
 			})?;
 			PendingChange::<T>::put(true);

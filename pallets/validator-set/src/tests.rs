@@ -31,7 +31,10 @@ fn add_validator_works_and_reaches_next_session() {
 #[test]
 fn add_validator_rejects_bad_input() {
 	run_test(|| {
-		assert_noop!(ValidatorSet::add_validator(RuntimeOrigin::signed(1), 7), DispatchError::BadOrigin);
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::signed(1), 7),
+			DispatchError::BadOrigin
+		);
 		assert_noop!(
 			ValidatorSet::add_validator(RuntimeOrigin::root(), 2),
 			Error::<Test>::AlreadyValidator

@@ -6,7 +6,10 @@
 #![allow(unused_parens, unused_imports, missing_docs)]
 
 use core::marker::PhantomData;
-use frame_support::{traits::Get, weights::{constants::RocksDbWeight, Weight}};
+use frame_support::{
+	traits::Get,
+	weights::{constants::RocksDbWeight, Weight},
+};
 
 /// Weight functions needed by this pallet.
 pub trait WeightInfo {
