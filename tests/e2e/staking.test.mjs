@@ -1,0 +1,93 @@
+// Operator onboarding and bonding as a staker does it from polkadot.js: apply, governance
+// approval through sudo, bond, and the runtime API's view of the operator.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Keyring } from '@polkadot/keyring';
+import { connect, removeDir, startNode, tempDir } from './lib.mjs';
+
+const UNIT = 10n ** 12n;
+let node;
+let api;
+let basePath;
+let keyring;
+
+before(async () => {
+  basePath = tempDir('noderr-e2e-staking-');
+  node = await startNode({ basePath });
+  api = await connect(node);
+  keyring = new Keyring({ type: 'sr25519' });
+});
+
+after(async () => {
+  await api?.disconnect();
+  await node?.stop();
+  removeDir(basePath);
+});
+
+/** Signs, submits and waits for inclusion; rejects with the decoded module error. */
+function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+      if (dispatchError) {
+        unsub?.();
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+      } else if (status.isInBlock) {
+        unsub?.();
+        resolve(events);
+      } else if (status.isDropped || status.isInvalid) {
+        unsub?.();
+        reject(new Error(`transaction ${status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+test('genesis operators are in their tiers, visible through the runtime API', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const status = await api.call.stakingTiersApi.operatorStatus(alice.address);
+  assert.equal(status.tier.toString(), 'Guardian');
+  assert.equal(status.active.toBigInt(), 10_000n * UNIT);
+  const oracles = await api.call.stakingTiersApi.operatorsOfTier('Oracle');
+  assert.equal(oracles.length, 2, 'Alice and Bob are ORACLE or above');
+});
+
+test('apply, approve through sudo, bond: the operator is queued for the ORACLE tier', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const dave = keyring.addFromUri('//Dave');
+
+  await submit(api.tx.stakingTiers.apply('dave-node', 'ops@dave.example', 'eu-west', 'SingleGpu'), dave);
+  let record = (await api.query.stakingTiers.operators(dave.address)).unwrap();
+  assert.equal(record.state.toString(), 'Pending');
+
+  // Bonding before approval fails with the pallet's own error, readable in apps.
+  await assert.rejects(submit(api.tx.stakingTiers.bond(5_000n * UNIT), dave), /stakingTiers\.NotApproved/);
+
+  await submit(api.tx.sudo.sudo(api.tx.stakingTiers.approve(dave.address)), alice);
+  record = (await api.query.stakingTiers.operators(dave.address)).unwrap();
+  assert.equal(record.state.toString(), 'Approved');
+
+  const events = await submit(api.tx.stakingTiers.bond(5_000n * UNIT), dave);
+  assert.ok(events.some(({ event }) => api.events.stakingTiers.Bonded.is(event)), 'Bonded event');
+
+  const held = await api.query.balances.holds(dave.address);
+  assert.equal(held.length, 1);
+  assert.equal(held[0].amount.toBigInt(), 5_000n * UNIT);
+
+  const status = await api.call.stakingTiersApi.operatorStatus(dave.address);
+  assert.equal(status.state.toString(), 'Approved');
+  assert.ok(status.tier.isNone, 'no tier before the epoch boundary');
+  assert.equal(status.nextTier.toString(), 'Oracle');
+});
+
+test('Prometheus serves the node metrics', async () => {
+  const res = await fetch(`http://127.0.0.1:${node.promPort}/metrics`);
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.match(text, /substrate_block_height\{status="finalized"/);
+});
