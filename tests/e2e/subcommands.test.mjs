@@ -1,0 +1,55 @@
+// The standard Substrate subcommands operators use on a stopped node's database.
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { connect, removeDir, runToExit, startNode, tempDir, waitFor } from './lib.mjs';
+
+let basePath;
+let exported;
+
+before(async () => {
+  basePath = tempDir('noderr-e2e-sub-');
+  exported = path.join(basePath, 'blocks.bin');
+  const node = await startNode({ basePath });
+  const api = await connect(node);
+  await waitFor(async () => {
+    const f = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
+    return f.number.toNumber() >= 3;
+  }, { timeoutMs: 90_000, what: 'finalized block #3' });
+  await api.disconnect();
+  await node.stop();
+});
+
+after(() => removeDir(basePath));
+
+const db = () => [`--base-path=${basePath}`, '--dev'];
+
+test('export-blocks writes the chain, import-blocks reads it into a fresh database', async () => {
+  const out = await runToExit(['export-blocks', ...db(), '--from=1', '--to=3', '--binary', exported]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.ok(statSync(exported).size > 0, 'exported file is not empty');
+  const fresh = tempDir('noderr-e2e-import-');
+  try {
+    const imp = await runToExit(['import-blocks', `--base-path=${fresh}`, '--dev', '--binary', exported]);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.match(imp.stderr + imp.stdout, /Imported 3 blocks|#3/);
+  } finally {
+    removeDir(fresh);
+  }
+});
+
+test('check-block validates a stored block', async () => {
+  const out = await runToExit(['check-block', ...db(), '1']);
+  assert.equal(out.code, 0, out.stderr);
+});
+
+test('revert and purge-chain', async () => {
+  const revert = await runToExit(['revert', ...db(), '1']);
+  assert.equal(revert.code, 0, revert.stderr);
+  const info = await runToExit(['chain-info', ...db()]);
+  assert.equal(info.code, 0, info.stderr);
+  const purge = await runToExit(['purge-chain', ...db(), '-y']);
+  assert.equal(purge.code, 0, purge.stderr);
+  assert.ok(!existsSync(path.join(basePath, 'chains', 'noderr_dev', 'paritydb')), 'database removed');
+});
