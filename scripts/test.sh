@@ -13,6 +13,9 @@ step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers \
 	--features runtime-benchmarks
 
+step "ML module: libtorch from the PyPI wheels, through tch"
+cargo test --locked -p noderr-ml
+
 step "runtime tests (native, no wasm build)"
 SKIP_WASM_BUILD=1 cargo test --locked -p noderr-runtime
 
