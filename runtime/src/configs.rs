@@ -127,7 +127,9 @@ pub const SESSION_PERIOD: BlockNumber = 10;
 pub const SESSION_PERIOD: BlockNumber = 60 * MINUTES;
 
 parameter_types! {
-	pub const SessionPeriod: BlockNumber = SESSION_PERIOD;
+	/// Blocks per session. A storage parameter: governance changes it without a runtime
+	/// upgrade by `system.setStorage` of a SCALE `u32` at `twox_128(":SessionPeriod:")`.
+	pub storage SessionPeriod: BlockNumber = SESSION_PERIOD;
 	pub const SessionOffset: BlockNumber = 0;
 }
 

@@ -58,15 +58,17 @@ export function runToExit(args, { timeoutMs = 60_000 } = {}) {
  */
 export async function startNode({
   basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
+  forceChainFlag = false,
 } = {}) {
   const rpcPort = await freePort();
   const p2pPort = fixedP2p ?? await freePort();
   const promPort = await freePort();
   // `--dev` is how developers start the dev chain; other chains start as an authority the
   // way the README's local network does.
-  const chainArgs = chain === 'dev'
+  const chainArgs = chain === 'dev' && !forceChainFlag
     ? ['--dev']
-    : [`--chain=${chain}`, validatorFlag, '--validator', '--unsafe-force-node-key-generation'];
+    : [`--chain=${chain}`, ...(validatorFlag ? [validatorFlag] : []), '--validator',
+      '--unsafe-force-node-key-generation'];
   const args = [
     ...chainArgs,
     `--base-path=${basePath}`,
