@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { mnemonicGenerate } from '@polkadot/util-crypto';
-import { connect, removeDir, rssMiB, startNode, tempDir, waitFor } from './lib.mjs';
+import { connect, removeDir, rssMiB, startNode, submit, tempDir, waitFor } from './lib.mjs';
 
 let node;
 let api;
@@ -80,24 +80,8 @@ test('a signed transfer from Alice finalizes and moves the balance', async () =>
   const amount = 25n * 10n ** 12n; // 25 NODERR
   const aliceBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
 
-  const finalizedIn = await new Promise((resolve, reject) => {
-    let unsub;
-    api.tx.balances
-      .transferKeepAlive(dest.address, amount)
-      .signAndSend(alice, ({ status, dispatchError }) => {
-        if (dispatchError) {
-          unsub?.();
-          reject(new Error(`transfer failed: ${dispatchError.toString()}`));
-        } else if (status.isFinalized) {
-          unsub?.();
-          resolve(status.asFinalized);
-        } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-          unsub?.();
-          reject(new Error(`transfer ${status.type}`));
-        }
-      })
-      .then((u) => { unsub = u; }, reject);
-  });
+  const { blockHash: finalizedIn } = await submit(
+    api, api.tx.balances.transferKeepAlive(dest.address, amount), alice, { finalized: true });
 
   const at = await api.at(finalizedIn);
   const destAfter = (await at.query.system.account(dest.address)).data.free.toBigInt();

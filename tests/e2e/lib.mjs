@@ -151,3 +151,31 @@ export function rssMiB(pid) {
   const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)[1]);
   return kb / 1024;
 }
+
+/**
+ * Signs and submits `tx`, resolving with `{ events, blockHash }` once it is in a block (or
+ * finalized, with `finalized: true`). Rejects with `section.Name` for a module error, and when
+ * a sudo-wrapped call failed inside.
+ */
+export function submit(api, tx, signer, { finalized = false } = {}) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    const done = (fn, value) => { unsub?.(); fn(value); };
+    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          done(reject, new Error(`${section}.${name}`));
+        } else {
+          done(reject, new Error(dispatchError.toString()));
+        }
+      } else if (finalized ? status.isFinalized : status.isInBlock) {
+        const sudoFailed = events.find(({ event }) => api.events.sudo?.Sudid.is(event) && event.data[0].isErr);
+        if (sudoFailed) done(reject, new Error(`sudo call failed: ${sudoFailed.event.data[0].toString()}`));
+        else done(resolve, { events, blockHash: finalized ? status.asFinalized : status.asInBlock });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        done(reject, new Error(`transaction ${status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}

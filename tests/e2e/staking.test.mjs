@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
-import { connect, removeDir, startNode, tempDir } from './lib.mjs';
+import { connect, removeDir, startNode, submit as submitTo, tempDir } from './lib.mjs';
 
 const UNIT = 10n ** 12n;
 let node;
 let api;
 let basePath;
 let keyring;
+const submit = async (tx, signer) => (await submitTo(api, tx, signer)).events;
 
 before(async () => {
   basePath = tempDir('noderr-e2e-staking-');
@@ -24,29 +25,6 @@ after(async () => {
   removeDir(basePath);
 });
 
-/** Signs, submits and waits for inclusion; rejects with the decoded module error. */
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
-      if (dispatchError) {
-        unsub?.();
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}`));
-        } else {
-          reject(new Error(dispatchError.toString()));
-        }
-      } else if (status.isInBlock) {
-        unsub?.();
-        resolve(events);
-      } else if (status.isDropped || status.isInvalid) {
-        unsub?.();
-        reject(new Error(`transaction ${status.type}`));
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
-}
 
 test('genesis operators are in their tiers, visible through the runtime API', async () => {
   const alice = keyring.addFromUri('//Alice');

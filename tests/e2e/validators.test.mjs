@@ -8,7 +8,7 @@ import { WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
-import { connect, freePort, removeDir, startNode, tempDir, waitFor } from './lib.mjs';
+import { connect, freePort, removeDir, startNode, submit as submitTo, tempDir, waitFor } from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
 const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
@@ -19,6 +19,7 @@ let bob;
 let api;
 let apiBob;
 let keyring;
+const submit = (tx, signer) => submitTo(api, tx, signer);
 const dirs = [];
 
 before(async () => {
@@ -46,27 +47,6 @@ after(async () => {
   dirs.forEach(removeDir);
 });
 
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
-      if (dispatchError) {
-        unsub?.();
-        reject(new Error(dispatchError.isModule
-          ? JSON.stringify(api.registry.findMetaError(dispatchError.asModule))
-          : dispatchError.toString()));
-      } else if (status.isInBlock) {
-        unsub?.();
-        const failed = events.find(({ event }) => api.events.sudo.Sudid.is(event) && event.data[0].isErr);
-        if (failed) reject(new Error(`sudo call failed: ${failed.event.data[0].toString()}`));
-        else resolve(events);
-      } else if (status.isDropped || status.isInvalid) {
-        unsub?.();
-        reject(new Error(`transaction ${status.type}`));
-      }
-    }).then((u) => { unsub = u; }, reject);
-  });
-}
 
 async function validators() {
   return (await api.query.session.validators()).map((v) => v.toString());
