@@ -3,8 +3,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	SessionKeys, System, ValidatorSet, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MINUTES, SLOT_DURATION,
-	SS58_PREFIX, UNIT, VERSION,
+	SessionKeys, System, ValidatorSet, EXISTENTIAL_DEPOSIT, SLOT_DURATION, SS58_PREFIX, UNIT,
+	VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -124,7 +124,7 @@ parameter_types! {
 pub const SESSION_PERIOD: BlockNumber = 10;
 /// Length of a session (validator-set rotation), in blocks.
 #[cfg(not(feature = "fast-runtime"))]
-pub const SESSION_PERIOD: BlockNumber = 60 * MINUTES;
+pub const SESSION_PERIOD: BlockNumber = 60 * crate::MINUTES;
 
 parameter_types! {
 	/// Blocks per session. A storage parameter: governance changes it without a runtime
@@ -186,7 +186,7 @@ mod staking_periods {
 /// Epoch, unbonding and slash-defer periods of the staking tiers.
 #[cfg(not(feature = "fast-runtime"))]
 mod staking_periods {
-	use super::{BlockNumber, DAYS, HOURS};
+	use crate::{BlockNumber, DAYS, HOURS};
 	pub const EPOCH: BlockNumber = HOURS;
 	pub const UNBONDING: BlockNumber = 7 * DAYS;
 	pub const SLASH_DEFER: BlockNumber = 2 * DAYS;

@@ -55,6 +55,16 @@ fn fill_tier<T: Config>(count: u32, tier: Tier) {
 	}
 }
 
+/// Unbonds 1 unit `count` times, each in its own block, so that each makes its own chunk.
+fn unbond_in_separate_blocks<T: Config>(who: &T::AccountId, count: u32) {
+	for _ in 0..count {
+		StakingTiers::<T>::do_unbond(who.clone(), 1u32.into()).expect("unbond");
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
+		);
+	}
+}
+
 fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
@@ -158,14 +168,8 @@ mod benchmarks {
 		fill_tier::<T>(room::<T>(), Tier::All);
 		let who = bonded::<T>(0, Tier::Guardian);
 		let config = Configuration::<T>::get();
-		let step: BalanceOf<T> = 1u32.into();
 		// All chunks but one taken, each in its own block.
-		for _ in 1..T::MaxUnlockingChunks::get() {
-			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
-			frame_system::Pallet::<T>::set_block_number(
-				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
-			);
-		}
+		unbond_in_separate_blocks::<T>(&who, T::MaxUnlockingChunks::get() - 1);
 		let value = config.thresholds.guardian.saturating_sub(config.thresholds.oracle);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), value);
@@ -179,13 +183,7 @@ mod benchmarks {
 	fn withdraw_unbonded() {
 		fill_tier::<T>(room::<T>(), Tier::All);
 		let who = bonded::<T>(0, Tier::Guardian);
-		let step: BalanceOf<T> = 1u32.into();
-		for _ in 0..T::MaxUnlockingChunks::get() {
-			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
-			frame_system::Pallet::<T>::set_block_number(
-				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
-			);
-		}
+		unbond_in_separate_blocks::<T>(&who, T::MaxUnlockingChunks::get());
 		let later = frame_system::Pallet::<T>::block_number()
 			.saturating_add(Configuration::<T>::get().unbonding_period);
 		frame_system::Pallet::<T>::set_block_number(later);
@@ -198,13 +196,7 @@ mod benchmarks {
 	fn rebond() {
 		fill_tier::<T>(room::<T>(), Tier::All);
 		let who = bonded::<T>(0, Tier::Guardian);
-		let step: BalanceOf<T> = 1u32.into();
-		for _ in 0..T::MaxUnlockingChunks::get() {
-			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
-			frame_system::Pallet::<T>::set_block_number(
-				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
-			);
-		}
+		unbond_in_separate_blocks::<T>(&who, T::MaxUnlockingChunks::get());
 		let all: BalanceOf<T> = T::MaxUnlockingChunks::get().into();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), all);
@@ -246,31 +238,30 @@ mod benchmarks {
 
 	#[benchmark]
 	fn start_epoch(n: Linear<0, { T::MaxOperators::get().saturating_sub(1) }>) {
+		// Genesis operators take some of the room on a real chain.
+		let n = n.min(T::MaxOperators::get().saturating_sub(OperatorCount::<T>::get()));
+		let before = PendingTierUpdates::<T>::count();
 		for i in 0..n {
 			bonded::<T>(2_000 + i, Tier::Oracle);
 		}
-		assert_eq!(PendingTierUpdates::<T>::get().len() as u32, n);
+		assert_eq!(PendingTierUpdates::<T>::count(), before + n);
 		let now = frame_system::Pallet::<T>::block_number();
 		#[block]
 		{
 			StakingTiers::<T>::start_epoch(now);
 		}
-		assert!(PendingTierUpdates::<T>::get().is_empty());
+		assert_eq!(PendingTierUpdates::<T>::count(), 0);
 	}
 
+	/// The worst case: every unbonding chunk in use, every reporter paid. (Measured over the number
+	/// of chunks, the slope was within noise of zero.)
 	#[benchmark]
-	fn apply_slash(c: Linear<0, { T::MaxUnlockingChunks::get() }>) -> Result<(), BenchmarkError> {
+	fn apply_slash() -> Result<(), BenchmarkError> {
 		fill_tier::<T>(room::<T>(), Tier::Guardian);
 		let who = bonded::<T>(0, Tier::Guardian);
 		StakingTiers::<T>::unmark_for_update(&who);
 		StakingTiers::<T>::set_effective_tier(&who, Some(Tier::Guardian));
-		let step: BalanceOf<T> = 1u32.into();
-		for _ in 0..c {
-			StakingTiers::<T>::do_unbond(who.clone(), step).expect("unbond");
-			frame_system::Pallet::<T>::set_block_number(
-				frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()),
-			);
-		}
+		unbond_in_separate_blocks::<T>(&who, T::MaxUnlockingChunks::get());
 		let reporters: Vec<T::AccountId> =
 			(0..T::MaxReporters::get()).map(|i| funded::<T>("reporter", i)).collect();
 		let id = StakingTiers::<T>::schedule_slash(

@@ -5,7 +5,10 @@ use crate::{
 	Operators, Pallet, PendingSlashCount, PendingSlashes, PendingTierUpdates, SlashQueue,
 	SlashesAgainst, TierMembers,
 };
-use frame_support::{ensure, traits::fungible::hold::Inspect as HoldInspect};
+use frame_support::{
+	ensure,
+	traits::{fungible::hold::Inspect as HoldInspect, Get},
+};
 use noderr_primitives::Tier;
 use sp_runtime::{traits::Zero, TryRuntimeError};
 
@@ -60,25 +63,30 @@ impl<T: Config> Pallet<T> {
 			ensure!(Operators::<T>::contains_key(&who), "a ledger without an operator");
 		}
 
-		let pending = PendingTierUpdates::<T>::get();
-		ensure!(pending.windows(2).all(|w| w[0] < w[1]), "pending updates not sorted");
+		let pending_count = PendingTierUpdates::<T>::iter_keys().count() as u32;
+		ensure!(
+			pending_count == PendingTierUpdates::<T>::count(),
+			"pending update counter is wrong"
+		);
+		ensure!(pending_count <= T::MaxOperators::get(), "more pending updates than MaxOperators");
+		for who in PendingTierUpdates::<T>::iter_keys() {
+			ensure!(Operators::<T>::contains_key(&who), "a non-operator is queued for an update");
+		}
 		let mut in_lists = 0usize;
 		for tier in Tier::ALL {
-			let members = TierMembers::<T>::get(tier);
-			ensure!(members.windows(2).all(|w| w[0] < w[1]), "tier members not sorted");
-			for who in members.iter() {
+			for who in TierMembers::<T>::iter_key_prefix(tier) {
 				ensure!(
-					EffectiveTiers::<T>::get(who) == Some(tier),
+					EffectiveTiers::<T>::get(&who) == Some(tier),
 					"member list and tier disagree"
 				);
+				in_lists += 1;
 			}
-			in_lists += members.len();
 		}
 		let mut with_tier = 0usize;
 		for (who, tier) in EffectiveTiers::<T>::iter() {
 			with_tier += 1;
 			// Operators queued for the next epoch may differ until then; nobody else may.
-			if !pending.contains(&who) {
+			if !PendingTierUpdates::<T>::contains_key(&who) {
 				ensure!(
 					Self::qualifying_tier(&who) == Some(tier),
 					"tier in force differs from the qualifying tier outside an epoch change"

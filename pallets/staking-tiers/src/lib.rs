@@ -200,15 +200,16 @@ pub mod pallet {
 	pub type EffectiveTiers<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Tier, OptionQuery>;
 
-	/// Operators whose tier in force is exactly this tier, sorted by account.
+	/// Operators whose tier in force is exactly this tier. Keys are operators only, so a tier
+	/// holds at most `MaxOperators` entries; each change touches one entry.
 	#[pallet::storage]
 	pub type TierMembers<T: Config> =
-		StorageMap<_, Twox64Concat, Tier, BoundedVec<T::AccountId, T::MaxOperators>, ValueQuery>;
+		StorageDoubleMap<_, Twox64Concat, Tier, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
-	/// Operators to re-evaluate at the next epoch boundary, sorted by account.
+	/// Operators to re-evaluate at the next epoch boundary: at most `MaxOperators`.
 	#[pallet::storage]
 	pub type PendingTierUpdates<T: Config> =
-		StorageValue<_, BoundedVec<T::AccountId, T::MaxOperators>, ValueQuery>;
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
 	/// Index of the current epoch.
 	#[pallet::storage]

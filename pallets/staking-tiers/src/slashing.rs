@@ -97,8 +97,7 @@ impl<T: Config> Pallet<T> {
 		let due = SlashQueue::<T>::take(now);
 		let mut weight = T::DbWeight::get().reads_writes(1, 1);
 		for id in due {
-			weight =
-				weight.saturating_add(T::WeightInfo::apply_slash(T::MaxUnlockingChunks::get()));
+			weight = weight.saturating_add(T::WeightInfo::apply_slash());
 			if let Some(slash) = PendingSlashes::<T>::get(id) {
 				Self::forget_slash(id, &slash);
 				Self::apply_slash(id, slash);

@@ -5,7 +5,8 @@ use crate::{
 	Config, Configuration, CurrentEpoch, EffectiveTiers, Event, Ledgers, NextEpochAt,
 	OperatorState, Operators, Pallet, PendingTierUpdates, TierMembers, WeightInfo,
 };
-use frame_support::{defensive, weights::Weight};
+use alloc::vec::Vec;
+use frame_support::weights::Weight;
 use frame_system::pallet_prelude::BlockNumberFor;
 use noderr_primitives::Tier;
 use sp_runtime::Saturating;
@@ -21,25 +22,15 @@ impl<T: Config> Pallet<T> {
 		Configuration::<T>::get().tier_for(active)
 	}
 
-	/// Queues `who` for re-evaluation at the next epoch boundary.
+	/// Queues `who` for re-evaluation at the next epoch boundary. Only operators are queued,
+	/// so the queue never holds more than `MaxOperators` entries.
 	pub(crate) fn mark_for_update(who: &T::AccountId) {
-		PendingTierUpdates::<T>::mutate(|pending| {
-			if let Err(pos) = pending.binary_search(who) {
-				// Only operators are queued and there are at most `MaxOperators` of them.
-				if pending.try_insert(pos, who.clone()).is_err() {
-					defensive!("pending tier updates exceed MaxOperators");
-				}
-			}
-		});
+		PendingTierUpdates::<T>::insert(who, ());
 	}
 
 	/// Drops `who` from the re-evaluation queue.
 	pub(crate) fn unmark_for_update(who: &T::AccountId) {
-		PendingTierUpdates::<T>::mutate(|pending| {
-			if let Ok(pos) = pending.binary_search(who) {
-				pending.remove(pos);
-			}
-		});
+		PendingTierUpdates::<T>::remove(who);
 	}
 
 	/// Puts `who` into tier `to` now, updating the member lists; emits `TierChanged`.
@@ -49,21 +40,11 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		if let Some(old) = from {
-			TierMembers::<T>::mutate(old, |members| {
-				if let Ok(pos) = members.binary_search(who) {
-					members.remove(pos);
-				}
-			});
+			TierMembers::<T>::remove(old, who);
 		}
 		match to {
 			Some(new) => {
-				TierMembers::<T>::mutate(new, |members| {
-					if let Err(pos) = members.binary_search(who) {
-						if members.try_insert(pos, who.clone()).is_err() {
-							defensive!("tier members exceed MaxOperators");
-						}
-					}
-				});
+				TierMembers::<T>::insert(new, who, ());
 				EffectiveTiers::<T>::insert(who, new);
 			}
 			None => EffectiveTiers::<T>::remove(who),
@@ -84,8 +65,12 @@ impl<T: Config> Pallet<T> {
 	/// Starts a new epoch at block `now`: every queued operator takes the tier it qualifies
 	/// for. Returns the weight used.
 	pub(crate) fn start_epoch(now: BlockNumberFor<T>) -> Weight {
-		let pending = PendingTierUpdates::<T>::take();
+		// Sorted so that events come out in the same order on every node, whatever the
+		// storage hashing.
+		let mut pending: Vec<T::AccountId> = PendingTierUpdates::<T>::iter_keys().collect();
+		pending.sort();
 		let count = pending.len() as u32;
+		let _ = PendingTierUpdates::<T>::clear(count.saturating_add(1), None);
 		for who in pending.iter() {
 			Self::set_effective_tier(who, Self::qualifying_tier(who));
 		}
