@@ -71,6 +71,8 @@ impl pallet_staking_tiers::Config for Test {
 }
 
 /// Accounts 1..=20 hold `ENDOWMENT`; 30 holds 500; the treasury exists. No operators.
+/// (The benchmark test suite's externalities.)
+#[cfg_attr(not(feature = "runtime-benchmarks"), allow(dead_code))]
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	build(Vec::new())
 }

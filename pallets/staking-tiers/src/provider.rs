@@ -22,7 +22,7 @@ impl<T: Config> TierProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let mut all: Vec<T::AccountId> = Tier::ALL
 			.into_iter()
 			.filter(|tier| *tier >= min_tier)
-			.flat_map(|tier| TierMembers::<T>::iter_key_prefix(tier))
+			.flat_map(TierMembers::<T>::iter_key_prefix)
 			.collect();
 		all.sort();
 		all
