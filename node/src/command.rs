@@ -1,5 +1,9 @@
 //! Dispatches the command line: run the node or one of the standard subcommands.
 
+// `sc_cli::Error` is large, but sc-cli's `Runner` fixes it as the error type of every
+// subcommand closure: boxing it here is not possible.
+#![allow(clippy::result_large_err)]
+
 use crate::{
 	chain_spec,
 	cli::{Cli, Subcommand},

@@ -2,6 +2,10 @@
 //! production, GRANDPA finality, off-chain workers (with HTTP, used to reach the ML service)
 //! and JSON-RPC.
 
+// `sc_service::Error` is large, but it is the error type the SDK's builders and sc-cli's
+// `Runner` expect from these functions.
+#![allow(clippy::result_large_err)]
+
 use futures::FutureExt;
 use noderr_runtime::{apis::RuntimeApi, opaque::Block};
 use sc_client_api::{Backend, BlockBackend};
