@@ -157,8 +157,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
 		ensure!(value >= Self::minimum_bond(), Error::<T>::BelowMinimumBond);
 		Self::hold_stake(&who, value)?;
-		Ledgers::<T>::insert(&who, Ledger { active: value, unlocking: Default::default() });
-		Self::mark_for_update(&who);
+		Self::store_ledger(&who, Ledger { active: value, unlocking: Default::default() });
 		Self::deposit_event(Event::Bonded { who, amount: value });
 		Ok(())
 	}
@@ -171,8 +170,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(active >= Self::minimum_bond(), Error::<T>::BelowMinimumBond);
 		Self::hold_stake(&who, value)?;
 		ledger.active = active;
-		Ledgers::<T>::insert(&who, ledger);
-		Self::mark_for_update(&who);
+		Self::store_ledger(&who, ledger);
 		Self::deposit_event(Event::Bonded { who, amount: value });
 		Ok(())
 	}
@@ -199,8 +197,7 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
 		}
 		ledger.active = remaining;
-		Ledgers::<T>::insert(&who, ledger);
-		Self::mark_for_update(&who);
+		Self::store_ledger(&who, ledger);
 		Self::deposit_event(Event::Unbonded { who, amount: value, unlock_at });
 		Ok(())
 	}
@@ -244,8 +241,7 @@ impl<T: Config> Pallet<T> {
 		let moved = value.saturating_sub(left);
 		ledger.active = ledger.active.saturating_add(moved);
 		ensure!(ledger.active >= Self::minimum_bond(), Error::<T>::BelowMinimumBond);
-		Ledgers::<T>::insert(&who, ledger);
-		Self::mark_for_update(&who);
+		Self::store_ledger(&who, ledger);
 		Self::deposit_event(Event::Rebonded { who, amount: moved });
 		Ok(())
 	}

@@ -53,13 +53,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Lowers `who`'s tier at once if its bond no longer covers it (after a slash). Raising
-	/// waits for the epoch boundary like every other change.
+	/// waits for the epoch boundary like every other change: the caller stored the ledger with
+	/// `store_ledger`, which queued `who` for it.
 	pub(crate) fn lower_tier_if_uncovered(who: &T::AccountId) {
 		let qualifying = Self::qualifying_tier(who);
 		if qualifying < EffectiveTiers::<T>::get(who) {
 			Self::set_effective_tier(who, qualifying);
 		}
-		Self::mark_for_update(who);
 	}
 
 	/// Starts a new epoch at block `now`: every queued operator takes the tier it qualifies
