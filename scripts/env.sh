@@ -18,3 +18,6 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # A panic in a test should show where; the node itself prints clean errors.
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+
+# Prints a progress heading for one step of a script.
+step() { printf '\n==> %s\n' "$*"; }

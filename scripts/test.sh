@@ -7,8 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 
-step() { printf '\n==> %s\n' "$*"; }
-
 step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers \
 	--features runtime-benchmarks
