@@ -1,7 +1,8 @@
 //! # noderr-ml
 //!
-//! The ML side of a Noderr node. Today: the deterministic libtorch runtime setup
-//! ([`runtime`]). The feature pipeline, the models, training and the JSON-RPC service build on
-//! it.
+//! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]) and the
+//! 94-feature pipeline over OHLCV bars ([`features`]).
 
+pub mod data;
+pub mod features;
 pub mod runtime;

@@ -1,0 +1,143 @@
+//! Reading the training and evaluation data that `scripts/setup-data.sh` prepares.
+
+use crate::features::Bar;
+use std::path::{Path, PathBuf};
+
+/// Where the prepared data lives: `$NODERR_DATA`, else `$NODERR_CACHE/data`, else
+/// `~/.cache/noderr/data`.
+pub fn data_dir() -> PathBuf {
+	if let Some(dir) = std::env::var_os("NODERR_DATA") {
+		return dir.into();
+	}
+	cache_dir().join("data")
+}
+
+/// The project's cache directory (`$NODERR_CACHE`, else `~/.cache/noderr`).
+pub fn cache_dir() -> PathBuf {
+	if let Some(dir) = std::env::var_os("NODERR_CACHE") {
+		return dir.into();
+	}
+	let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+	PathBuf::from(home).join(".cache/noderr")
+}
+
+/// A bar with its time stamp (ISO 8601, UTC).
+#[derive(Clone, Debug)]
+pub struct TimedBar {
+	pub time: String,
+	pub bar: Bar,
+}
+
+/// Reads a `time,open,high,low,close,volume` CSV, oldest bar first.
+pub fn read_bars(path: &Path) -> Result<Vec<TimedBar>, String> {
+	let text = std::fs::read_to_string(path).map_err(|e| {
+		format!("cannot read {}: {e} (scripts/setup-data.sh prepares it)", path.display())
+	})?;
+	let mut lines = text.lines();
+	match lines.next() {
+		Some("time,open,high,low,close,volume") => {}
+		other => return Err(format!("{}: unexpected header {other:?}", path.display())),
+	}
+	lines
+		.enumerate()
+		.map(|(i, line)| {
+			let fields: Vec<&str> = line.split(',').collect();
+			let number = |k: usize| -> Result<f64, String> {
+				fields
+					.get(k)
+					.ok_or_else(|| format!("{}:{}: missing column {k}", path.display(), i + 2))?
+					.parse::<f64>()
+					.map_err(|e| format!("{}:{}: column {k}: {e}", path.display(), i + 2))
+			};
+			Ok(TimedBar {
+				time: fields[0].to_string(),
+				bar: Bar {
+					open: number(1)?,
+					high: number(2)?,
+					low: number(3)?,
+					close: number(4)?,
+					volume: number(5)?,
+				},
+			})
+		})
+		.collect()
+}
+
+/// A labelled text.
+#[derive(Clone, Debug)]
+pub struct LabelledText {
+	/// 0 negative, 1 neutral, 2 positive.
+	pub label: usize,
+	pub text: String,
+}
+
+/// Reads the `sentiment,confidence,text` corpus. Bytes that are not UTF-8 are replaced.
+pub fn read_sentiment(path: &Path) -> Result<Vec<LabelledText>, String> {
+	let bytes = std::fs::read(path).map_err(|e| {
+		format!("cannot read {}: {e} (scripts/setup-data.sh prepares it)", path.display())
+	})?;
+	let text = String::from_utf8_lossy(&bytes);
+	let mut out = Vec::new();
+	for record in parse_csv(&text).into_iter().skip(1) {
+		if record.len() < 3 {
+			continue;
+		}
+		let label = match record[0].as_str() {
+			"negative" => 0,
+			"neutral" => 1,
+			"positive" => 2,
+			_ => continue,
+		};
+		let text = record[2..].join(",").trim().to_string();
+		if !text.is_empty() {
+			out.push(LabelledText { label, text });
+		}
+	}
+	Ok(out)
+}
+
+/// A small RFC 4180 reader: quoted fields, doubled quotes, newlines inside quotes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+	let mut records = Vec::new();
+	let mut record = Vec::new();
+	let mut field = String::new();
+	let mut quoted = false;
+	let mut chars = text.chars().peekable();
+	while let Some(ch) = chars.next() {
+		if quoted {
+			match ch {
+				'"' if chars.peek() == Some(&'"') => {
+					field.push('"');
+					chars.next();
+				}
+				'"' => quoted = false,
+				_ => field.push(ch),
+			}
+			continue;
+		}
+		match ch {
+			'"' => quoted = true,
+			',' => record.push(std::mem::take(&mut field)),
+			'\r' => {}
+			'\n' => {
+				record.push(std::mem::take(&mut field));
+				records.push(std::mem::take(&mut record));
+			}
+			_ => field.push(ch),
+		}
+	}
+	if !field.is_empty() || !record.is_empty() {
+		record.push(field);
+		records.push(record);
+	}
+	records
+}
+
+#[cfg(test)]
+mod tests {
+	#[test]
+	fn csv_quotes_and_newlines() {
+		let r = super::parse_csv("a,b\n\"x, \"\"y\"\"\",\"two\nlines\"\n");
+		assert_eq!(r, vec![vec!["a", "b"], vec!["x, \"y\"", "two\nlines"]]);
+	}
+}
