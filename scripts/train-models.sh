@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Produces the dev chain's default model artifacts in $NODERR_CACHE/artifacts (or $1), with fixed
+# seeds. Skips the training when the artifacts exist and were made by the current model and
+# feature code (a stamp records the sha256 of those sources); pass --force to retrain.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/scripts/env.sh"
+out="$NODERR_CACHE/artifacts"
+force=0
+for arg in "$@"; do
+	case "$arg" in
+	--force) force=1 ;;
+	*) out="$arg" ;;
+	esac
+done
+mkdir -p "$out"
+
+"$root/scripts/setup-data.sh"
+stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train}.rs "$root"/offchain-ml/src/models/*.rs | sha256sum | cut -d' ' -f1)"
+if [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
+	echo "Artifacts in $out are current."
+	exit 0
+fi
+
+step "Building noderr-ml"
+(cd "$root" && cargo build -p noderr-ml --bin noderr-ml)
+ml="$CARGO_TARGET_DIR/debug/noderr-ml"
+rm -f "$out/.stamp"
+step "Training the price Transformer"
+"$ml" train price-transformer --epochs 8 --out "$out/price-transformer.nrm"
+step "Training the GAF regime classifier"
+"$ml" train gaf-regime --epochs 10 --out "$out/gaf-regime.nrm"
+echo "$stamp" >"$out/.stamp"
+step "Artifacts"
+for f in "$out"/*.nrm; do "$ml" inspect "$f"; echo; done
