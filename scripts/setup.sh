@@ -44,5 +44,8 @@ fi
 step "libtorch"
 scripts/setup-libtorch.sh
 
+step "training data and the Python reference environment"
+scripts/setup-data.sh
+
 echo
 echo "setup complete: CARGO_TARGET_DIR=$CARGO_TARGET_DIR LIBTORCH=$LIBTORCH"

@@ -11,7 +11,10 @@ step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers \
 	--features runtime-benchmarks
 
-step "ML module: libtorch from the PyPI wheels, through tch"
+step "ML module: default artifacts (trained once, reused while the model code is unchanged)"
+scripts/train-models.sh
+
+step "ML module: features against the ta package, artifacts, determinism, the JSON-RPC service"
 cargo test --locked -p noderr-ml
 
 step "runtime tests (native, no wasm build)"

@@ -29,7 +29,7 @@ pub enum InferenceError {
 }
 
 enum Net {
-	Price { model: price::PriceTransformer, mean: Vec<f64>, std: Vec<f64> },
+	Price { model: Box<price::PriceTransformer>, mean: Vec<f64>, std: Vec<f64> },
 	Gaf { model: gaf::GafCnn },
 }
 
@@ -156,7 +156,7 @@ impl Engine {
 						.ok_or_else(|| fail(format!("normalisation {k} missing")))
 				};
 				let (mean, std) = (stat("mean")?, stat("std")?);
-				let model = price::PriceTransformer::new(&vs.root(), config);
+				let model = Box::new(price::PriceTransformer::new(&vs.root(), config));
 				Net::Price { model, mean, std }
 			}
 			"gaf-regime" => Net::Gaf { model: gaf::GafCnn::new(&vs.root()) },

@@ -21,6 +21,8 @@ impl Drop for Service {
 	}
 }
 
+// The child is waited for in `Service::drop`, or before the panic when it exits early.
+#[allow(clippy::zombie_processes)]
 fn start(models: &std::path::Path) -> Service {
 	let mut child = Command::new(env!("CARGO_BIN_EXE_noderr-ml"))
 		.args(["serve", "--rpc-addr", "127.0.0.1:0", "--workers", "2", "--models"])
@@ -33,7 +35,10 @@ fn start(models: &std::path::Path) -> Service {
 	let mut log = String::new();
 	loop {
 		let mut line = String::new();
-		assert!(stdout.read_line(&mut line).unwrap() > 0, "service exited: {log}");
+		if stdout.read_line(&mut line).unwrap() == 0 {
+			let _ = child.wait();
+			panic!("service exited: {log}");
+		}
 		log.push_str(&line);
 		if let Some(addr) = line.strip_prefix("ML service listening on ") {
 			let addr = addr.trim().to_string();
