@@ -362,22 +362,46 @@ fn window_of(x: &[f64], t: usize, n: usize) -> &[f64] {
 	&x[(t + 1).saturating_sub(n)..=t]
 }
 
+/// Population standard deviation over the last `n` values, from running sums of the values
+/// shifted by the first one (which keeps the cancellation in `E[d^2] - E[d]^2` small).
 fn rolling_std(x: &[f64], n: usize) -> Vec<f64> {
+	let shift = x.first().copied().unwrap_or(0.0);
+	let d: Vec<f64> = x.iter().map(|v| v - shift).collect();
+	let d2: Vec<f64> = d.iter().map(|v| v * v).collect();
+	let (s1, s2) = (rolling_sum(&d, n), rolling_sum(&d2, n));
 	(0..x.len())
 		.map(|t| {
-			let w = window_of(x, t, n);
-			let mean = w.iter().sum::<f64>() / w.len() as f64;
-			sqrt(w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w.len() as f64)
+			let k = (t + 1).min(n) as f64;
+			let mean = s1[t] / k;
+			sqrt((s2[t] / k - mean * mean).max(0.0))
 		})
 		.collect()
 }
 
+/// Extreme over the last `n` values with a monotonic queue: O(1) amortised per value.
+/// `keeps(a, b)` is true when `a` makes an older `b` irrelevant (a >= b for a maximum).
+fn rolling_extreme(x: &[f64], n: usize, keeps: impl Fn(f64, f64) -> bool) -> Vec<f64> {
+	let mut queue = std::collections::VecDeque::with_capacity(n + 1);
+	let mut out = Vec::with_capacity(x.len());
+	for t in 0..x.len() {
+		while queue.back().is_some_and(|&i: &usize| keeps(x[t], x[i])) {
+			queue.pop_back();
+		}
+		queue.push_back(t);
+		if queue.front().is_some_and(|&i| i + n <= t) {
+			queue.pop_front();
+		}
+		out.push(x[*queue.front().expect("holds t")]);
+	}
+	out
+}
+
 fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
-	(0..x.len()).map(|t| window_of(x, t, n).iter().copied().fold(f64::MIN, f64::max)).collect()
+	rolling_extreme(x, n, |a, b| a >= b)
 }
 
 fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
-	(0..x.len()).map(|t| window_of(x, t, n).iter().copied().fold(f64::MAX, f64::min)).collect()
+	rolling_extreme(x, n, |a, b| a <= b)
 }
 
 fn lag(x: &[f64], t: usize, k: usize) -> f64 {
@@ -429,8 +453,14 @@ fn compute_unchecked(bars: &[Bar]) -> Vec<f64> {
 	let v: Vec<f64> = bars.iter().map(|b| b.volume).collect();
 	let ln2 = core::f64::consts::LN_2;
 
-	// Shared series.
-	let ret1: Vec<f64> = (0..n).map(|t| log(c[t] / lag(&c, t, 1))).collect();
+	// Shared series. Logarithms once per bar: log ratios are differences of these.
+	let (ln_o, ln_h, ln_l, ln_c): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (
+		o.iter().map(|x| log(*x)).collect(),
+		h.iter().map(|x| log(*x)).collect(),
+		l.iter().map(|x| log(*x)).collect(),
+		c.iter().map(|x| log(*x)).collect(),
+	);
+	let ret1: Vec<f64> = (0..n).map(|t| ln_c[t] - lag(&ln_c, t, 1)).collect();
 	let prev_close: Vec<f64> = (0..n).map(|t| lag(&c, t, 1)).collect();
 	let tr: Vec<f64> =
 		(0..n)
@@ -463,21 +493,21 @@ fn compute_unchecked(bars: &[Bar]) -> Vec<f64> {
 
 	// Returns.
 	for k in [1, 2, 3, 5, 8, 10, 15, 20, 30, 60] {
-		cols.push((0..n).map(|t| log(c[t] / lag(&c, t, k))).collect());
+		cols.push((0..n).map(|t| ln_c[t] - lag(&ln_c, t, k)).collect());
 	}
 
 	// Volatility.
 	for w in [5, 10, 20, 60] {
 		cols.push(rolling_std(&ret1, w));
 	}
-	let hl2: Vec<f64> = (0..n).map(|t| log(h[t] / l[t]) * log(h[t] / l[t])).collect();
+	let hl2: Vec<f64> = (0..n).map(|t| (ln_h[t] - ln_l[t]) * (ln_h[t] - ln_l[t])).collect();
 	for w in [10, 20] {
 		cols.push(
 			rolling_mean(&hl2, w).into_iter().map(|m| sqrt(m.max(0.0) / (4.0 * ln2))).collect(),
 		);
 	}
 	let gk: Vec<f64> = (0..n)
-		.map(|t| 0.5 * hl2[t] - (2.0 * ln2 - 1.0) * log(c[t] / o[t]) * log(c[t] / o[t]))
+		.map(|t| 0.5 * hl2[t] - (2.0 * ln2 - 1.0) * (ln_c[t] - ln_o[t]) * (ln_c[t] - ln_o[t]))
 		.collect();
 	cols.push(rolling_mean(&gk, 20).into_iter().map(|m| sqrt(m.max(0.0))).collect());
 	cols.push((0..n).map(|t| atr[t] / c[t]).collect());
@@ -698,10 +728,10 @@ fn compute_unchecked(bars: &[Bar]) -> Vec<f64> {
 	cols.push((0..n).map(|t| div(h[t] - o[t].max(c[t]), hl_range[t])).collect());
 	cols.push((0..n).map(|t| div(o[t].min(c[t]) - l[t], hl_range[t])).collect());
 	cols.push((0..n).map(|t| hl_range[t] / c[t]).collect());
-	cols.push((0..n).map(|t| log(o[t] / prev_close[t])).collect());
+	cols.push((0..n).map(|t| ln_o[t] - lag(&ln_c, t, 1)).collect());
 	cols.push(clv.clone());
-	cols.push((0..n).map(|t| log(h[t] / lag(&h, t, 1))).collect());
-	cols.push((0..n).map(|t| log(l[t] / lag(&l, t, 1))).collect());
+	cols.push((0..n).map(|t| ln_h[t] - lag(&ln_h, t, 1)).collect());
+	cols.push((0..n).map(|t| ln_l[t] - lag(&ln_l, t, 1)).collect());
 	let flag = |b: bool| if b { 1.0 } else { 0.0 };
 	cols.push((0..n).map(|t| flag(t > 0 && h[t] < h[t - 1] && l[t] > l[t - 1])).collect());
 	cols.push((0..n).map(|t| flag(t > 0 && h[t] > h[t - 1] && l[t] < l[t - 1])).collect());
@@ -762,6 +792,19 @@ mod tests {
 				}
 			})
 			.collect()
+	}
+
+	#[test]
+	fn rolling_extremes_match_a_direct_scan() {
+		let x: Vec<f64> = (0..300).map(|i| libm::sin(i as f64 * 0.7) * (i % 13) as f64).collect();
+		for n in [1, 2, 9, 14, 26] {
+			let (max, min) = (rolling_max(&x, n), rolling_min(&x, n));
+			for t in 0..x.len() {
+				let w = window_of(&x, t, n);
+				assert_eq!(max[t], w.iter().copied().fold(f64::MIN, f64::max));
+				assert_eq!(min[t], w.iter().copied().fold(f64::MAX, f64::min));
+			}
+		}
 	}
 
 	#[test]

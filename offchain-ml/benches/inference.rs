@@ -1,0 +1,48 @@
+//! Latency at batch 1 on one libtorch thread: the feature pipeline per window, the price
+//! Transformer and the GAF classifier end to end (input checks, features or images, model,
+//! fixed-point outputs). Uses the default artifacts (`scripts/train-models.sh`) and the prepared
+//! BTC series. Run: `cargo bench -p noderr-ml --bench inference`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use noderr_ml::{data, engine::Engine, features};
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+	let bars: Vec<_> = data::read_bars(&data::data_dir().join("btc_1h.csv"))
+		.expect("run scripts/setup-data.sh")
+		.into_iter()
+		.map(|b| b.bar)
+		.collect();
+	let window = &bars[bars.len() - features::bars_needed(60)..];
+	c.bench_function("features: one 60-row window (160 bars)", |b| {
+		b.iter(|| features::window_features(black_box(window), 60).unwrap())
+	});
+
+	let dir = std::env::var_os("NODERR_ARTIFACTS")
+		.map(std::path::PathBuf::from)
+		.unwrap_or_else(|| data::cache_dir().join("artifacts"));
+	let mut engine = Engine::new();
+	let infos: Vec<_> =
+		engine.load_dir(&dir).expect("artifacts").into_iter().map(|r| r.unwrap()).collect();
+	assert_eq!(noderr_ml::runtime::intra_op_threads(), 1);
+	for info in infos {
+		match info.name.as_str() {
+			"price-transformer" => {
+				let series = vec![window.to_vec()];
+				c.bench_function("price transformer: features + model, batch 1", |b| {
+					b.iter(|| engine.predict_batch(&info.hash, black_box(&series)).unwrap())
+				});
+			}
+			"gaf-regime" => {
+				let last = &bars[bars.len() - 64..];
+				c.bench_function("gaf regime: images + CNN, batch 1", |b| {
+					b.iter(|| engine.classify_regime(&info.hash, black_box(last)).unwrap())
+				});
+			}
+			_ => {}
+		}
+	}
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
