@@ -30,6 +30,8 @@ step "Training the price Transformer"
 "$ml" train price-transformer --epochs 8 --out "$out/price-transformer.nrm"
 step "Training the GAF regime classifier"
 "$ml" train gaf-regime --epochs 10 --out "$out/gaf-regime.nrm"
+step "Fitting the MSRR regime filter"
+"$ml" train msrr --epochs 8 --out "$out/msrr.nrm"
 echo "$stamp" >"$out/.stamp"
 step "Artifacts"
 for f in "$out"/*.nrm; do "$ml" inspect "$f"; echo; done

@@ -4,7 +4,7 @@
 use crate::{
 	artifact::{self, Artifact, ArtifactError, Task},
 	features::{self, Bar, FeatureError, FEATURE_COUNT},
-	models::{self, gaf, price},
+	models::{self, gaf, msrr, price},
 	runtime,
 };
 use serde::Serialize;
@@ -31,6 +31,7 @@ pub enum InferenceError {
 enum Net {
 	Price { model: Box<price::PriceTransformer>, mean: Vec<f64>, std: Vec<f64> },
 	Gaf { model: gaf::GafCnn },
+	Msrr { params: msrr::MsrrParams },
 }
 
 struct Loaded {
@@ -73,6 +74,21 @@ pub struct Classification {
 	pub label: String,
 	pub class: usize,
 	pub probabilities: Vec<i64>,
+}
+
+/// MSRR outputs, fixed point with the model's scale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MsrrPrediction {
+	pub p_calm: i64,
+	pub p_turbulent: i64,
+	/// Probability of the turbulent state at the next bar.
+	pub turbulence_next: i64,
+	/// Robust expected next log return, per cent.
+	pub expected_return_pct: i64,
+	/// Expected downside semivariance, per cent squared.
+	pub semivariance_pct2: i64,
+	/// Share of capital to hold in the asset for the next bar, 0 .. 1.
+	pub allocation: i64,
 }
 
 /// The loaded models.
@@ -160,6 +176,13 @@ impl Engine {
 				Net::Price { model, mean, std }
 			}
 			"gaf-regime" => Net::Gaf { model: gaf::GafCnn::new(&vs.root()) },
+			"msrr" => Net::Msrr {
+				params: m
+					.stats
+					.get("params")
+					.and_then(|v| msrr::MsrrParams::from_vec(v))
+					.ok_or_else(|| fail("parameters missing or out of range".into()))?,
+			},
 			other => return Err(fail(format!("unknown architecture {other:?}"))),
 		};
 		models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
@@ -310,6 +333,37 @@ impl Engine {
 			.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
 			.unwrap_or(0);
 		Ok(Classification { label: gaf::LABELS[class].to_string(), class, probabilities })
+	}
+}
+
+impl Engine {
+	/// The MSRR regime filter and allocation over the latest `msrr::WINDOW` bars.
+	pub fn msrr(&self, hash: &str, bars: &[Bar]) -> Result<MsrrPrediction, InferenceError> {
+		let loaded = self.get(hash)?;
+		let Net::Msrr { params } = &loaded.net else {
+			return Err(wrong_kind(hash, loaded, "msrr"));
+		};
+		if bars.len() < msrr::WINDOW {
+			return Err(FeatureError::TooShort {
+				got: bars.len(),
+				needed: msrr::WINDOW,
+				window: msrr::WINDOW,
+			}
+			.into());
+		}
+		let bars = &bars[bars.len() - msrr::WINDOW..];
+		features::validate(bars)?;
+		let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+		let o = params.evaluate(&msrr::returns_of(&closes));
+		let q = |x: f64| models::quantize(x, loaded.artifact.manifest.output_scale);
+		Ok(MsrrPrediction {
+			p_calm: q(o.filtered[0]),
+			p_turbulent: q(o.filtered[1]),
+			turbulence_next: q(o.turbulence_next),
+			expected_return_pct: q(o.expected_return),
+			semivariance_pct2: q(o.semivariance),
+			allocation: q(o.allocation),
+		})
 	}
 }
 

@@ -8,6 +8,8 @@
 //!   `ml_predict(model, features = rows)` with the model's window of 94-feature rows
 //! - `ml_predictBatch(model, series)` -> one prediction per bar series (at most 64)
 //! - `ml_classifyRegime(model, bars)` -> regime label and fixed-point probabilities
+//! - `ml_msrr(model, bars)` -> regime probabilities, robust expected return, semivariance and
+//!   allocation from the Markov-switching filter over the last 168 bars
 //! - `ml_features(bars, window?)` -> the feature rows a model would see (default 60 rows)
 //!
 //! Inference runs on a fixed pool of engines (one libtorch intra-op thread each), so at most
@@ -288,6 +290,13 @@ pub fn module(config: &Config, registry: &Registry) -> Result<RpcModule<()>, Str
 		check_len(&p.bars)?;
 		timed(ctx, "classifyRegime", &p.model.clone(), &|e| {
 			Ok(serde_json::to_value(e.classify_regime(&p.model, &p.bars)?).expect("serialisable"))
+		})
+	});
+	method!("ml_msrr", |params, ctx| {
+		let p: PredictParams = parse(&params, &["model", "bars"])?;
+		check_len(&p.bars)?;
+		timed(ctx, "msrr", &p.model.clone(), &|e| {
+			Ok(serde_json::to_value(e.msrr(&p.model, &p.bars)?).expect("serialisable"))
 		})
 	});
 	method!("ml_features", |params, _ctx| {

@@ -10,7 +10,7 @@ use crate::{
 	artifact::{self, Manifest, Task},
 	data::{self, TimedBar},
 	features::{self, FEATURE_COUNT},
-	models::{self, gaf, price},
+	models::{self, gaf, msrr, price},
 	runtime,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -422,4 +422,103 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		tensors: vec![],
 	};
 	finish(out, manifest, &vs)
+}
+
+/// Fits MSRR on the training period and backtests its allocation on the held-out period.
+pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
+	let bars = data::read_bars(&data::data_dir().join("btc_1h.csv"))?;
+	let closes: Vec<f64> = bars.iter().map(|b| b.bar.close).collect();
+	let n = closes.len();
+	// Windows end at bar t and are scored on the return from t to t + 1.
+	let split = split(msrr::WINDOW - 1, n - 1, n, 1, 1);
+	let train_end = *split.train.last().expect("training windows");
+	let train_returns = msrr::returns_of(&closes[..=train_end]);
+	let bar = progress(opts.epochs as u64, "msrr EM");
+	let params = msrr::fit(&train_returns, opts.epochs.max(1) * 25);
+	bar.finish_and_clear();
+	println!("msrr fitted: {params:?}");
+
+	// Held-out: the allocation against buy-and-hold, and the filter's likelihood against one
+	// Gaussian fitted on the same training returns.
+	let (mut strat, mut hold, mut alloc_sum) = (Vec::new(), Vec::new(), 0.0);
+	for &t in &split.test {
+		let window = msrr::returns_of(&closes[t + 1 - msrr::WINDOW..=t]);
+		let o = params.evaluate(&window);
+		let next = 100.0 * libm::log(closes[t + 1] / closes[t]);
+		strat.push(o.allocation * next);
+		hold.push(next);
+		alloc_sum += o.allocation;
+	}
+	let test_returns = msrr::returns_of(&closes[split.test[0]..]);
+	let (_, loglik) = params.filter(&test_returns);
+	let mean = train_returns.iter().sum::<f64>() / train_returns.len() as f64;
+	let sd = libm::sqrt(
+		train_returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / train_returns.len() as f64,
+	);
+	let loglik_gauss: f64 = test_returns.iter().map(|r| -gaussian_nll(*r, mean, sd)).sum();
+	let stats = |r: &[f64]| {
+		let m = r.iter().sum::<f64>() / r.len() as f64;
+		let down = libm::sqrt(r.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / r.len() as f64);
+		let (mut level, mut peak, mut dd) = (0.0f64, 0.0f64, 0.0f64);
+		for x in r {
+			level += x;
+			peak = peak.max(level);
+			dd = dd.max(peak - level);
+		}
+		(m, down, if down > 0.0 { m / down } else { 0.0 }, dd)
+	};
+	let (sm, sd_down, s_sortino, s_dd) = stats(&strat);
+	let (hm, hd_down, h_sortino, h_dd) = stats(&hold);
+	let metrics = BTreeMap::from([
+		("test_samples".to_string(), json!(strat.len())),
+		("mean_return_pct".to_string(), json!(sm)),
+		("mean_return_pct_buy_and_hold".to_string(), json!(hm)),
+		("downside_deviation_pct".to_string(), json!(sd_down)),
+		("downside_deviation_pct_buy_and_hold".to_string(), json!(hd_down)),
+		("sortino_hourly".to_string(), json!(s_sortino)),
+		("sortino_hourly_buy_and_hold".to_string(), json!(h_sortino)),
+		("max_drawdown_pct".to_string(), json!(s_dd)),
+		("max_drawdown_pct_buy_and_hold".to_string(), json!(h_dd)),
+		("mean_allocation".to_string(), json!(alloc_sum / strat.len() as f64)),
+		("loglik_per_bar".to_string(), json!(loglik / test_returns.len() as f64)),
+		(
+			"loglik_per_bar_one_gaussian".to_string(),
+			json!(loglik_gauss / test_returns.len() as f64),
+		),
+	]);
+	let manifest = Manifest {
+		name: "msrr".into(),
+		version: opts.version.clone(),
+		task: Task::Regression {
+			outputs: vec![
+				"p_calm".into(),
+				"p_turbulent".into(),
+				"turbulence_next".into(),
+				"expected_return_pct".into(),
+				"semivariance_pct2".into(),
+				"allocation".into(),
+			],
+		},
+		feature_version: 0,
+		input_shape: vec![msrr::WINDOW],
+		output_scale: 1_000_000,
+		params: BTreeMap::from([
+			("kappa".to_string(), json!(msrr::KAPPA)),
+			("gamma".to_string(), json!(msrr::GAMMA)),
+		]),
+		stats: BTreeMap::from([("params".to_string(), params.to_vec())]),
+		metrics,
+		training: describe(&bars, &split),
+		tensors: vec![],
+	};
+	let bytes = artifact::encode(&manifest, &Vec::new()).map_err(|e| e.to_string())?;
+	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
+	println!(
+		"{}: {} bytes, blake2-256 {}\n  metrics {}",
+		out.display(),
+		bytes.len(),
+		artifact::hex(&hash),
+		serde_json::to_string(&manifest.metrics).unwrap_or_default()
+	);
+	Ok(manifest)
 }

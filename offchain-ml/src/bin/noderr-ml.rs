@@ -15,7 +15,7 @@ struct Cli {
 enum Command {
 	/// Train a model on the data from scripts/setup-data.sh and write its artifact.
 	Train {
-		/// price-transformer or gaf-regime
+		/// price-transformer, gaf-regime or msrr (for msrr, epochs x 25 EM iterations at most)
 		model: String,
 		/// Artifact file to write.
 		#[arg(long)]
@@ -83,8 +83,11 @@ fn run(cli: Cli) -> Result<(), String> {
 			match model.as_str() {
 				"price-transformer" => train::train_price(&out, &opts)?,
 				"gaf-regime" => train::train_gaf(&out, &opts)?,
+				"msrr" => train::train_msrr(&out, &opts)?,
 				other => {
-					return Err(format!("unknown model {other:?} (price-transformer, gaf-regime)"))
+					return Err(format!(
+						"unknown model {other:?} (price-transformer, gaf-regime, msrr)"
+					))
 				}
 			};
 		}
@@ -124,7 +127,7 @@ fn run(cli: Cli) -> Result<(), String> {
 			if infos.is_empty() {
 				return Err(format!("no artifacts in {}", models.display()));
 			}
-			let needed = features::bars_needed(60).max(64);
+			let needed = features::bars_needed(60).max(64).max(noderr_ml::models::msrr::WINDOW);
 			if bars.len() < needed + windows {
 				return Err(format!("{}: too few bars", path.display()));
 			}
@@ -142,6 +145,9 @@ fn run(cli: Cli) -> Result<(), String> {
 							"gaf-regime" => engine
 								.classify_regime(&info.hash, window)
 								.map(|c| serde_json::to_value(c).expect("json")),
+							"msrr" => engine
+								.msrr(&info.hash, window)
+								.map(|m| serde_json::to_value(m).expect("json")),
 							_ => Ok(serde_json::Value::Null),
 						}
 						.map_err(|e| e.to_string())

@@ -2,6 +2,7 @@
 //! fixed-point quantisation of outputs.
 
 pub mod gaf;
+pub mod msrr;
 pub mod price;
 
 use crate::artifact::Weights;
