@@ -16,7 +16,8 @@ done
 mkdir -p "$out"
 
 "$root/scripts/setup-data.sh"
-stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train}.rs "$root"/offchain-ml/src/models/*.rs | sha256sum | cut -d' ' -f1)"
+stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train}.rs "$root"/offchain-ml/src/models/*.rs \
+	"$root"/offchain-ml/python/*.py | sha256sum | cut -d' ' -f1)"
 if [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "Artifacts in $out are current."
 	exit 0
@@ -32,6 +33,8 @@ step "Training the GAF regime classifier"
 "$ml" train gaf-regime --epochs 10 --out "$out/gaf-regime.nrm"
 step "Fitting the MSRR regime filter"
 "$ml" train msrr --epochs 8 --out "$out/msrr.nrm"
+step "Training the sentiment classifier (embedding 8,000 texts with MiniLM takes a few minutes)"
+"$ml" train sentiment --epochs 6 --out "$out/sentiment.nrm"
 echo "$stamp" >"$out/.stamp"
 step "Artifacts"
 for f in "$out"/*.nrm; do "$ml" inspect "$f"; echo; done

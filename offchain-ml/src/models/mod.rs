@@ -4,6 +4,7 @@
 pub mod gaf;
 pub mod msrr;
 pub mod price;
+pub mod sentiment;
 
 use crate::artifact::Weights;
 use tch::{nn, Kind, Tensor};

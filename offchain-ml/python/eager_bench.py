@@ -1,0 +1,180 @@
+"""The same models with PyTorch eager from Python: the baseline of the latency comparison.
+
+Loads the Noderr artifacts (our container: magic, manifest, safetensors weights), rebuilds each
+architecture in torch.nn.functional, checks that it reproduces the Rust outputs on the same
+input, and times batch-1 inference on one thread under torch.inference_mode():
+- price: features (the `ta`-based pipeline of reference_features.py, on the same 160 bars),
+  normalisation, Transformer;
+- GAF: Gramian Angular Field images in numpy, CNN;
+- sentiment: Hugging Face `tokenizers` on the model's tokenizer.json, MiniLM encoder, head, at
+  32 tokens.
+Usage: eager_bench.py ARTIFACT_DIR BARS.csv MINILM_DIR OUT.json [expected.json]
+Prints and writes median seconds per call.
+"""
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+import reference_features  # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+
+def load(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"NODERRML"
+    n = struct.unpack("<Q", data[12:20])[0]
+    manifest = json.loads(data[20:20 + n])
+    st = data[20 + n:]
+    hn = struct.unpack("<Q", st[:8])[0]
+    header = json.loads(st[8:8 + hn])
+    body = st[8 + hn:]
+    weights = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = meta["data_offsets"]
+        weights[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype="<f4").copy()).view(meta["shape"])
+    return manifest, weights
+
+
+def median_time(fn, seconds=3.0):
+    for _ in range(20):
+        fn()
+    times = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(times) < 50:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def price_forward(w, cfg, x):
+    d, heads = cfg["d_model"], cfg["heads"]
+    h = F.linear(x, w["input.weight"], w["input.bias"]) + w["position"]
+    for i in range(cfg["layers"]):
+        p = f"block{i}."
+        b, t, _ = h.shape
+        y = F.layer_norm(h, [d], w[p + "ln1.weight"], w[p + "ln1.bias"])
+        qkv = F.linear(y, w[p + "qkv.weight"], w[p + "qkv.bias"]).view(b, t, 3, heads, d // heads)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
+        a = a.transpose(1, 2).contiguous().view(b, t, d)
+        h = h + F.linear(a, w[p + "out.weight"], w[p + "out.bias"])
+        y = F.layer_norm(h, [d], w[p + "ln2.weight"], w[p + "ln2.bias"])
+        y = F.linear(F.gelu(F.linear(y, w[p + "ff1.weight"], w[p + "ff1.bias"])), w[p + "ff2.weight"], w[p + "ff2.bias"])
+        h = h + y
+    h = F.layer_norm(h, [d], w["norm.weight"], w["norm.bias"])
+    out = F.linear(torch.cat([h[:, -1], h.mean(1)], 1), w["head.weight"], w["head.bias"])
+    return torch.stack([out[:, 0], out[:, 1].clamp(-6, 4), out[:, 2]], 1)
+
+
+def gaf_images(closes):
+    lo, hi = closes.min(), closes.max()
+    x = np.clip((2 * closes - hi - lo) / (hi - lo), -1, 1) if hi > lo else np.zeros_like(closes)
+    s = np.sqrt(np.maximum(1 - x * x, 0))
+    gasf = np.outer(x, x) - np.outer(s, s)
+    gadf = np.outer(s, x) - np.outer(x, s)
+    return torch.from_numpy(np.stack([gasf, gadf]).astype(np.float32))
+
+
+def gaf_forward(w, x):
+    h = x
+    for i in range(3):
+        h = F.max_pool2d(F.relu(F.conv2d(h, w[f"conv{i}.weight"], w[f"conv{i}.bias"], padding=1)), 2)
+    return F.linear(h.mean((2, 3)), w["head.weight"], w["head.bias"])
+
+
+def minilm_forward(w, ids):
+    t = ids.shape[1]
+    h = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t] + w["embeddings.token_type_embeddings.weight"][0]
+    ln = lambda x, p: F.layer_norm(x, [384], w[p + ".weight"], w[p + ".bias"], 1e-12)  # noqa: E731
+    lin = lambda x, p: F.linear(x, w[p + ".weight"], w[p + ".bias"])  # noqa: E731
+    h = ln(h, "embeddings.LayerNorm")
+    b = ids.shape[0]
+    for i in range(6):
+        p = f"encoder.layer.{i}."
+        split = lambda x: x.view(b, t, 12, 32).transpose(1, 2)  # noqa: E731
+        q, k, v = (split(lin(h, p + "attention.self." + n)) for n in ("query", "key", "value"))
+        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).contiguous().view(b, t, 384)
+        h = ln(lin(a, p + "attention.output.dense") + h, p + "attention.output.LayerNorm")
+        f = F.gelu(lin(h, p + "intermediate.dense"))
+        h = ln(lin(f, p + "output.dense") + h, p + "output.LayerNorm")
+    pooled = h.mean(1)
+    pooled = pooled / pooled.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return F.linear(pooled, w["head.weight"], w["head.bias"])
+
+
+def main():
+    art_dir, bars_path, minilm_dir, out_path = sys.argv[1:5]
+    expected = json.load(open(sys.argv[5])) if len(sys.argv) > 5 else {}
+    bars = pd.read_csv(bars_path)
+    window = bars.iloc[-160:].reset_index(drop=True)
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    manifest, w = load(os.path.join(art_dir, "price-transformer.nrm"))
+    cfg = manifest["params"]["config"]
+    mean = np.array(manifest["stats"]["mean"])
+    std = np.array(manifest["stats"]["std"])
+
+    def price_end_to_end():
+        feats = reference_features.compute(window).to_numpy()[-60:]
+        x = torch.from_numpy(np.clip((feats - mean) / std, -10, 10).astype(np.float32)).unsqueeze(0)
+        with torch.inference_mode():
+            return price_forward(w, cfg, x)
+
+    feats = reference_features.compute(window).to_numpy()[-60:]
+    x = torch.from_numpy(np.clip((feats - mean) / std, -10, 10).astype(np.float32)).unsqueeze(0)
+
+    def price_model_only():
+        with torch.inference_mode():
+            return price_forward(w, cfg, x)
+
+    out = price_end_to_end()[0]
+    results["price_outputs"] = [float(out[0]) / 100, math.exp(float(out[1])) / 100]
+    results["features"] = median_time(lambda: reference_features.compute(window))
+    results["price_model"] = median_time(price_model_only)
+    results["price_end_to_end"] = median_time(price_end_to_end)
+
+    manifest, wg = load(os.path.join(art_dir, "gaf-regime.nrm"))
+    closes = bars["close"].to_numpy()[-64:]
+
+    def gaf_end_to_end():
+        with torch.inference_mode():
+            return F.softmax(gaf_forward(wg, gaf_images(closes).unsqueeze(0)), 1)
+
+    results["gaf_probabilities"] = [float(p) for p in gaf_end_to_end()[0]]
+    results["gaf_end_to_end"] = median_time(gaf_end_to_end)
+
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(os.path.join(minilm_dir, "tokenizer.json"))
+    tok.enable_truncation(128)
+    tok.no_padding()
+    manifest, ws = load(os.path.join(art_dir, "sentiment.nrm"))
+    text = expected.get("sentiment_text", "")
+    results["sentiment_tokens"] = len(tok.encode(text).ids)
+
+    def sentiment_end_to_end():
+        ids = torch.tensor([tok.encode(text).ids])
+        with torch.inference_mode():
+            return F.softmax(minilm_forward(ws, ids), 1)
+
+    results["sentiment_probabilities"] = [float(p) for p in sentiment_end_to_end()[0]]
+    results["sentiment_end_to_end"] = median_time(sentiment_end_to_end)
+    json.dump(results, open(out_path, "w"), indent=1)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
