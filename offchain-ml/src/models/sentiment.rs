@@ -269,11 +269,9 @@ impl SentimentModel {
 		let mut flat = Vec::with_capacity(ids.len() * t);
 		let mut mask = Vec::with_capacity(ids.len() * t);
 		for row in ids {
-			flat.extend(row.iter().copied().chain(std::iter::repeat(0).take(t - row.len())));
+			flat.extend(row.iter().copied().chain(std::iter::repeat_n(0, t - row.len())));
 			mask.extend(
-				std::iter::repeat(1i64)
-					.take(row.len())
-					.chain(std::iter::repeat(0).take(t - row.len())),
+				std::iter::repeat_n(1i64, row.len()).chain(std::iter::repeat_n(0, t - row.len())),
 			);
 		}
 		let shape = [ids.len() as i64, t as i64];
