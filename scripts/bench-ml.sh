@@ -19,16 +19,22 @@ fi
 step "Rust: criterion benchmarks"
 (cd "$root" && cargo bench -p noderr-ml --bench inference)
 
-step "Python: PyTorch eager"
+text='{"sentiment_text": "The new driverless car service launched in our city this week, and honestly the rides have been smooth, quick and surprisingly cheap so far!!!"}'
+eager() {
+	"$env/bin/python" "$root/offchain-ml/python/eager_bench.py" "$NODERR_CACHE/artifacts" \
+		"$NODERR_CACHE/data/btc_1h.csv" "$NODERR_CACHE/minilm" "$1" <(echo "$text") >/dev/null
+}
+step "Python: PyTorch eager, CPU capability pinned as on the nodes (AVX2)"
 out="$NODERR_CACHE/eager-bench.json"
-"$env/bin/python" "$root/offchain-ml/python/eager_bench.py" "$NODERR_CACHE/artifacts" \
-	"$NODERR_CACHE/data/btc_1h.csv" "$NODERR_CACHE/minilm" "$out" \
-	<(printf '{"sentiment_text": "%s"}' "The new driverless car service launched in our city this week, and honestly the rides have been smooth, quick and surprisingly cheap so far!!!") >/dev/null
+ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_CBWR=AVX2,STRICT eager "$out"
+step "Python: PyTorch eager, default CPU capability (the best this CPU has)"
+out_default="$NODERR_CACHE/eager-bench-default.json"
+eager "$out_default"
 
 step "Median latency, batch 1, one thread"
-python3 - "$CARGO_TARGET_DIR/criterion" "$out" <<'PY'
+python3 - "$CARGO_TARGET_DIR/criterion" "$out" "$out_default" <<'PY'
 import json, sys, os
-crit, eager = sys.argv[1], json.load(open(sys.argv[2]))
+crit, eager, default = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 def rust(name):
     return json.load(open(os.path.join(crit, name, "new", "estimates.json")))["median"]["point_estimate"] / 1e9
 rows = [
@@ -37,9 +43,10 @@ rows = [
     ("GAF classifier, images + CNN", "gaf_end_to_end", "gaf_end_to_end"),
     ("sentiment, 32 tokens, tokenizer + encoder + head", "sentiment_32_tokens", "sentiment_end_to_end"),
 ]
-print(f"{'':50} {'Rust (tch)':>12} {'PyTorch eager':>14} {'ratio':>7}")
+print(f"{'':50} {'Rust (tch)':>12} {'eager AVX2':>12} {'ratio':>7} {'eager best ISA':>15} {'ratio':>7}")
 for label, r, p in rows:
-    a, b = rust(r), eager[p]
-    print(f"{label:50} {a*1e6:>9.1f} us {b*1e6:>11.1f} us {b/a:>6.1f}x")
-print(f"(PyTorch eager model only, price Transformer: {eager['price_model']*1e6:.1f} us; torch {eager['torch']}, {eager['threads']} thread)")
+    a, b, c = rust(r), eager[p], default[p]
+    print(f"{label:50} {a*1e6:>9.1f} us {b*1e6:>9.1f} us {b/a:>6.2f}x {c*1e6:>12.1f} us {c/a:>6.2f}x")
+print(f"PyTorch eager, price Transformer model only: {eager['price_model']*1e6:.1f} us (AVX2), {default['price_model']*1e6:.1f} us (best ISA); torch {eager['torch']}, {eager['threads']} thread")
+print("Ratio = PyTorch eager time / Rust time (above 1: Rust is faster).")
 PY

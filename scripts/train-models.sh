@@ -16,7 +16,7 @@ done
 mkdir -p "$out"
 
 "$root/scripts/setup-data.sh"
-stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train}.rs "$root"/offchain-ml/src/models/*.rs \
+stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train,runtime}.rs "$root"/offchain-ml/src/models/*.rs \
 	"$root"/offchain-ml/python/*.py | sha256sum | cut -d' ' -f1)"
 if [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "Artifacts in $out are current."

@@ -49,6 +49,11 @@ fn bench(c: &mut Criterion) {
 					b.iter(|| engine.classify_regime(&info.hash, black_box(last)).unwrap())
 				});
 			}
+			"sentiment" => {
+				c.bench_function("sentiment_32_tokens", |b| {
+					b.iter(|| engine.sentiment(&info.hash, black_box(SENTIMENT_TEXT)).unwrap())
+				});
+			}
 			_ => {}
 		}
 	}

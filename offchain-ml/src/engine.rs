@@ -160,7 +160,7 @@ impl Engine {
 	}
 
 	/// Builds the network an artifact describes and keeps it under its hash.
-	pub fn insert(&mut self, artifact: Artifact) -> Result<ModelInfo, InferenceError> {
+	pub fn insert(&mut self, mut artifact: Artifact) -> Result<ModelInfo, InferenceError> {
 		let m = &artifact.manifest;
 		let fail = |e: String| InferenceError::Model(m.name.clone(), e);
 		let mut vs = nn::VarStore::new(tch::Device::Cpu);
@@ -225,6 +225,8 @@ impl Engine {
 			models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
 		}
 		let info = info(&artifact);
+		// The tensors hold their own copies now.
+		artifact.weights = Vec::new();
 		self.models.insert(artifact.hash, Loaded { artifact, net, _vs: vs });
 		Ok(info)
 	}
