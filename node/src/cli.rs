@@ -57,4 +57,34 @@ pub struct Cli {
 	/// Options for running the node.
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Options of the embedded ML service.
+	#[clap(flatten)]
+	pub ml: MlParams,
+}
+
+/// The ML service: started inside the node by default, or an external one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MlParams {
+	/// Directory of model artifacts (*.nrm) the embedded ML service loads. Defaults to
+	/// `models` in the node's base path.
+	#[arg(long, value_name = "DIR")]
+	pub ml_models: Option<std::path::PathBuf>,
+
+	/// Address of the embedded ML service's JSON-RPC server (loopback by default: off-chain
+	/// workers reach it over HTTP on this machine).
+	#[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9955")]
+	pub ml_rpc_addr: std::net::SocketAddr,
+
+	/// Inference requests computed at once (one libtorch thread and one copy of the models each).
+	#[arg(long, value_name = "N", default_value_t = 1)]
+	pub ml_workers: usize,
+
+	/// Use the ML service at this URL (for example on a GPU machine) instead of starting one.
+	#[arg(long, value_name = "URL", conflicts_with_all = ["ml_models", "no_ml"])]
+	pub ml_external: Option<String>,
+
+	/// Do not start the embedded ML service.
+	#[arg(long)]
+	pub no_ml: bool,
 }

@@ -124,17 +124,33 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			crate::preflight::check_ports(runner.config()).map_err(sc_cli::Error::Input)?;
+			let ml = cli.ml.clone();
+			if !ml.no_ml && ml.ml_external.is_none() {
+				crate::preflight::check_ml_port(ml.ml_rpc_addr).map_err(sc_cli::Error::Input)?;
+			}
 			runner.run_node_until_exit(|config| async move {
+				let ml_models =
+					ml.ml_models.clone().unwrap_or_else(|| config.base_path.path().join("models"));
+				let ml_config =
+					(!ml.no_ml && ml.ml_external.is_none()).then(|| noderr_ml::service::Config {
+						addr: ml.ml_rpc_addr,
+						models: ml_models,
+						workers: ml.ml_workers.max(1),
+						max_connections: 64,
+					});
+				if let Some(url) = &ml.ml_external {
+					log::info!("🧠 ML service: external, at {url}");
+				}
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							noderr_runtime::opaque::Block,
 							<noderr_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, ml_config)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, ml_config)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

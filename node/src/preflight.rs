@@ -34,6 +34,11 @@ pub fn check_ports(config: &Configuration) -> Result<(), String> {
 	Ok(())
 }
 
+/// Fails if the embedded ML service's port is already in use.
+pub fn check_ml_port(addr: SocketAddr) -> Result<(), String> {
+	check(addr, "ML service", "--ml-rpc-addr (or --no-ml)")
+}
+
 fn check(addr: SocketAddr, what: &str, flag: &str) -> Result<(), String> {
 	if addr.port() == 0 {
 		return Ok(());

@@ -144,6 +144,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	ml: Option<noderr_ml::service::Config>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -155,6 +156,10 @@ pub fn new_full<
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	if let Some(ml) = ml {
+		start_ml_service(&task_manager, ml, config.prometheus_registry())?;
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -327,4 +332,31 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// Starts the embedded ML service: loads the artifacts in `ml.models` (creating the directory
+/// if needed) and serves JSON-RPC until the node stops. Its metrics join the node's Prometheus
+/// registry. If the service cannot listen, the node stops with the reason.
+fn start_ml_service(
+	task_manager: &TaskManager,
+	ml: noderr_ml::service::Config,
+	registry: Option<&prometheus_endpoint::Registry>,
+) -> Result<(), ServiceError> {
+	std::fs::create_dir_all(&ml.models).map_err(|e| {
+		ServiceError::Other(format!(
+			"cannot create the model directory {}: {e}",
+			ml.models.display()
+		))
+	})?;
+	let registry = registry.cloned().unwrap_or_default();
+	task_manager.spawn_essential_handle().spawn("ml-service", None, async move {
+		match noderr_ml::service::start(&ml, &registry).await {
+			Ok((addr, handle)) => {
+				log::info!("🧠 ML service on http://{addr}, models from {}", ml.models.display());
+				handle.stopped().await;
+			}
+			Err(e) => log::error!("ML service: {e}"),
+		}
+	});
+	Ok(())
 }

@@ -12,6 +12,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
+const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
+/// The default model artifacts (scripts/train-models.sh), which every test node serves.
+export const artifactsDir = process.env.NODERR_ARTIFACTS || path.join(cacheDir, 'artifacts');
+export const dataDir = process.env.NODERR_DATA || path.join(cacheDir, 'data');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -63,6 +67,7 @@ export async function startNode({
   const rpcPort = await freePort();
   const p2pPort = fixedP2p ?? await freePort();
   const promPort = await freePort();
+  const mlPort = await freePort();
   // `--dev` is how developers start the dev chain; other chains start as an authority the
   // way the README's local network does.
   const chainArgs = chain === 'dev' && !forceChainFlag
@@ -75,6 +80,8 @@ export async function startNode({
     `--rpc-port=${rpcPort}`,
     `--port=${p2pPort}`,
     `--prometheus-port=${promPort}`,
+    `--ml-rpc-addr=127.0.0.1:${mlPort}`,
+    `--ml-models=${artifactsDir}`,
     '--no-mdns',
     '--no-telemetry',
     ...extraArgs,
@@ -91,6 +98,8 @@ export async function startNode({
     child,
     rpcPort,
     promPort,
+    mlPort,
+    mlUrl: `http://127.0.0.1:${mlPort}`,
     startedAt,
     exited,
     log: () => log,
@@ -177,5 +186,24 @@ export function submit(api, tx, signer, { finalized = false } = {}) {
         done(reject, new Error(`transaction ${status.type}`));
       }
     }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+/// One JSON-RPC call over HTTP; returns the whole response object (result or error).
+export async function httpRpc(url, method, params = []) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return res.json();
+}
+
+/// The last `n` bars of the prepared BTC series, oldest first.
+export function lastBars(n) {
+  const lines = readFileSync(path.join(dataDir, 'btc_1h.csv'), 'utf8').trim().split('\n').slice(1);
+  return lines.slice(-n).map((l) => {
+    const [, open, high, low, close, volume] = l.split(',').map(Number);
+    return { open, high, low, close, volume };
   });
 }
