@@ -1,10 +1,24 @@
-//! torch-sys links libtorch but puts no run path into the final binaries: add one pointing at
-//! the libtorch directory the build used, so that tests and the node run without
-//! LD_LIBRARY_PATH.
+//! Build steps of noderr-ml:
+//! - torch-sys links libtorch but puts no run path into the final binaries: add one pointing at
+//!   the libtorch directory the build used, so that tests and the node run without
+//!   LD_LIBRARY_PATH;
+//! - compile the small C++ shim that exposes libtorch's InferenceMode guard.
 
 fn main() {
 	println!("cargo:rerun-if-env-changed=LIBTORCH");
-	if let Ok(dir) = std::env::var("LIBTORCH") {
-		println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}/lib");
-	}
+	println!("cargo:rerun-if-changed=src/inference_mode.cpp");
+	let dir = std::env::var("LIBTORCH")
+		.expect("LIBTORCH must point at libtorch 2.13.0 (scripts/setup-libtorch.sh makes one)");
+	println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}/lib");
+	cc::Build::new()
+		.cpp(true)
+		.file("src/inference_mode.cpp")
+		.include(format!("{dir}/include"))
+		.flag("-std=c++17")
+		// The PyTorch wheels are built with the C++11 ABI.
+		.define("_GLIBCXX_USE_CXX11_ABI", "1")
+		.warnings(false)
+		.compile("noderr_inference_mode");
+	println!("cargo:rustc-link-search=native={dir}/lib");
+	println!("cargo:rustc-link-lib=dylib=c10");
 }

@@ -319,7 +319,7 @@ impl Engine {
 		let input =
 			Tensor::from_slice(&xs).view([batch as i64, window as i64, FEATURE_COUNT as i64]);
 		let out = {
-			let _guard = tch::no_grad_guard();
+			let _guard = runtime::InferenceMode::enter();
 			models::values(&model.forward(&input))
 		};
 		let scale = loaded.artifact.manifest.output_scale;
@@ -362,7 +362,7 @@ impl Engine {
 		let w = gaf::WINDOW as i64;
 		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
 		let probs = {
-			let _guard = tch::no_grad_guard();
+			let _guard = runtime::InferenceMode::enter();
 			models::values(&model.forward(&input).softmax(1, tch::Kind::Float))
 		};
 		let scale = loaded.artifact.manifest.output_scale;
@@ -395,7 +395,7 @@ impl Engine {
 		let ids = tokenizer.encode(text, sentiment::MAX_TOKENS);
 		let (x, mask) = sentiment::SentimentModel::batch(&[ids]);
 		let probs = {
-			let _guard = tch::no_grad_guard();
+			let _guard = runtime::InferenceMode::enter();
 			models::values(&model.classify(&model.embed(&x, &mask)).softmax(1, tch::Kind::Float))
 		};
 		let scale = loaded.artifact.manifest.output_scale;

@@ -1,8 +1,8 @@
 //! Deterministic libtorch execution: independent nodes must compute the same outputs.
 //!
 //! libtorch reads its CPU-capability settings when it first initialises, so [`init`] sets them
-//! before any torch call and is idempotent. Inference then runs with one intra-op thread and
-//! without autograd.
+//! before any torch call and is idempotent. Inference then runs with one intra-op thread inside
+//! libtorch's inference mode ([`InferenceMode`]).
 
 use std::sync::Once;
 
@@ -31,4 +31,37 @@ pub fn init() {
 /// Number of intra-op threads libtorch uses.
 pub fn intra_op_threads() -> i32 {
 	tch::get_num_threads()
+}
+
+unsafe extern "C" {
+	fn noderr_inference_mode_enter() -> *mut core::ffi::c_void;
+	fn noderr_inference_mode_exit(guard: *mut core::ffi::c_void);
+	fn noderr_inference_mode_enabled() -> i32;
+}
+
+/// libtorch's inference mode (no autograd recording, no version counters) while alive. It is
+/// thread-local state, so the guard cannot leave the thread that made it.
+pub struct InferenceMode {
+	guard: *mut core::ffi::c_void,
+}
+
+impl InferenceMode {
+	pub fn enter() -> Self {
+		// SAFETY: allocates a c10::InferenceMode on this thread; freed in Drop on the same
+		// thread (the raw pointer keeps the type !Send).
+		Self { guard: unsafe { noderr_inference_mode_enter() } }
+	}
+
+	/// Whether inference mode is on for the current thread.
+	pub fn is_enabled() -> bool {
+		// SAFETY: reads libtorch's thread-local flag.
+		unsafe { noderr_inference_mode_enabled() != 0 }
+	}
+}
+
+impl Drop for InferenceMode {
+	fn drop(&mut self) {
+		// SAFETY: `guard` came from noderr_inference_mode_enter on this thread, freed once.
+		unsafe { noderr_inference_mode_exit(self.guard) }
+	}
 }

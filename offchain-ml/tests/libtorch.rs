@@ -14,3 +14,20 @@ fn libtorch_computes_on_one_thread() {
 	let _guard = tch::no_grad_guard();
 	assert!(!Tensor::ones([3], (Kind::Float, tch::Device::Cpu)).requires_grad());
 }
+
+#[test]
+fn inference_mode_guard_is_scoped_to_its_lifetime() {
+	noderr_ml::runtime::init();
+	use noderr_ml::runtime::InferenceMode;
+	assert!(!InferenceMode::is_enabled());
+	let w = Tensor::ones([2, 2], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+	assert!(w.matmul(&w).requires_grad());
+	{
+		let _guard = InferenceMode::enter();
+		assert!(InferenceMode::is_enabled());
+		let y = w.matmul(&w);
+		assert!(!y.requires_grad(), "no autograd graph inside inference mode");
+		assert!(y.is_inference());
+	}
+	assert!(!InferenceMode::is_enabled());
+}
