@@ -8,7 +8,7 @@ scripts/setup.sh
 source scripts/env.sh
 
 step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers \
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry \
 	--features runtime-benchmarks
 
 step "ML module: default artifacts (trained once, reused while the model code is unchanged)"
