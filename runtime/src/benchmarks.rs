@@ -14,6 +14,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_validator_set, ValidatorSet]
 	[pallet_staking_tiers, StakingTiers]
+	[pallet_model_registry, ModelRegistry]
 );
 
 use frame_benchmarking::baseline::Pallet as BaselineBench;

@@ -229,3 +229,19 @@ impl pallet_staking_tiers::Config for Runtime {
 	type MaxPendingSlashes = ConstU32<256>;
 	type WeightInfo = pallet_staking_tiers::weights::SubstrateWeight<Runtime>;
 }
+
+parameter_types! {
+	/// Largest model artifact: 512 MiB.
+	pub const MaxArtifactSize: u64 = 512 << 20;
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type ModelAdmin = EnsureRoot<AccountId>;
+	type MaxNameLength = ConstU32<64>;
+	type MaxLocations = ConstU32<8>;
+	type MaxLocationLength = ConstU32<256>;
+	type MaxLiveVersions = ConstU32<8>;
+	type MaxModels = ConstU32<64>;
+	type MaxArtifactSize = MaxArtifactSize;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight;
+}

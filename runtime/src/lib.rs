@@ -198,4 +198,6 @@ mod runtime {
 	// Noderr.
 	#[runtime::pallet_index(20)]
 	pub type StakingTiers = pallet_staking_tiers;
+	#[runtime::pallet_index(21)]
+	pub type ModelRegistry = pallet_model_registry;
 }

@@ -180,7 +180,13 @@ export function submit(api, tx, signer, { finalized = false } = {}) {
         }
       } else if (finalized ? status.isFinalized : status.isInBlock) {
         const sudoFailed = events.find(({ event }) => api.events.sudo?.Sudid.is(event) && event.data[0].isErr);
-        if (sudoFailed) done(reject, new Error(`sudo call failed: ${sudoFailed.event.data[0].toString()}`));
+        if (sudoFailed) {
+          const err = sudoFailed.event.data[0].asErr;
+          const what = err.isModule
+            ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(err.asModule))
+            : err.toString();
+          done(reject, new Error(`sudo call failed: ${what}`));
+        }
         else done(resolve, { events, blockHash: finalized ? status.asFinalized : status.asInBlock });
       } else if (status.isDropped || status.isInvalid || status.isUsurped) {
         done(reject, new Error(`transaction ${status.type}`));
