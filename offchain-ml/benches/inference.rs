@@ -28,9 +28,7 @@ fn bench(c: &mut Criterion) {
 		b.iter(|| features::window_features(black_box(window), 60).unwrap())
 	});
 
-	let dir = std::env::var_os("NODERR_ARTIFACTS")
-		.map(std::path::PathBuf::from)
-		.unwrap_or_else(|| data::cache_dir().join("artifacts"));
+	let dir = data::artifacts_dir();
 	let mut engine = Engine::new();
 	let infos: Vec<_> =
 		engine.load_dir(&dir).expect("artifacts").into_iter().map(|r| r.unwrap()).collect();

@@ -21,6 +21,14 @@ pub fn cache_dir() -> PathBuf {
 	PathBuf::from(home).join(".cache/noderr")
 }
 
+/// Where the model artifacts live: `$NODERR_ARTIFACTS`, else `artifacts` in the cache
+/// directory (`scripts/train-models.sh` writes them there).
+pub fn artifacts_dir() -> PathBuf {
+	std::env::var_os("NODERR_ARTIFACTS")
+		.map(Into::into)
+		.unwrap_or_else(|| cache_dir().join("artifacts"))
+}
+
 /// A bar with its time stamp (ISO 8601, UTC).
 #[derive(Clone, Debug)]
 pub struct TimedBar {

@@ -348,31 +348,14 @@ impl Engine {
 		let Net::Gaf { model } = &loaded.net else {
 			return Err(wrong_kind(hash, loaded, "gaf-regime"));
 		};
-		if bars.len() < gaf::WINDOW {
-			return Err(FeatureError::TooShort {
-				got: bars.len(),
-				needed: gaf::WINDOW,
-				window: gaf::WINDOW,
-			}
-			.into());
-		}
-		let bars = &bars[bars.len() - gaf::WINDOW..];
-		features::validate(bars)?;
-		let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+		let closes = latest_closes(bars, gaf::WINDOW)?;
 		let w = gaf::WINDOW as i64;
 		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
 		let probs = {
 			let _guard = runtime::InferenceMode::enter();
 			models::values(&model.forward(&input).softmax(1, tch::Kind::Float))
 		};
-		let scale = loaded.artifact.manifest.output_scale;
-		let probabilities: Vec<i64> =
-			probs.iter().map(|p| models::quantize(*p as f64, scale)).collect();
-		// Decide on the quantised values so that every node picks the same class.
-		let class = (0..probabilities.len())
-			.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
-			.unwrap_or(0);
-		Ok(Classification { label: gaf::LABELS[class].to_string(), class, probabilities })
+		Ok(classification(&probs, loaded.artifact.manifest.output_scale, &gaf::LABELS))
 	}
 }
 
@@ -398,13 +381,7 @@ impl Engine {
 			let _guard = runtime::InferenceMode::enter();
 			models::values(&model.classify(&model.embed(&x, &mask)).softmax(1, tch::Kind::Float))
 		};
-		let scale = loaded.artifact.manifest.output_scale;
-		let probabilities: Vec<i64> =
-			probs.iter().map(|p| models::quantize(*p as f64, scale)).collect();
-		let class = (0..probabilities.len())
-			.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
-			.unwrap_or(0);
-		Ok(Classification { label: sentiment::LABELS[class].to_string(), class, probabilities })
+		Ok(classification(&probs, loaded.artifact.manifest.output_scale, &sentiment::LABELS))
 	}
 
 	/// The MSRR regime filter and allocation over the latest `msrr::WINDOW` bars.
@@ -413,17 +390,7 @@ impl Engine {
 		let Net::Msrr { params } = &loaded.net else {
 			return Err(wrong_kind(hash, loaded, "msrr"));
 		};
-		if bars.len() < msrr::WINDOW {
-			return Err(FeatureError::TooShort {
-				got: bars.len(),
-				needed: msrr::WINDOW,
-				window: msrr::WINDOW,
-			}
-			.into());
-		}
-		let bars = &bars[bars.len() - msrr::WINDOW..];
-		features::validate(bars)?;
-		let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+		let closes = latest_closes(bars, msrr::WINDOW)?;
 		let o = params.evaluate(&msrr::returns_of(&closes));
 		let q = |x: f64| models::quantize(x, loaded.artifact.manifest.output_scale);
 		Ok(MsrrPrediction {
@@ -435,6 +402,27 @@ impl Engine {
 			allocation: q(o.allocation),
 		})
 	}
+}
+
+/// Closes of the latest `window` bars, after checking there are enough and they are valid.
+fn latest_closes(bars: &[Bar], window: usize) -> Result<Vec<f64>, InferenceError> {
+	if bars.len() < window {
+		return Err(FeatureError::TooShort { got: bars.len(), needed: window, window }.into());
+	}
+	let bars = &bars[bars.len() - window..];
+	features::validate(bars)?;
+	Ok(bars.iter().map(|b| b.close).collect())
+}
+
+/// Quantised class probabilities and the class they pick. The class is decided on the
+/// quantised values (ties to the lowest index) so that every node picks the same one.
+fn classification(probs: &[f32], scale: i64, labels: &[&str]) -> Classification {
+	let probabilities: Vec<i64> =
+		probs.iter().map(|p| models::quantize(*p as f64, scale)).collect();
+	let class = (0..probabilities.len())
+		.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
+		.unwrap_or(0);
+	Classification { label: labels[class].to_string(), class, probabilities }
 }
 
 fn wrong_kind(hash: &str, loaded: &Loaded, expected: &'static str) -> InferenceError {

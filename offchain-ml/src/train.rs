@@ -319,11 +319,12 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 		training: describe(&bars, &split),
 		tensors: vec![],
 	};
-	finish(out, manifest, &vs)
+	finish(out, manifest, &models::weights_of(&vs))
 }
 
-fn finish(out: &Path, manifest: Manifest, vs: &nn::VarStore) -> Result<Manifest, String> {
-	let bytes = artifact::encode(&manifest, &models::weights_of(vs)).map_err(|e| e.to_string())?;
+/// Writes the artifact and reports its size, hash and metrics.
+fn finish(out: &Path, manifest: Manifest, weights: &artifact::Weights) -> Result<Manifest, String> {
+	let bytes = artifact::encode(&manifest, weights).map_err(|e| e.to_string())?;
 	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
 	println!(
 		"{}: {} bytes, blake2-256 {}\n  metrics {}",
@@ -468,7 +469,7 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		training: describe(&bars, &split),
 		tensors: vec![],
 	};
-	finish(out, manifest, &vs)
+	finish(out, manifest, &models::weights_of(&vs))
 }
 
 /// Fits MSRR on the training period and backtests its allocation on the held-out period.
@@ -556,16 +557,7 @@ pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		training: describe(&bars, &split),
 		tensors: vec![],
 	};
-	let bytes = artifact::encode(&manifest, &Vec::new()).map_err(|e| e.to_string())?;
-	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
-	println!(
-		"{}: {} bytes, blake2-256 {}\n  metrics {}",
-		out.display(),
-		bytes.len(),
-		artifact::hex(&hash),
-		serde_json::to_string(&manifest.metrics).unwrap_or_default()
-	);
-	Ok(manifest)
+	finish(out, manifest, &Vec::new())
 }
 
 /// Largest number of texts embedded for training and for the held-out test: the encoder costs
@@ -783,14 +775,5 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		]),
 		tensors: vec![],
 	};
-	let bytes = artifact::encode(&manifest, &tensors).map_err(|e| e.to_string())?;
-	let hash = artifact::write(out, &bytes).map_err(|e| e.to_string())?;
-	println!(
-		"{}: {} bytes, blake2-256 {}\n  metrics {}",
-		out.display(),
-		bytes.len(),
-		artifact::hex(&hash),
-		serde_json::to_string(&manifest.metrics).unwrap_or_default()
-	);
-	Ok(manifest)
+	finish(out, manifest, &tensors)
 }

@@ -4,12 +4,6 @@
 
 use std::process::Command;
 
-pub fn artifacts_dir() -> std::path::PathBuf {
-	std::env::var_os("NODERR_ARTIFACTS")
-		.map(Into::into)
-		.unwrap_or_else(|| noderr_ml::data::cache_dir().join("artifacts"))
-}
-
 fn check_once(dir: &std::path::Path) -> String {
 	let out = Command::new(env!("CARGO_BIN_EXE_noderr-ml"))
 		.args(["check", "--windows", "32", "--models"])
@@ -22,7 +16,7 @@ fn check_once(dir: &std::path::Path) -> String {
 
 #[test]
 fn two_processes_agree_bit_for_bit() {
-	let dir = artifacts_dir();
+	let dir = noderr_ml::data::artifacts_dir();
 	assert!(
 		dir.join("price-transformer.nrm").exists(),
 		"{} has no artifacts: run scripts/train-models.sh",

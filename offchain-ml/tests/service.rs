@@ -83,9 +83,7 @@ fn bars(n: usize) -> Value {
 
 #[test]
 fn serves_models_and_refuses_bad_input() {
-	let src = std::env::var_os("NODERR_ARTIFACTS")
-		.map(std::path::PathBuf::from)
-		.unwrap_or_else(|| noderr_ml::data::cache_dir().join("artifacts"));
+	let src = noderr_ml::data::artifacts_dir();
 	let dir = std::env::temp_dir().join(format!("noderr-ml-service-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).unwrap();
 	for name in ["price-transformer.nrm", "gaf-regime.nrm", "msrr.nrm", "sentiment.nrm"] {
