@@ -10,6 +10,7 @@ pub mod data;
 pub mod engine;
 pub mod features;
 pub mod models;
+pub mod registration;
 pub mod runtime;
 pub mod service;
 pub mod train;

@@ -1,9 +1,9 @@
 //! The runtime APIs the node, RPC clients and tools call into.
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakingTiers, System,
-	TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
+	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakingTiers,
+	System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -197,6 +197,24 @@ impl_runtime_apis! {
 
 		fn operators_of_tier(min_tier: noderr_primitives::Tier) -> Vec<AccountId> {
 			<StakingTiers as noderr_primitives::TierProvider<AccountId, Balance>>::operators(min_tier)
+		}
+	}
+
+	impl pallet_model_registry_runtime_api::ModelRegistryApi<Block, BlockNumber> for Runtime {
+		fn active_models(
+			tier: noderr_primitives::Tier,
+		) -> Vec<pallet_model_registry_runtime_api::ModelInfo<BlockNumber>> {
+			ModelRegistry::served_by(tier, System::block_number())
+				.into_iter()
+				.map(|(name, version, v)| v.info(name.into_inner(), version))
+				.collect()
+		}
+
+		fn model(
+			name: Vec<u8>,
+			version: pallet_model_registry_runtime_api::SemVer,
+		) -> Option<pallet_model_registry_runtime_api::ModelInfo<BlockNumber>> {
+			ModelRegistry::model(name.clone(), version).map(|v| v.info(name, version))
 		}
 	}
 

@@ -1,5 +1,5 @@
 //! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob),
-//! `testnet` (Alice, Bob and Charlie). Chain specs in `chain-specs/` are exported from these.
+//! `testnet` (Alice, Bob and Charlie), each with the default models in the registry. Chain specs in `chain-specs/` are exported from these.
 
 use crate::{
 	configs::TreasuryAccount, AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
@@ -18,6 +18,16 @@ pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
 
 /// NODERR given to each endowed dev account: enough to bond into any tier.
 pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
+
+/// The dev and test networks' default models, registered at genesis: written by
+/// `noderr-ml registration --genesis` from the artifacts `scripts/train-models.sh` produces
+/// (`scripts/test.sh` checks that they still match).
+const DEV_MODELS: &str = include_str!("dev_models.json");
+
+/// The registry pallet's genesis entries for the default models.
+fn dev_models() -> Value {
+	serde_json::from_str(DEV_MODELS).expect("dev_models.json is valid JSON; checked by tests")
+}
 
 /// A validator at genesis: its account and session keys.
 struct Validator {
@@ -44,7 +54,7 @@ fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId)
 		endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
 	// The treasury must exist to receive slashed stake of any size.
 	balances.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
-	build_struct_json_patch!(RuntimeGenesisConfig {
+	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },
 		staking_tiers: StakingTiersConfig { operators: dev_operators() },
 		sudo: SudoConfig { key: Some(root) },
@@ -60,7 +70,9 @@ fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId)
 				})
 				.collect::<Vec<_>>(),
 		},
-	})
+	});
+	patch["modelRegistry"] = serde_json::json!({ "models": dev_models() });
+	patch
 }
 
 fn dev_accounts() -> Vec<AccountId> {

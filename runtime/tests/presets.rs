@@ -1,5 +1,6 @@
 //! The genesis presets build, and give the chain what the chain specs promise: validators
-//! with session keys, dev operators in each tier, a funded treasury, consistent pallet state.
+//! with session keys, dev operators in each tier, the default models, a funded treasury,
+//! consistent pallet state.
 
 use frame_support::traits::{fungible::Inspect, IntegrityTest};
 use noderr_primitives::{Tier, TierProvider};
@@ -59,6 +60,20 @@ fn check_common(validators: &[Sr25519Keyring]) {
 		10_000 * UNIT
 	);
 	assert_eq!(Balances::balance(&TreasuryAccount::get()), EXISTENTIAL_DEPOSIT);
+	// The default models: price prediction for every tier, the others from ORACLE up.
+	let served = |t| {
+		pallet_model_registry::Pallet::<Runtime>::served_by(t, 0)
+			.into_iter()
+			.map(|(name, version, v)| v.info(name.into_inner(), version))
+			.map(|i| (String::from_utf8(i.name).unwrap(), i.artifact_size > 0, i.min_tier))
+			.collect::<Vec<_>>()
+	};
+	let names = |t| served(t).into_iter().map(|(n, _, _)| n).collect::<Vec<_>>();
+	assert_eq!(names(Tier::All), ["price-transformer"]);
+	assert_eq!(names(Tier::Oracle), ["gaf-regime", "msrr", "price-transformer", "sentiment"]);
+	assert_eq!(names(Tier::Guardian), names(Tier::Oracle));
+	assert!(served(Tier::Guardian).iter().all(|(_, sized, _)| *sized));
+	pallet_model_registry::Pallet::<Runtime>::check_invariants().expect("registry invariants");
 	pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
 	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
 }

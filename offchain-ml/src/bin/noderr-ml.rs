@@ -1,7 +1,7 @@
 //! `noderr-ml`: train the models, inspect artifacts and features, serve the ML JSON-RPC API.
 
 use clap::{Parser, Subcommand};
-use noderr_ml::{artifact, features, service, train};
+use noderr_ml::{artifact, features, registration, service, train};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -58,6 +58,32 @@ enum Command {
 	},
 	/// Print an artifact's hash, size and manifest summary.
 	Inspect { artifact: PathBuf },
+	/// Print what to submit to the model registry for an artifact, or for every artifact in a
+	/// directory: hash, size and the polkadot.js call (sudo) that registers it.
+	Registration {
+		/// An artifact (*.nrm) or a directory of them.
+		path: PathBuf,
+		/// Lowest tier that serves the model: All, Oracle or Guardian (default: price models
+		/// All, the others Oracle).
+		#[arg(long)]
+		min_tier: Option<String>,
+		/// Agreement tolerance in fixed-point units (default 1000).
+		#[arg(long)]
+		tolerance: Option<u64>,
+		/// An HTTP(S) URL the artifact can be fetched from (repeatable).
+		#[arg(long = "location", value_name = "URL")]
+		locations: Vec<String>,
+		/// First block at which the version is active.
+		#[arg(long, default_value_t = 0)]
+		activate_at: u64,
+		/// Print the registry pallet's genesis entries (JSON) instead.
+		#[arg(long)]
+		genesis: bool,
+		/// Compare the genesis entries with this JSON file; fail, naming the models, if they
+		/// differ.
+		#[arg(long, value_name = "FILE", conflicts_with = "genesis")]
+		check: Option<PathBuf>,
+	},
 	/// Print the feature catalogue.
 	Features {
 		/// As a Markdown table (docs/features.md).
@@ -183,6 +209,77 @@ fn run(cli: Cli) -> Result<(), String> {
 			);
 			println!("scale    {}", a.manifest.output_scale);
 			println!("metrics  {}", serde_json::to_string(&a.manifest.metrics).unwrap_or_default());
+		}
+		Command::Registration {
+			path,
+			min_tier,
+			tolerance,
+			locations,
+			activate_at,
+			genesis,
+			check,
+		} => {
+			let files = if path.is_dir() {
+				let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+					.map_err(|e| format!("{}: {e}", path.display()))?
+					.filter_map(|e| e.ok().map(|e| e.path()))
+					.filter(|p| p.extension().is_some_and(|x| x == "nrm"))
+					.collect();
+				files.sort();
+				files
+			} else {
+				vec![path.clone()]
+			};
+			if files.is_empty() {
+				return Err(format!("no *.nrm artifact in {}", path.display()));
+			}
+			let mut entries = Vec::new();
+			for file in &files {
+				let a =
+					artifact::read(file, None).map_err(|e| format!("{}: {e}", file.display()))?;
+				let mut policy = registration::default_policy(&a.manifest.name);
+				if let Some(t) = &min_tier {
+					policy.min_tier = t.clone();
+				}
+				if let Some(t) = tolerance {
+					policy.tolerance = t;
+				}
+				policy.locations = locations.clone();
+				policy.activate_at = activate_at;
+				if genesis || check.is_some() {
+					entries.push(registration::genesis_entry(&a, &policy)?);
+				} else {
+					println!("{} {}  ({})", a.manifest.name, a.manifest.version, file.display());
+					println!("  hash  {}", artifact::hex(&a.hash));
+					println!("  size  {} bytes", a.size);
+					println!("  call  {}", registration::polkadot_js_call(&a, &policy)?);
+				}
+			}
+			let entries = serde_json::Value::Array(entries);
+			if genesis {
+				// One model per line: readable diffs when a model is retrained.
+				let lines: Vec<String> =
+					entries.as_array().into_iter().flatten().map(|e| format!("  {e}")).collect();
+				println!("[\n{}\n]", lines.join(",\n"));
+			}
+			if let Some(file) = check {
+				let text = std::fs::read_to_string(&file)
+					.map_err(|e| format!("{}: {e}", file.display()))?;
+				let expected: serde_json::Value =
+					serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+				if expected != entries {
+					return Err(format!(
+						"the artifacts in {} are not the ones {} registers; after retraining, \
+						 regenerate it with `noderr-ml registration --genesis {} > {}` and \
+						 rebuild the runtime",
+						path.display(),
+						file.display(),
+						path.display(),
+						file.display()
+					));
+				}
+				println!("{}: the {} artifacts match", file.display(), files.len());
+			}
 		}
 		Command::Features { markdown } => {
 			if markdown {

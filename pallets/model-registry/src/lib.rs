@@ -244,6 +244,57 @@ pub struct Registration<BlockNumber> {
 	pub activate_at: BlockNumber,
 }
 
+/// A model version as the runtime API reports it: plain vectors, for clients and the node.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct ModelInfo<BlockNumber> {
+	/// Model name (UTF-8).
+	pub name: Vec<u8>,
+	/// Its version.
+	pub version: SemVer,
+	/// What it computes.
+	pub kind: TaskKind,
+	/// Lowest tier whose nodes serve it.
+	pub min_tier: Tier,
+	/// What it reads.
+	pub input: InputSpec,
+	/// How it reports.
+	pub output: OutputSpec,
+	/// blake2-256 of the artifact file.
+	pub artifact_hash: [u8; 32],
+	/// Size of the artifact file in bytes.
+	pub artifact_size: u64,
+	/// Fetch URLs.
+	pub locations: Vec<Vec<u8>>,
+	/// First active block.
+	pub activate_at: BlockNumber,
+	/// Live or deprecated.
+	pub status: Status<BlockNumber>,
+}
+
+impl<B, L, M> ModelVersion<B, L, M>
+where
+	B: Clone + PartialEq + Eq + core::fmt::Debug,
+	L: Get<u32>,
+	M: Get<u32>,
+{
+	/// This version as the runtime API reports it.
+	pub fn info(self, name: Vec<u8>, version: SemVer) -> ModelInfo<B> {
+		ModelInfo {
+			name,
+			version,
+			kind: self.kind,
+			min_tier: self.min_tier,
+			input: self.input,
+			output: self.output,
+			artifact_hash: self.artifact_hash,
+			artifact_size: self.artifact_size,
+			locations: self.locations.into_iter().map(|l| l.into_inner()).collect(),
+			activate_at: self.activate_at,
+			status: self.status,
+		}
+	}
+}
+
 /// A model version with this runtime's types.
 pub type ModelVersionOf<T> =
 	ModelVersion<BlockNumberFor<T>, <T as Config>::MaxLocations, <T as Config>::MaxLocationLength>;
