@@ -13,4 +13,5 @@ pub mod models;
 pub mod registration;
 pub mod runtime;
 pub mod service;
+pub mod store;
 pub mod train;

@@ -1,0 +1,202 @@
+//! The model store admits only bytes of the declared size and hash, from files, appended
+//! chunks (the peer protocol) and HTTP downloads (resumed with range requests).
+
+use noderr_ml::{
+	artifact::blake2_256,
+	store::{Http, Store, StoreError},
+};
+use std::{
+	path::PathBuf,
+	sync::{Arc, Mutex},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn temp(name: &str) -> PathBuf {
+	let dir = std::env::temp_dir().join(format!("noderr-store-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
+}
+
+fn bytes(n: usize) -> Vec<u8> {
+	(0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+#[test]
+fn import_checks_size_and_hash() {
+	let dir = temp("import");
+	let store = Store::open(&dir.join("store")).unwrap();
+	let data = bytes(10_000);
+	let hash = blake2_256(&data);
+	let file = dir.join("a.nrm");
+	std::fs::write(&file, &data).unwrap();
+
+	let wrong = blake2_256(b"something else");
+	assert!(matches!(
+		store.import(&file, &wrong, data.len() as u64),
+		Err(StoreError::HashMismatch { .. })
+	));
+	assert!(matches!(store.import(&file, &hash, 9_999), Err(StoreError::TooLarge { .. })));
+	assert!(matches!(store.import(&file, &hash, 10_001), Err(StoreError::Truncated { .. })));
+	assert!(!store.has(&hash, 10_000));
+	assert!(store.list().unwrap().is_empty());
+
+	let path = store.import(&file, &hash, 10_000).unwrap();
+	assert_eq!(std::fs::read(path).unwrap(), data);
+	assert!(store.has(&hash, 10_000));
+	assert_eq!(store.list().unwrap(), vec![(hash, 10_000)]);
+	assert!(file.exists(), "import copies, the operator's file stays");
+	assert_eq!(store.read_chunk(&hash, 9_000, 4096).unwrap().unwrap(), data[9_000..]);
+	assert_eq!(store.read_chunk(&wrong, 0, 10).unwrap(), None);
+}
+
+#[test]
+fn chunks_resume_and_bad_downloads_are_dropped() {
+	let dir = temp("chunks");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(5_000);
+	let hash = blake2_256(&data);
+	let size = data.len() as u64;
+
+	assert_eq!(store.append(&hash, size, 0, &data[..2_000]).unwrap(), 2_000);
+	// A second writer or a stale offset is refused; the partial is kept.
+	assert!(matches!(
+		store.append(&hash, size, 1_000, &data[1_000..2_000]),
+		Err(StoreError::OutOfOrder { .. })
+	));
+	assert!(matches!(store.finish(&hash, size), Err(StoreError::Truncated { got: 2_000, .. })));
+	// "Restart": a new store over the same directory resumes from 2,000 bytes.
+	let store = Store::open(&dir).unwrap();
+	assert_eq!(store.partial_len(&hash), 2_000);
+	store.append(&hash, size, 2_000, &data[2_000..]).unwrap();
+	store.finish(&hash, size).unwrap();
+	assert!(store.has(&hash, size));
+	assert_eq!(store.partial_len(&hash), 0);
+
+	// More bytes than declared: refused and deleted.
+	let other = bytes(300);
+	let other_hash = blake2_256(&other);
+	assert!(matches!(store.append(&other_hash, 200, 0, &other), Err(StoreError::TooLarge { .. })));
+	assert_eq!(store.partial_len(&other_hash), 0);
+
+	// Right size, wrong bytes: refused and deleted, never admitted.
+	let mut corrupt = other.clone();
+	corrupt[17] ^= 1;
+	store.append(&other_hash, 300, 0, &corrupt).unwrap();
+	assert!(matches!(store.finish(&other_hash, 300), Err(StoreError::HashMismatch { .. })));
+	assert_eq!(store.partial_len(&other_hash), 0);
+	assert!(!store.has(&other_hash, 300));
+}
+
+#[test]
+fn opening_drops_a_stored_file_that_no_longer_verifies() {
+	let dir = temp("reopen");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(1_000);
+	let hash = blake2_256(&data);
+	store.append(&hash, 1_000, 0, &data).unwrap();
+	let path = store.finish(&hash, 1_000).unwrap();
+	let mut flipped = data.clone();
+	flipped[3] ^= 0x80;
+	std::fs::write(&path, &flipped).unwrap();
+	let store = Store::open(&dir).unwrap();
+	assert!(!store.has(&hash, 1_000));
+}
+
+/// A minimal HTTP/1.1 server for one path: honours `Range: bytes=N-`, records the ranges asked
+/// for, and serves `body`.
+async fn serve(body: Vec<u8>, ranges: Arc<Mutex<Vec<u64>>>) -> String {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	tokio::spawn(async move {
+		loop {
+			let (mut sock, _) = listener.accept().await.unwrap();
+			let body = body.clone();
+			let ranges = ranges.clone();
+			tokio::spawn(async move {
+				let mut req = Vec::new();
+				let mut buf = [0u8; 1024];
+				while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+					let n = sock.read(&mut buf).await.unwrap();
+					if n == 0 {
+						return;
+					}
+					req.extend_from_slice(&buf[..n]);
+				}
+				let text = String::from_utf8_lossy(&req).to_lowercase();
+				let from = text
+					.lines()
+					.find_map(|l| l.strip_prefix("range: bytes="))
+					.and_then(|r| r.trim().trim_end_matches('-').parse::<u64>().ok());
+				let (status, part) = match from {
+					Some(n) => {
+						ranges.lock().unwrap().push(n);
+						("206 Partial Content", &body[n as usize..])
+					}
+					None => ("200 OK", &body[..]),
+				};
+				let head = format!(
+					"HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+					part.len()
+				);
+				sock.write_all(head.as_bytes()).await.unwrap();
+				sock.write_all(part).await.unwrap();
+			});
+		}
+	});
+	format!("http://{addr}/artifact.nrm")
+}
+
+#[tokio::test]
+async fn http_download_resumes_and_verifies() {
+	let dir = temp("http");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(300_000);
+	let hash = blake2_256(&data);
+	let size = data.len() as u64;
+	let ranges = Arc::new(Mutex::new(Vec::new()));
+	let url = serve(data.clone(), ranges.clone()).await;
+	let http = Http::new().unwrap();
+
+	// An interrupted earlier download left 100,000 bytes.
+	store.append(&hash, size, 0, &data[..100_000]).unwrap();
+	let mut seen = Vec::new();
+	let path = http.fetch(&store, &url, &hash, size, |done, _| seen.push(done)).await.unwrap();
+	assert_eq!(std::fs::read(path).unwrap(), data);
+	assert_eq!(*ranges.lock().unwrap(), vec![100_000]);
+	assert_eq!(seen.first(), Some(&100_000));
+	assert_eq!(seen.last(), Some(&size));
+}
+
+#[tokio::test]
+async fn http_download_of_wrong_bytes_is_refused() {
+	let dir = temp("http-bad");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(50_000);
+	let hash = blake2_256(&data);
+	let http = Http::new().unwrap();
+	let ranges = Arc::new(Mutex::new(Vec::new()));
+
+	let mut corrupt = data.clone();
+	corrupt[40_000] ^= 1;
+	let url = serve(corrupt, ranges.clone()).await;
+	let e = http.fetch(&store, &url, &hash, 50_000, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("hash mismatch"), "{e}");
+
+	let url = serve(data[..30_000].to_vec(), ranges.clone()).await;
+	let e = http.fetch(&store, &url, &hash, 50_000, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("truncated"), "{e}");
+	assert_eq!(store.partial_len(&hash), 30_000, "kept to resume");
+	store.discard_partial(&hash);
+
+	let mut longer = data.clone();
+	longer.extend_from_slice(b"trailing bytes");
+	let url = serve(longer, ranges).await;
+	let e = http.fetch(&store, &url, &hash, 50_000, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("larger than"), "{e}");
+	assert!(!store.has(&hash, 50_000));
+	assert_eq!(store.partial_len(&hash), 0);
+
+	let e = http.fetch(&store, "http://127.0.0.1:1/x.nrm", &hash, 50_000, |_, _| {}).await;
+	assert!(e.is_err());
+}
