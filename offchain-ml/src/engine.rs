@@ -110,6 +110,16 @@ pub struct Engine {
 	models: BTreeMap<[u8; 32], Loaded>,
 }
 
+/// The `*.nrm` files in `dir`, sorted.
+pub fn artifact_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+	let mut paths: Vec<_> = std::fs::read_dir(dir)?
+		.filter_map(|e| e.ok().map(|e| e.path()))
+		.filter(|p| p.extension().is_some_and(|x| x == "nrm"))
+		.collect();
+	paths.sort();
+	Ok(paths)
+}
+
 fn parse_hash(hash: &str) -> Result<[u8; 32], InferenceError> {
 	let h = hash.strip_prefix("0x").unwrap_or(hash);
 	if h.len() != 64 {
@@ -135,16 +145,26 @@ impl Engine {
 		&mut self,
 		dir: &Path,
 	) -> Result<Vec<Result<ModelInfo, InferenceError>>, InferenceError> {
-		let mut paths: Vec<_> = std::fs::read_dir(dir)
-			.map_err(|e| InferenceError::Artifact {
-				path: dir.display().to_string(),
-				source: e.into(),
-			})?
-			.filter_map(|e| e.ok().map(|e| e.path()))
-			.filter(|p| p.extension().is_some_and(|x| x == "nrm"))
-			.collect();
-		paths.sort();
+		let paths = artifact_files(dir).map_err(|e| InferenceError::Artifact {
+			path: dir.display().to_string(),
+			source: e.into(),
+		})?;
 		Ok(paths.iter().map(|p| self.load_file(p, None)).collect())
+	}
+
+	/// Hashes of the loaded models.
+	pub fn hashes(&self) -> Vec<[u8; 32]> {
+		self.models.keys().copied().collect()
+	}
+
+	/// Whether model `hash` is loaded.
+	pub fn has(&self, hash: &[u8; 32]) -> bool {
+		self.models.contains_key(hash)
+	}
+
+	/// Unloads model `hash`.
+	pub fn remove(&mut self, hash: &[u8; 32]) {
+		self.models.remove(hash);
 	}
 
 	/// Loads one artifact file, refusing it if `expected` is given and the hash differs.

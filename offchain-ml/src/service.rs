@@ -19,7 +19,7 @@
 //! code -32602 and a message saying what is wrong, and never stops the service.
 
 use crate::{
-	engine::{Engine, InferenceError},
+	engine::{Engine, InferenceError, ModelInfo},
 	features::{self, Bar},
 };
 use jsonrpsee::{
@@ -54,7 +54,9 @@ pub const MODEL_FAILURE: i32 = 5000;
 #[derive(Clone, Debug)]
 pub struct Config {
 	pub addr: SocketAddr,
-	pub models: PathBuf,
+	/// Artifacts to serve from the start (the standalone service); the node leaves this empty
+	/// and loads what its model store verified.
+	pub models: Option<PathBuf>,
 	pub workers: usize,
 	pub max_connections: u32,
 }
@@ -83,30 +85,118 @@ impl Metrics {
 	}
 }
 
+/// An engine and the generation of the model set it has loaded.
+struct Worker {
+	engine: Engine,
+	generation: u64,
+}
+
+/// The artifacts every engine should have loaded, by hash; changed by [`Models`].
+#[derive(Default)]
+struct Wanted {
+	generation: u64,
+	files: std::collections::BTreeMap<[u8; 32], PathBuf>,
+}
+
 /// Engines waiting for work: bounded concurrency without sharing libtorch modules across threads.
+/// An engine catches up with the wanted model set when it is next taken, so a model change
+/// never waits for requests in flight.
 struct Pool {
-	free: Mutex<Vec<Engine>>,
+	free: Mutex<Vec<Worker>>,
 	ready: Condvar,
 	size: usize,
+	wanted: Mutex<Wanted>,
 }
 
 impl Pool {
-	fn with<R>(&self, f: impl FnOnce(&Engine) -> R) -> R {
+	fn take(&self) -> Worker {
 		let mut free = self.free.lock().expect("pool lock");
-		let engine = loop {
-			if let Some(e) = free.pop() {
-				break e;
+		loop {
+			if let Some(w) = free.pop() {
+				return w;
 			}
 			free = self.ready.wait(free).expect("pool lock");
-		};
-		drop(free);
-		let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&engine)));
-		self.free.lock().expect("pool lock").push(engine);
+		}
+	}
+
+	fn put(&self, worker: Worker) {
+		self.free.lock().expect("pool lock").push(worker);
 		self.ready.notify_one();
+	}
+
+	/// Brings a worker's engine to the wanted model set.
+	fn sync(&self, worker: &mut Worker) {
+		let wanted = self.wanted.lock().expect("wanted lock");
+		if worker.generation == wanted.generation {
+			return;
+		}
+		for hash in worker.engine.hashes() {
+			if !wanted.files.contains_key(&hash) {
+				worker.engine.remove(&hash);
+			}
+		}
+		for (hash, path) in &wanted.files {
+			if !worker.engine.has(hash) {
+				if let Err(e) = worker.engine.load_file(path, Some(*hash)) {
+					// Verified when it was added; a failure now is a disk problem.
+					log::error!("ML service: cannot reload {}: {e}", path.display());
+				}
+			}
+		}
+		worker.generation = wanted.generation;
+	}
+
+	fn with<R>(&self, f: impl FnOnce(&Engine) -> R) -> R {
+		let mut worker = self.take();
+		self.sync(&mut worker);
+		let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&worker.engine)));
+		self.put(worker);
 		match result {
 			Ok(r) => r,
 			Err(panic) => std::panic::resume_unwind(panic),
 		}
+	}
+}
+
+/// Changes the models a running service serves (the node's model store drives it).
+#[derive(Clone)]
+pub struct Models {
+	ctx: std::sync::Arc<Context>,
+}
+
+impl Models {
+	/// Loads the artifact at `path`, refusing it unless its bytes hash to `hash` and it builds
+	/// a model. On success every worker serves it; on failure nothing changes. Blocking.
+	pub fn load(&self, path: &std::path::Path, hash: [u8; 32]) -> Result<ModelInfo, String> {
+		let pool = &self.ctx.pool;
+		let mut worker = pool.take();
+		pool.sync(&mut worker);
+		let result = if worker.engine.has(&hash) {
+			Ok(worker.engine.list().into_iter().find(|m| m.hash == crate::artifact::hex(&hash)))
+		} else {
+			worker.engine.load_file(path, Some(hash)).map(Some).map_err(|e| e.to_string())
+		};
+		if let Ok(Some(_)) = &result {
+			let mut wanted = pool.wanted.lock().expect("wanted lock");
+			wanted.files.insert(hash, path.to_path_buf());
+			wanted.generation += 1;
+			worker.generation = wanted.generation;
+		}
+		pool.put(worker);
+		result?.ok_or_else(|| "the engine lost the model it just loaded".to_string())
+	}
+
+	/// Stops serving `hash` (the registry retired it).
+	pub fn unload(&self, hash: &[u8; 32]) {
+		let mut wanted = self.ctx.pool.wanted.lock().expect("wanted lock");
+		if wanted.files.remove(hash).is_some() {
+			wanted.generation += 1;
+		}
+	}
+
+	/// Hashes being served.
+	pub fn loaded(&self) -> Vec<[u8; 32]> {
+		self.ctx.pool.wanted.lock().expect("wanted lock").files.keys().copied().collect()
 	}
 }
 
@@ -197,27 +287,37 @@ fn check_len(bars: &[Bar]) -> Result<(), ErrorObjectOwned> {
 	Ok(())
 }
 
-/// Builds the RPC module over a pool of `workers` engines that each loaded `models`.
-pub fn module(config: &Config, registry: &Registry) -> Result<RpcModule<()>, String> {
+/// Builds the RPC module over a pool of `workers` engines, serving the artifacts in
+/// `config.models` if given; [`Models`] changes the set later.
+pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Models), String> {
 	let workers = config.workers.max(1);
-	let mut engines = Vec::with_capacity(workers);
-	for worker in 0..workers {
-		let mut engine = Engine::new();
-		for result in engine.load_dir(&config.models).map_err(|e| e.to_string())? {
-			// Every worker loads the same files: report them once.
-			match result {
-				Ok(m) if worker == 0 => println!("loaded {} {} {}", m.name, m.version, m.hash),
-				Err(e) if worker == 0 => eprintln!("refused {e}"),
-				_ => {}
-			}
-		}
-		engines.push(engine);
-	}
+	let engines = (0..workers).map(|_| Worker { engine: Engine::new(), generation: 0 }).collect();
 	let metrics = Metrics::register(registry).map_err(|e| e.to_string())?;
 	let ctx = std::sync::Arc::new(Context {
-		pool: Pool { free: Mutex::new(engines), ready: Condvar::new(), size: workers },
+		pool: Pool {
+			free: Mutex::new(engines),
+			ready: Condvar::new(),
+			size: workers,
+			wanted: Mutex::new(Wanted::default()),
+		},
 		metrics,
 	});
+	let models = Models { ctx: ctx.clone() };
+	if let Some(dir) = &config.models {
+		for path in crate::engine::artifact_files(dir).map_err(|e| e.to_string())? {
+			let hash = match crate::store::hash_file(&path) {
+				Ok((hash, _)) => hash,
+				Err(e) => {
+					eprintln!("refused {}: {e}", path.display());
+					continue;
+				}
+			};
+			match models.load(&path, hash) {
+				Ok(m) => println!("loaded {} {} {}", m.name, m.version, m.hash),
+				Err(e) => eprintln!("refused {e}"),
+			}
+		}
+	}
 	let mut module = RpcModule::new(());
 
 	macro_rules! method {
@@ -330,15 +430,15 @@ pub fn module(config: &Config, registry: &Registry) -> Result<RpcModule<()>, Str
 		}))
 	});
 	let _ = ctx;
-	Ok(module)
+	Ok((module, models))
 }
 
 /// Starts the server; it runs until the handle is stopped or dropped.
 pub async fn start(
 	config: &Config,
 	registry: &Registry,
-) -> Result<(SocketAddr, ServerHandle), String> {
-	let module = module(config, registry)?;
+) -> Result<(SocketAddr, ServerHandle, Models), String> {
+	let (module, models) = module(config, registry)?;
 	let server = Server::builder()
 		.max_request_body_size(MAX_REQUEST_BYTES)
 		.max_connections(config.max_connections)
@@ -346,5 +446,5 @@ pub async fn start(
 		.await
 		.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
 	let addr = server.local_addr().map_err(|e| e.to_string())?;
-	Ok((addr, server.start(module)))
+	Ok((addr, server.start(module), models))
 }

@@ -205,3 +205,48 @@ fn serves_models_and_refuses_bad_input() {
 	drop(svc);
 	std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The node changes the models of a running service: a load with the wrong hash changes
+/// nothing, a good load is served by every worker, an unload stops serving it.
+#[tokio::test]
+async fn models_change_while_serving() {
+	use noderr_ml::{artifact, service};
+	let src = noderr_ml::data::artifacts_dir();
+	let (price, gaf) = (src.join("price-transformer.nrm"), src.join("gaf-regime.nrm"));
+	let (price_hash, _) = noderr_ml::store::hash_file(&price).expect("run scripts/train-models.sh");
+	let (gaf_hash, _) = noderr_ml::store::hash_file(&gaf).unwrap();
+	let config = service::Config {
+		addr: "127.0.0.1:0".parse().unwrap(),
+		models: None,
+		workers: 2,
+		max_connections: 10,
+	};
+	let registry = prometheus_endpoint::Registry::new();
+	let (module, models) = service::module(&config, &registry).unwrap();
+	let listed = || async {
+		let v: Value =
+			module.call("ml_listModels", jsonrpsee::core::EmptyServerParams::new()).await.unwrap();
+		let mut names: Vec<String> =
+			v.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect();
+		names.sort();
+		names
+	};
+	assert!(listed().await.is_empty());
+
+	let e = models.load(&price, gaf_hash).unwrap_err();
+	assert!(e.contains("hash mismatch"), "{e}");
+	assert!(models.loaded().is_empty());
+
+	let info = models.load(&price, price_hash).unwrap();
+	assert_eq!(info.hash, artifact::hex(&price_hash));
+	models.load(&gaf, gaf_hash).unwrap();
+	// Both workers (taken in turn) serve both models.
+	for _ in 0..4 {
+		assert_eq!(listed().await, ["gaf-regime", "price-transformer"]);
+	}
+	models.unload(&price_hash);
+	for _ in 0..4 {
+		assert_eq!(listed().await, ["gaf-regime"]);
+	}
+	assert_eq!(models.loaded(), vec![gaf_hash]);
+}

@@ -127,11 +127,12 @@ fn run(cli: Cli) -> Result<(), String> {
 			};
 		}
 		Command::Serve { models, rpc_addr, workers, max_connections, prometheus_port } => {
-			let config = service::Config { addr: rpc_addr, models, workers, max_connections };
+			let config =
+				service::Config { addr: rpc_addr, models: Some(models), workers, max_connections };
 			let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
 			rt.block_on(async move {
 				let registry = prometheus_endpoint::Registry::new();
-				let (addr, handle) = service::start(&config, &registry).await?;
+				let (addr, handle, _models) = service::start(&config, &registry).await?;
 				println!("ML service listening on {addr}");
 				if let Some(port) = prometheus_port {
 					let at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
