@@ -40,6 +40,24 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// List a running node's model store against the on-chain model registry: each registered
+	/// version, whether this node's tier serves it, whether its artifact is present, missing,
+	/// partial or has a wrong hash, whether the ML service serves it; then stored files the
+	/// registry no longer lists.
+	Models(ModelsCmd),
+}
+
+/// Options of `noderr-node models`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelsCmd {
+	/// The node's JSON-RPC HTTP endpoint.
+	#[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9944")]
+	pub rpc_url: String,
+
+	/// Print the node's answer as JSON.
+	#[arg(long)]
+	pub json: bool,
 }
 
 /// The node's command line.
@@ -66,10 +84,16 @@ pub struct Cli {
 /// The ML service: started inside the node by default, or an external one.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MlParams {
-	/// Directory of model artifacts (*.nrm) the embedded ML service loads. Defaults to
-	/// `models` in the node's base path.
+	/// A directory of model artifacts (*.nrm) to import: files whose size and hash the model
+	/// registry lists are copied into the node's model store (`models` in the base path)
+	/// instead of being fetched from peers or the registered locations.
 	#[arg(long, value_name = "DIR")]
 	pub ml_models: Option<std::path::PathBuf>,
+
+	/// The operator account (SS58) whose tier decides which registered models this node
+	/// fetches and serves. Without it the node serves the models of every tier.
+	#[arg(long, value_name = "ACCOUNT")]
+	pub ml_operator: Option<noderr_runtime::AccountId>,
 
 	/// Address of the embedded ML service's JSON-RPC server (loopback by default: off-chain
 	/// workers reach it over HTTP on this machine).
@@ -81,7 +105,7 @@ pub struct MlParams {
 	pub ml_workers: usize,
 
 	/// Use the ML service at this URL (for example on a GPU machine) instead of starting one.
-	#[arg(long, value_name = "URL", conflicts_with_all = ["ml_models", "no_ml"])]
+	#[arg(long, value_name = "URL", conflicts_with_all = ["ml_models", "ml_operator", "no_ml"])]
 	pub ml_external: Option<String>,
 
 	/// Do not start the embedded ML service.

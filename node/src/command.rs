@@ -117,6 +117,9 @@ pub fn run() -> sc_cli::Result<()> {
 				_ => Err("only `benchmark pallet` and `benchmark machine` are supported".into()),
 			})
 		}
+		Some(Subcommand::Models(cmd)) => {
+			crate::models::print_status(cmd).map_err(sc_cli::Error::Input)
+		}
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<noderr_runtime::Block>(&config))
@@ -129,14 +132,17 @@ pub fn run() -> sc_cli::Result<()> {
 				crate::preflight::check_ml_port(ml.ml_rpc_addr).map_err(sc_cli::Error::Input)?;
 			}
 			runner.run_node_until_exit(|config| async move {
-				let ml_models =
-					ml.ml_models.clone().unwrap_or_else(|| config.base_path.path().join("models"));
 				let ml_config =
-					(!ml.no_ml && ml.ml_external.is_none()).then(|| noderr_ml::service::Config {
-						addr: ml.ml_rpc_addr,
-						models: ml_models,
-						workers: ml.ml_workers.max(1),
-						max_connections: 64,
+					(!ml.no_ml && ml.ml_external.is_none()).then(|| service::MlConfig {
+						service: noderr_ml::service::Config {
+							addr: ml.ml_rpc_addr,
+							models: None,
+							workers: ml.ml_workers.max(1),
+							max_connections: 64,
+						},
+						store: config.base_path.path().join("models"),
+						import_dir: ml.ml_models.clone(),
+						operator: ml.ml_operator.clone(),
 					});
 				if let Some(url) = &ml.ml_external {
 					log::info!("🧠 ML service: external, at {url}");

@@ -139,12 +139,24 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// The embedded ML service and the model store that feeds it.
+pub struct MlConfig {
+	/// The JSON-RPC service.
+	pub service: noderr_ml::service::Config,
+	/// The content-addressed model store (`models` in the base path).
+	pub store: std::path::PathBuf,
+	/// The operator's directory of artifacts to import (`--ml-models`).
+	pub import_dir: Option<std::path::PathBuf>,
+	/// The operator whose tier decides the models (`--ml-operator`).
+	pub operator: Option<noderr_runtime::AccountId>,
+}
+
 /// Builds and starts the full node.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	ml: Option<noderr_ml::service::Config>,
+	ml: Option<MlConfig>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -157,9 +169,16 @@ pub fn new_full<
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
-	if let Some(ml) = ml {
-		start_ml_service(&task_manager, ml, config.prometheus_registry())?;
-	}
+	let ml = match ml {
+		Some(ml) => {
+			let models = start_ml_service(&task_manager, &ml, config.prometheus_registry())?;
+			let store = noderr_ml::store::Store::open(&ml.store).map_err(|e| {
+				ServiceError::Other(format!("model store {}: {e}", ml.store.display()))
+			})?;
+			Some((ml, models, store))
+		}
+		None => None,
+	};
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -184,6 +203,21 @@ pub fn new_full<
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
 
+	// Peers fetch model artifacts from each other by hash.
+	let models_protocol = crate::models::protocol_name(genesis_hash.as_ref());
+	let model_requests = ml.as_ref().map(|_| {
+		let (tx, rx) = async_channel::bounded(32);
+		net_config.add_request_response_protocol(N::request_response_config(
+			models_protocol.clone(),
+			Vec::new(),
+			1024,
+			crate::models::CHUNK as u64 + 1024,
+			Duration::from_secs(30),
+			Some(tx),
+		));
+		rx
+	});
+
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
 		grandpa_link.shared_authority_set().clone(),
@@ -205,6 +239,26 @@ pub fn new_full<
 			metrics,
 			gap_sync_body_policy: None,
 		})?;
+
+	let mut models_rpc = None;
+	if let (Some((ml, models, store)), Some(requests)) = (ml, model_requests) {
+		models_rpc = Some((store.clone(), models.clone(), ml.operator.clone()));
+		let http = noderr_ml::store::Http::new().map_err(ServiceError::Other)?;
+		let spawn = task_manager.spawn_handle();
+		spawn.spawn("model-peers", None, crate::models::serve_peers(requests, store.clone()));
+		let sync = crate::models::ModelSync {
+			client: client.clone(),
+			network: network.clone(),
+			sync: sync_service.clone(),
+			protocol: models_protocol,
+			store,
+			models,
+			http,
+			import_dir: ml.import_dir,
+			operator: ml.operator,
+		};
+		spawn.spawn("model-store", None, sync.run());
+	}
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =
@@ -239,7 +293,13 @@ pub fn new_full<
 		let pool = transaction_pool.clone();
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
-			crate::rpc::create_full(deps).map_err(Into::into)
+			let mut module = crate::rpc::create_full(deps)?;
+			if let Some((store, models, operator)) = models_rpc.clone() {
+				module
+					.merge(crate::models::rpc(client.clone(), store, models, operator))
+					.map_err(|e| ServiceError::Other(e.to_string()))?;
+			}
+			Ok(module)
 		})
 	};
 
@@ -334,29 +394,27 @@ pub fn new_full<
 	Ok(task_manager)
 }
 
-/// Starts the embedded ML service: loads the artifacts in `ml.models` (creating the directory
-/// if needed) and serves JSON-RPC until the node stops. Its metrics join the node's Prometheus
-/// registry. If the service cannot listen, the node stops with the reason.
+/// Starts the embedded ML service (serving no model until the model store loads the verified
+/// ones) and returns the handle that changes its models. It serves JSON-RPC until the node
+/// stops; its metrics join the node's Prometheus registry. If it cannot listen, the node stops
+/// with the reason.
 fn start_ml_service(
 	task_manager: &TaskManager,
-	ml: noderr_ml::service::Config,
+	ml: &MlConfig,
 	registry: Option<&prometheus_endpoint::Registry>,
-) -> Result<(), ServiceError> {
-	std::fs::create_dir_all(&ml.models).map_err(|e| {
-		ServiceError::Other(format!(
-			"cannot create the model directory {}: {e}",
-			ml.models.display()
-		))
-	})?;
+) -> Result<noderr_ml::service::Models, ServiceError> {
 	let registry = registry.cloned().unwrap_or_default();
+	let (module, models) = noderr_ml::service::module(&ml.service, &registry)
+		.map_err(|e| ServiceError::Other(format!("ML service: {e}")))?;
+	let config = ml.service.clone();
 	task_manager.spawn_essential_handle().spawn("ml-service", None, async move {
-		match noderr_ml::service::start(&ml, &registry).await {
+		match noderr_ml::service::serve(&config, module).await {
 			Ok((addr, handle)) => {
-				log::info!("🧠 ML service on http://{addr}, models from {}", ml.models.display());
+				log::info!("🧠 ML service on http://{addr}");
 				handle.stopped().await;
 			}
 			Err(e) => log::error!("ML service: {e}"),
 		}
 	});
-	Ok(())
+	Ok(models)
 }

@@ -439,6 +439,15 @@ pub async fn start(
 	registry: &Registry,
 ) -> Result<(SocketAddr, ServerHandle, Models), String> {
 	let (module, models) = module(config, registry)?;
+	let (addr, handle) = serve(config, module).await?;
+	Ok((addr, handle, models))
+}
+
+/// Serves a module built by [`module`] on `config.addr`.
+pub async fn serve(
+	config: &Config,
+	module: RpcModule<()>,
+) -> Result<(SocketAddr, ServerHandle), String> {
 	let server = Server::builder()
 		.max_request_body_size(MAX_REQUEST_BYTES)
 		.max_connections(config.max_connections)
@@ -446,5 +455,5 @@ pub async fn start(
 		.await
 		.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
 	let addr = server.local_addr().map_err(|e| e.to_string())?;
-	Ok((addr, server.start(module), models))
+	Ok((addr, server.start(module)))
 }

@@ -279,7 +279,7 @@ pub enum FetchError {
 
 type HttpClient = hyper_util::client::legacy::Client<
 	hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-	http_body_util::Empty<bytes::Bytes>,
+	http_body_util::Full<bytes::Bytes>,
 >;
 
 /// An HTTP(S) client for artifact downloads (system root certificates).
@@ -300,6 +300,31 @@ impl Http {
 			hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
 				.build(connector);
 		Ok(Self { client })
+	}
+
+	/// Posts a JSON-RPC call to `url` and returns its result (or its error as text).
+	pub async fn json_rpc(
+		&self,
+		url: &str,
+		method: &str,
+		params: serde_json::Value,
+	) -> Result<serde_json::Value, String> {
+		use http_body_util::BodyExt;
+		let body =
+			serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+		let request = hyper::Request::post(url)
+			.header(hyper::header::CONTENT_TYPE, "application/json")
+			.body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+			.map_err(|e| format!("{url}: {e}"))?;
+		let response = self.client.request(request).await.map_err(|e| format!("{url}: {e}"))?;
+		let bytes =
+			response.into_body().collect().await.map_err(|e| format!("{url}: {e}"))?.to_bytes();
+		let mut answer: serde_json::Value = serde_json::from_slice(&bytes)
+			.map_err(|e| format!("{url}: not a JSON-RPC answer: {e}"))?;
+		match answer.get("error") {
+			Some(e) => Err(format!("{method}: {}", e["message"].as_str().unwrap_or("error"))),
+			None => Ok(answer["result"].take()),
+		}
 	}
 
 	/// Downloads artifact `hash` of `size` bytes from `url` into `store`, resuming a partial
@@ -327,7 +352,7 @@ impl Http {
 			request = request.header(hyper::header::RANGE, format!("bytes={have}-"));
 		}
 		let request =
-			request.body(http_body_util::Empty::new()).map_err(|e| http(e.to_string()))?;
+			request.body(http_body_util::Full::default()).map_err(|e| http(e.to_string()))?;
 		let response = self.client.request(request).await.map_err(|e| http(e.to_string()))?;
 		match response.status().as_u16() {
 			206 if have > 0 => {}

@@ -1,0 +1,532 @@
+//! The node's model store: it keeps the artifacts the chain's model registry lists for its
+//! operator's tier in `<base-path>/models`, verified by size and blake2-256 hash, and has the
+//! embedded ML service serve exactly those.
+//!
+//! On start, on every new best block and every [`RETRY_TICK`], the node asks the runtime for the
+//! models of its tier (`ModelRegistryApi::active_models`). A model it does not serve yet is
+//! taken from, in order: the store; the operator's import directory (`--ml-models`); connected
+//! peers, over the request-response protocol `/<genesis>/noderr/models/1` (chunks of
+//! [`CHUNK`] bytes, resumed from what was already received); the registered HTTP(S) locations
+//! (resumed with range requests). Whatever the source, bytes enter the store only if their size
+//! and hash are the registered ones, and the ML service checks the hash again when it loads.
+//! A failure is logged with the reason and retried with exponential backoff; the versions
+//! already served keep being served. Retired versions stop being served (their files stay
+//! in the store until removed by hand).
+
+use codec::{Decode, Encode};
+use futures::StreamExt;
+use noderr_ml::{
+	artifact::hex,
+	service::Models,
+	store::{Http, Store, StoreError},
+};
+use noderr_primitives::Tier;
+use noderr_runtime::{opaque::Block, AccountId, BlockNumber};
+use pallet_model_registry_runtime_api::{ModelInfo, ModelRegistryApi, Status};
+use pallet_staking_tiers_runtime_api::StakingTiersApi;
+use sc_client_api::{BlockchainEvents, HeaderBackend};
+use sc_network::{
+	config::{IncomingRequest, OutgoingResponse},
+	service::traits::NetworkService,
+	IfDisconnected, ProtocolName,
+};
+use sp_api::ProvideRuntimeApi;
+use sp_consensus::SyncOracle;
+use std::{
+	collections::{BTreeMap, HashMap},
+	path::PathBuf,
+	sync::Arc,
+	time::{Duration, Instant},
+};
+
+use crate::service::FullClient;
+
+/// Largest chunk a peer sends in one response.
+pub const CHUNK: usize = 1 << 20;
+/// How often failed downloads are reconsidered when no block arrives.
+pub const RETRY_TICK: Duration = Duration::from_secs(3);
+/// First and longest wait before retrying a failed artifact.
+const BACKOFF_MIN: Duration = Duration::from_secs(3);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Artifacts at least this large report download progress in the log.
+const PROGRESS_FROM: u64 = 4 << 20;
+
+/// Name of the artifact protocol on the chain with this genesis.
+pub fn protocol_name(genesis: &[u8]) -> ProtocolName {
+	format!("/{}/noderr/models/1", hex(genesis).trim_start_matches("0x")).into()
+}
+
+/// A peer's request: artifact hash, offset, most bytes wanted.
+type Request = ([u8; 32], u64, u32);
+/// The answer: the bytes from the offset (empty past the end), or `None` if not held.
+type Response = Option<Vec<u8>>;
+
+/// Answers peers' artifact requests from the verified files in the store.
+pub async fn serve_peers(requests: async_channel::Receiver<IncomingRequest>, store: Store) {
+	while let Ok(request) = requests.recv().await {
+		let result = match Request::decode(&mut &request.payload[..]) {
+			Ok((hash, offset, max)) => {
+				match store.read_chunk(&hash, offset, (max as usize).min(CHUNK)) {
+					Ok(chunk) => Ok(Response::encode(&chunk)),
+					Err(e) => {
+						log::warn!("📦 cannot read artifact {} for a peer: {e}", hex(&hash));
+						Err(())
+					}
+				}
+			}
+			Err(_) => {
+				log::debug!("📦 malformed artifact request from {}", request.peer);
+				Err(())
+			}
+		};
+		let _ = request.pending_response.send(OutgoingResponse {
+			result,
+			reputation_changes: Vec::new(),
+			sent_feedback: None,
+		});
+	}
+}
+
+/// Logs a download's progress every tenth of the way.
+struct Progress {
+	what: String,
+	size: u64,
+	next: u64,
+}
+
+impl Progress {
+	fn new(info: &ModelInfo<BlockNumber>, source: &str) -> Self {
+		Self { what: format!("{} from {source}", label(info)), size: info.artifact_size, next: 0 }
+	}
+
+	fn update(&mut self, done: u64) {
+		if self.size < PROGRESS_FROM || done < self.next {
+			return;
+		}
+		let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+		log::info!(
+			"📦 {}: {:.1} of {:.1} MiB ({}%)",
+			self.what,
+			mib(done),
+			mib(self.size),
+			done * 100 / self.size
+		);
+		self.next = (done / (self.size / 10) + 1) * (self.size / 10);
+	}
+}
+
+fn label(info: &ModelInfo<BlockNumber>) -> String {
+	let v = info.version;
+	format!("{} {}.{}.{}", String::from_utf8_lossy(&info.name), v.major, v.minor, v.patch)
+}
+
+/// When to try a failed artifact again.
+struct Retry {
+	attempts: u32,
+	next: Instant,
+}
+
+/// Keeps the store and the ML service in line with the registry.
+pub struct ModelSync {
+	pub client: Arc<FullClient>,
+	pub network: Arc<dyn NetworkService>,
+	pub sync: Arc<sc_network_sync::SyncingService<Block>>,
+	pub protocol: ProtocolName,
+	pub store: Store,
+	pub models: Models,
+	pub http: Http,
+	/// The operator's own copies (`--ml-models`).
+	pub import_dir: Option<PathBuf>,
+	/// The operator whose tier decides the models (`--ml-operator`); every tier if `None`.
+	pub operator: Option<AccountId>,
+}
+
+/// The tier whose models this node serves; `None` if the operator holds no tier.
+pub fn node_tier(
+	client: &FullClient,
+	at: <Block as sp_runtime::traits::Block>::Hash,
+	operator: Option<&AccountId>,
+) -> Result<Option<Tier>, String> {
+	match operator {
+		None => Ok(Some(Tier::Guardian)),
+		Some(who) => client
+			.runtime_api()
+			.operator_status(at, who.clone())
+			.map(|s| s.tier)
+			.map_err(|e| e.to_string()),
+	}
+}
+
+impl ModelSync {
+	/// Runs until the node stops.
+	pub async fn run(self) {
+		let mut state = State::default();
+		let mut blocks = self.client.import_notification_stream();
+		match &self.operator {
+			Some(who) => log::info!(
+				"📦 model store {}: models of operator {who}'s tier",
+				self.store.dir().display()
+			),
+			None => log::info!(
+				"📦 model store {}: no --ml-operator given, models of every tier",
+				self.store.dir().display()
+			),
+		}
+		loop {
+			self.refresh(&mut state).await;
+			tokio::select! {
+				block = blocks.next() => if block.is_none() { return },
+				_ = tokio::time::sleep(RETRY_TICK) => {}
+			}
+		}
+	}
+
+	async fn refresh(&self, state: &mut State) {
+		if self.sync.is_major_syncing() {
+			// The registry at an old best block is not the one to follow.
+			return;
+		}
+		let best = self.client.info().best_hash;
+		let tier = match node_tier(&self.client, best, self.operator.as_ref()) {
+			Ok(t) => t,
+			Err(e) => return log::warn!("📦 cannot read the operator's tier: {e}"),
+		};
+		if state.tier != Some(tier) {
+			match tier {
+				Some(t) => log::info!("📦 serving the models of tier {t:?}"),
+				None => log::warn!("📦 the operator holds no tier: no models to serve"),
+			}
+			state.tier = Some(tier);
+		}
+		let listed = match tier {
+			Some(t) => match self.client.runtime_api().active_models(best, t) {
+				Ok(l) => l,
+				Err(e) => return log::warn!("📦 cannot read the model registry: {e}"),
+			},
+			None => Vec::new(),
+		};
+		let wanted: BTreeMap<[u8; 32], ModelInfo<BlockNumber>> =
+			listed.into_iter().map(|m| (m.artifact_hash, m)).collect();
+		for (hash, info) in &wanted {
+			if !state.known.contains_key(hash) {
+				let status = match info.status {
+					Status::Live => "live".to_string(),
+					Status::Deprecated(at) => format!("deprecated at #{at}"),
+				};
+				log::info!(
+					"📋 registry: {} ({}, {} bytes, {status})",
+					label(info),
+					hex(hash),
+					info.artifact_size
+				);
+			}
+		}
+		for hash in self.models.loaded() {
+			if !wanted.contains_key(&hash) {
+				let what = state.known.get(&hash).map(label).unwrap_or_default();
+				log::info!(
+					"📋 registry: {what} ({}) retired or not for this tier: unloaded",
+					hex(&hash)
+				);
+				self.models.unload(&hash);
+			}
+		}
+		state.known = wanted.clone();
+		state.retries.retain(|h, _| wanted.contains_key(h));
+		let loaded = self.models.loaded();
+		for (hash, info) in &wanted {
+			if loaded.contains(hash)
+				|| state.retries.get(hash).is_some_and(|r| r.next > Instant::now())
+			{
+				continue;
+			}
+			let outcome = match self.obtain(info).await {
+				Ok(path) => {
+					let (models, hash) = (self.models.clone(), *hash);
+					match tokio::task::spawn_blocking(move || models.load(&path, hash)).await {
+						Ok(Ok(m)) => {
+							log::info!("🧠 serving {} ({})", label(info), m.hash);
+							Ok(())
+						}
+						Ok(Err(e)) => {
+							// Verified bytes that do not build a model: useless, drop them.
+							let _ = self.store.remove(&hash);
+							Err(format!("refused by the ML service: {e}"))
+						}
+						Err(e) => Err(format!("loader failed: {e}")),
+					}
+				}
+				Err(e) => Err(e),
+			};
+			match outcome {
+				Ok(()) => {
+					state.retries.remove(hash);
+				}
+				Err(e) => {
+					let retry = state
+						.retries
+						.entry(*hash)
+						.or_insert(Retry { attempts: 0, next: Instant::now() });
+					let wait = (BACKOFF_MIN * 2u32.saturating_pow(retry.attempts)).min(BACKOFF_MAX);
+					retry.attempts += 1;
+					retry.next = Instant::now() + wait;
+					log::warn!(
+						"📦 {} ({}) not served: {e}; retry {} in {}s",
+						label(info),
+						hex(hash),
+						retry.attempts,
+						wait.as_secs()
+					);
+				}
+			}
+		}
+	}
+
+	/// The artifact's path in the store, fetching it if needed.
+	async fn obtain(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
+		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		if self.store.has(&hash, size) {
+			return Ok(self.store.path(&hash));
+		}
+		let mut tried = Vec::new();
+		if let Some(dir) = &self.import_dir {
+			if let Some(path) = self.import(dir, info) {
+				return Ok(path);
+			}
+			tried.push(format!("not in {}", dir.display()));
+		}
+		match self.from_peers(info).await {
+			Ok(path) => return Ok(path),
+			Err(e) => tried.push(e),
+		}
+		for url in &info.locations {
+			let url = String::from_utf8_lossy(url).to_string();
+			let mut progress = Progress::new(info, &url);
+			match self.http.fetch(&self.store, &url, &hash, size, |d, _| progress.update(d)).await {
+				Ok(path) => {
+					log::info!("📦 {} fetched from {url} and verified", label(info));
+					return Ok(path);
+				}
+				Err(e) => {
+					log::warn!("📦 {}: refused or failed download: {e}", label(info));
+					tried.push(e.to_string());
+				}
+			}
+		}
+		if info.locations.is_empty() {
+			tried.push("no HTTP location registered".into());
+		}
+		Err(tried.join("; "))
+	}
+
+	/// Copies the operator's file of the right size and hash from `dir`, if there is one.
+	fn import(&self, dir: &std::path::Path, info: &ModelInfo<BlockNumber>) -> Option<PathBuf> {
+		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		for file in noderr_ml::engine::artifact_files(dir).unwrap_or_default() {
+			if std::fs::metadata(&file).map(|m| m.len()).ok() != Some(size) {
+				continue;
+			}
+			match self.store.import(&file, &hash, size) {
+				Ok(path) => {
+					log::info!("📦 {} imported from {} and verified", label(info), file.display());
+					return Some(path);
+				}
+				Err(StoreError::HashMismatch { .. }) => continue,
+				Err(e) => log::warn!("📦 {} refused: {e}", file.display()),
+			}
+		}
+		None
+	}
+
+	/// Fetches the artifact from connected peers, chunk by chunk, resuming from the bytes
+	/// already received; a peer whose bytes do not verify is dropped as a source.
+	async fn from_peers(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
+		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		let peers = self.sync.peers_info().await.unwrap_or_default();
+		if peers.is_empty() {
+			return Err("no connected peer".into());
+		}
+		for (peer, _) in peers {
+			let mut progress = Progress::new(info, &format!("peer {peer}"));
+			let mut offset = self.store.partial_len(&hash);
+			while offset < size {
+				let request = Request::encode(&(hash, offset, CHUNK as u32));
+				let answer = self
+					.network
+					.request(
+						peer,
+						self.protocol.clone(),
+						request,
+						None,
+						IfDisconnected::ImmediateError,
+					)
+					.await;
+				let chunk = match answer.map(|(bytes, _)| Response::decode(&mut &bytes[..])) {
+					Ok(Ok(Some(chunk))) if !chunk.is_empty() => chunk,
+					Ok(Ok(_)) => break,
+					Ok(Err(_)) => {
+						log::warn!("📦 peer {peer} sent a malformed artifact chunk");
+						break;
+					}
+					Err(e) => {
+						log::debug!("📦 artifact request to {peer} failed: {e}");
+						break;
+					}
+				};
+				match self.store.append(&hash, size, offset, &chunk) {
+					Ok(n) => offset = n,
+					Err(e) => {
+						log::warn!("📦 {} from peer {peer} refused: {e}", label(info));
+						break;
+					}
+				}
+				progress.update(offset);
+			}
+			if offset >= size {
+				match self.store.finish(&hash, size) {
+					Ok(path) => {
+						log::info!("📦 {} fetched from peer {peer} and verified", label(info));
+						return Ok(path);
+					}
+					Err(e) => log::warn!("📦 {} from peer {peer} refused: {e}", label(info)),
+				}
+			}
+		}
+		Err("no connected peer has it".into())
+	}
+}
+
+#[derive(Default)]
+struct State {
+	/// The tier last seen (`Some(None)`: the operator holds none).
+	tier: Option<Option<Tier>>,
+	known: BTreeMap<[u8; 32], ModelInfo<BlockNumber>>,
+	retries: HashMap<[u8; 32], Retry>,
+}
+
+/// The local store against the registry, for the `models_status` RPC method and the
+/// `noderr-node models` command: every active registered version with its state on this node
+/// (`present`, `missing`, `partial`, `wrong hash`), whether this node's tier serves it and
+/// whether the ML service serves it now, then the files in the store the registry no longer
+/// lists. Re-hashes the stored files.
+pub fn status(
+	client: &FullClient,
+	store: &Store,
+	models: &Models,
+	operator: Option<&AccountId>,
+) -> Result<serde_json::Value, String> {
+	use serde_json::json;
+	let best = client.info().best_hash;
+	let tier = node_tier(client, best, operator)?;
+	let all =
+		client.runtime_api().active_models(best, Tier::Guardian).map_err(|e| e.to_string())?;
+	let loaded = models.loaded();
+	let held = store.list().map_err(|e| e.to_string())?;
+	let mut rows = Vec::new();
+	for m in &all {
+		let hash = m.artifact_hash;
+		let local = if held.iter().any(|(h, _)| *h == hash) {
+			match noderr_ml::store::hash_file(&store.path(&hash)) {
+				Ok((got, len)) if got == hash && len == m.artifact_size => "present".to_string(),
+				Ok(_) => "wrong hash".to_string(),
+				Err(e) => format!("unreadable: {e}"),
+			}
+		} else if store.partial_len(&hash) > 0 {
+			format!("partial ({} of {} bytes)", store.partial_len(&hash), m.artifact_size)
+		} else {
+			"missing".to_string()
+		};
+		let v = m.version;
+		rows.push(json!({
+			"name": String::from_utf8_lossy(&m.name),
+			"version": format!("{}.{}.{}", v.major, v.minor, v.patch),
+			"hash": hex(&hash),
+			"size": m.artifact_size,
+			"minTier": format!("{:?}", m.min_tier),
+			"status": match m.status {
+				Status::Live => "live".to_string(),
+				Status::Deprecated(at) => format!("deprecated at #{at}"),
+			},
+			"forThisNode": tier.is_some_and(|t| m.min_tier <= t),
+			"local": local,
+			"served": loaded.contains(&hash),
+		}));
+	}
+	let unlisted: Vec<_> = held
+		.iter()
+		.filter(|(h, _)| !all.iter().any(|m| m.artifact_hash == *h))
+		.map(|(h, size)| json!({ "hash": hex(h), "size": size }))
+		.collect();
+	Ok(json!({
+		"tier": tier.map(|t| format!("{t:?}")),
+		"store": store.dir().display().to_string(),
+		"models": rows,
+		"unlisted": unlisted,
+	}))
+}
+
+/// The `models_status` RPC method: [`status`]. Unsafe (it re-hashes the store), so only on
+/// a node started with `--rpc-methods unsafe` or listening on localhost with the default
+/// policy.
+pub fn rpc(
+	client: Arc<FullClient>,
+	store: Store,
+	models: Models,
+	operator: Option<AccountId>,
+) -> jsonrpsee::RpcModule<()> {
+	let mut module = jsonrpsee::RpcModule::new(());
+	module
+		.register_blocking_method("models_status", move |_, _, ext| {
+			sc_rpc_api::check_if_safe(&ext)?;
+			status(&client, &store, &models, operator.as_ref())
+				.map_err(|e| jsonrpsee::types::ErrorObject::owned(5000, e, None::<()>))
+		})
+		.expect("a fresh module has no methods");
+	module
+}
+
+/// `noderr-node models`: asks a running node for [`status`] and prints it as a table.
+pub fn print_status(cmd: &crate::cli::ModelsCmd) -> Result<(), String> {
+	let runtime = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| e.to_string())?;
+	let http = Http::new()?;
+	let status =
+		runtime.block_on(http.json_rpc(&cmd.rpc_url, "models_status", serde_json::json!([])))?;
+	if cmd.json {
+		println!("{}", serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?);
+		return Ok(());
+	}
+	let text = |v: &serde_json::Value| match v {
+		serde_json::Value::String(s) => s.clone(),
+		serde_json::Value::Bool(true) => "yes".into(),
+		serde_json::Value::Bool(false) => "no".into(),
+		serde_json::Value::Null => "-".into(),
+		other => other.to_string(),
+	};
+	println!("store {}; this node serves tier {}", text(&status["store"]), text(&status["tier"]));
+	let header =
+		["MODEL", "VERSION", "MIN TIER", "REGISTRY", "FOR NODE", "LOCAL", "SERVED", "HASH"];
+	let keys = ["name", "version", "minTier", "status", "forThisNode", "local", "served", "hash"];
+	let rows: Vec<Vec<String>> = status["models"]
+		.as_array()
+		.into_iter()
+		.flatten()
+		.map(|m| keys.iter().map(|k| text(&m[*k])).collect())
+		.collect();
+	let widths: Vec<usize> = (0..header.len())
+		.map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+		.collect();
+	let line = |cells: Vec<String>| {
+		cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ")
+	};
+	println!("{}", line(header.iter().map(|h| h.to_string()).collect()));
+	for row in rows {
+		println!("{}", line(row));
+	}
+	for file in status["unlisted"].as_array().into_iter().flatten() {
+		println!("not in the registry: {} ({} bytes)", text(&file["hash"]), text(&file["size"]));
+	}
+	Ok(())
+}
