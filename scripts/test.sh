@@ -17,6 +17,9 @@ scripts/train-models.sh
 step "ML module: features against the ta package, artifacts, determinism, the JSON-RPC service"
 cargo test --locked -p noderr-ml
 
+step "the dev chain's genesis registers exactly these artifacts"
+"$CARGO_TARGET_DIR/debug/noderr-ml" registration --check runtime/src/dev_models.json "$NODERR_CACHE/artifacts"
+
 step "runtime tests (native, no wasm build)"
 SKIP_WASM_BUILD=1 cargo test --locked -p noderr-runtime
 
