@@ -12,8 +12,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
+/// The ML command line (train, inspect, registration), as scripts/train-models.sh builds it.
+export const mlBinary = process.env.NODERR_ML || path.join(targetDir, 'debug', 'noderr-ml');
 const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
-/// The default model artifacts (scripts/train-models.sh), which every test node serves.
+/// The default model artifacts (scripts/train-models.sh), registered in every test chain's
+/// genesis and imported by test nodes (`--ml-models`) unless told otherwise.
 export const artifactsDir = process.env.NODERR_ARTIFACTS || path.join(cacheDir, 'artifacts');
 export const dataDir = process.env.NODERR_DATA || path.join(cacheDir, 'data');
 
@@ -37,17 +40,18 @@ export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Runs the node binary to completion; resolves with its exit code and output. */
-export function runToExit(args, { timeoutMs = 60_000 } = {}) {
+/** Runs the node binary (or `binary`) to completion; resolves with its exit code and output. */
+export function runToExit(args, { timeoutMs = 60_000, binary = nodeBinary } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(nodeBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', (e) => reject(new Error(`${binary}: ${e.message}`)));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`noderr-node ${args.join(' ')} did not exit within ${timeoutMs} ms`));
+      reject(new Error(`${path.basename(binary)} ${args.join(' ')} did not exit within ${timeoutMs} ms`));
     }, timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -62,7 +66,7 @@ export function runToExit(args, { timeoutMs = 60_000 } = {}) {
  */
 export async function startNode({
   basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
-  forceChainFlag = false,
+  forceChainFlag = false, mlModels = artifactsDir,
 } = {}) {
   const rpcPort = await freePort();
   const p2pPort = fixedP2p ?? await freePort();
@@ -81,7 +85,7 @@ export async function startNode({
     `--port=${p2pPort}`,
     `--prometheus-port=${promPort}`,
     `--ml-rpc-addr=127.0.0.1:${mlPort}`,
-    `--ml-models=${artifactsDir}`,
+    ...(mlModels ? [`--ml-models=${mlModels}`] : []),
     '--no-mdns',
     '--no-telemetry',
     ...extraArgs,

@@ -1,12 +1,15 @@
 // The two-validator `local` network, started as the README tells operators to: Alice with a
 // fixed node key, Bob bootstrapping from her. Both must author, and GRANDPA (which needs both
-// votes) must finalize.
+// votes) must finalize. Only Alice has the model artifacts: Bob fetches them from her over the
+// peer protocol, verifies and serves them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect, freePort, removeDir, startNode, tempDir, waitFor } from './lib.mjs';
+import { connect, freePort, httpRpc, lastBars, removeDir, runToExit, startNode, tempDir, waitFor } from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
 const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
+// Bob's account: an ORACLE operator in the local genesis.
+const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 
 let alice;
 let bob;
@@ -27,7 +30,11 @@ before(async () => {
     chain: 'local',
     basePath: dirs[1],
     validatorFlag: '--bob',
-    extraArgs: [`--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`],
+    mlModels: null,
+    extraArgs: [
+      `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`,
+      `--ml-operator=${BOB}`,
+    ],
   });
   apiAlice = await connect(alice);
   apiBob = await connect(bob);
@@ -69,4 +76,39 @@ test('both validators author blocks and both finalize them', async () => {
   const hashA = (await apiAlice.rpc.chain.getBlockHash(target)).toHex();
   const hashB = (await apiBob.rpc.chain.getBlockHash(target)).toHex();
   assert.equal(hashA, hashB, 'both nodes finalized the same chain');
+});
+
+test('Bob gets the models of his tier from Alice over the peer protocol and serves them', async () => {
+  const registered = (await apiBob.call.modelRegistryApi.activeModels('Oracle'))
+    .map((m) => m.artifactHash.toHex()).sort();
+  assert.equal(registered.length, 4);
+  const served = async (node) => {
+    const r = await httpRpc(node.mlUrl, 'ml_listModels');
+    return (r.result ?? []).map((m) => m.hash).sort();
+  };
+  await waitFor(async () => (await served(bob)).length === 4,
+    { timeoutMs: 120_000, intervalMs: 1_000, what: 'Bob serving the four models' });
+  assert.deepEqual(await served(bob), registered);
+  for (const name of ['sentiment', 'price-transformer', 'gaf-regime', 'msrr']) {
+    assert.match(bob.log(), new RegExp(`${name} 1\\.0\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
+  }
+  // The 87 MiB sentiment artifact reports progress.
+  assert.match(bob.log(), /sentiment 1\.0\.0 from peer \S+: [\d.]+ of 86\.9 MiB \(50%\)/);
+
+  // Same model, same input, two nodes: the same fixed-point answer.
+  const price = (await apiBob.call.modelRegistryApi.model('price-transformer', { major: 1, minor: 0, patch: 0 }))
+    .unwrap().artifactHash.toHex();
+  const bars = lastBars(200);
+  const a = await httpRpc(alice.mlUrl, 'ml_predict', { model: price, bars });
+  const b = await httpRpc(bob.mlUrl, 'ml_predict', { model: price, bars });
+  assert.ok(a.result, JSON.stringify(a));
+  assert.deepEqual(b.result, a.result);
+
+  // The operator's view: every model of the tier present and served.
+  const out = await runToExit(['models', `--rpc-url=http://127.0.0.1:${bob.rpcPort}`]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /this node serves tier Oracle/);
+  const rows = out.stdout.split('\n').filter((l) => /^(price-transformer|gaf-regime|msrr|sentiment)\s/.test(l));
+  assert.equal(rows.length, 4, out.stdout);
+  for (const row of rows) assert.match(row, /live\s+yes\s+present\s+yes\s+0x/, row);
 });

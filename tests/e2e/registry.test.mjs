@@ -1,23 +1,65 @@
-// The model registry from polkadot.js: governance registers the default price model's
-// artifact (its real hash and size), deprecates and retires it; bad registrations and
-// non-governance origins are refused.
+// The model registry from polkadot.js and the node's model store behind it: the dev genesis
+// registers the default models (read through the runtime API); governance registers a new
+// version with the call `noderr-ml registration` prints; bad registrations and
+// non-governance origins are refused; an HTTP location that serves a larger, a corrupt and a
+// truncated artifact is refused each time while the node keeps serving the previous version,
+// and the download resumes and is served once the bytes are right; retiring a version stops
+// serving it.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
-import { artifactsDir, connect, removeDir, startNode, submit as submitTo, tempDir } from './lib.mjs';
+import {
+  connect, httpRpc, lastBars, mlBinary, removeDir, runToExit, startNode, submit as submitTo,
+  tempDir, waitFor,
+} from './lib.mjs';
 
 let node;
 let api;
 let basePath;
 let alice;
 let bob;
+let server;
+const requests = [];
 const submit = async (tx, signer) => (await submitTo(api, tx, signer)).events;
+
+// A second version of the MSRR model, trained here (a fraction of a second).
+let v11Path;
+let v11;
 
 before(async () => {
   basePath = tempDir('noderr-e2e-registry-');
+  v11Path = path.join(basePath, 'msrr-1.1.0.nrm');
+  const trained = await runToExit(
+    ['train', 'msrr', '--epochs', '1', '--seed', '7', '--version', '1.1.0', '--out', v11Path],
+    { binary: mlBinary, timeoutMs: 120_000 },
+  );
+  assert.equal(trained.code, 0, trained.stderr);
+  v11 = readFileSync(v11Path);
+
+  // The publisher's HTTP server: too long, then corrupt, then cut short, then the rest.
+  server = http.createServer((req, res) => {
+    const n = requests.push(req.headers.range ?? null);
+    const send = (status, body, headers = {}) => {
+      res.writeHead(status, { 'content-length': body.length, ...headers });
+      res.end(body);
+    };
+    if (n === 1) return send(200, Buffer.concat([v11, Buffer.from('trailing junk')]));
+    if (n === 2) {
+      const corrupt = Buffer.from(v11);
+      corrupt[corrupt.length - 10] ^= 0xff;
+      return send(200, corrupt);
+    }
+    if (n === 3) return send(200, v11.subarray(0, 700));
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    return from > 0 ? send(206, v11.subarray(from), { 'content-range': `bytes ${from}-${v11.length - 1}/${v11.length}` })
+      : send(200, v11);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+
   node = await startNode({ basePath });
   api = await connect(node);
   const keyring = new Keyring({ type: 'sr25519' });
@@ -26,28 +68,15 @@ before(async () => {
 });
 
 after(async () => {
+  if (process.env.DUMP_LOG) console.log(node?.log().split('\n').filter((l) => /📦|🧠|📋/.test(l)).join('\n'));
   await api?.disconnect();
   await node?.stop();
+  server?.close();
   removeDir(basePath);
 });
 
 const V1 = { major: 1, minor: 0, patch: 0 };
-
-async function registration(overrides = {}) {
-  const bytes = readFileSync(path.join(artifactsDir, 'price-transformer.nrm'));
-  const now = (await api.rpc.chain.getHeader()).number.toNumber();
-  return {
-    kind: { Regression: { outputs: 3 } },
-    minTier: 'All',
-    input: { Features: { pipelineVersion: 1, window: 60, featureCount: 94 } },
-    output: { scale: 1_000_000, tolerance: 500 },
-    artifactHash: blake2AsHex(bytes, 256),
-    artifactSize: bytes.length,
-    locations: ['https://models.noderr.example/price-transformer.nrm'],
-    activateAt: now + 5,
-    ...overrides,
-  };
-}
+const V11 = { major: 1, minor: 1, patch: 0 };
 
 // The inner call's outcome, from sudo's Sudid event: 'ok' or the pallet error's name.
 async function sudoOutcome(call) {
@@ -61,35 +90,102 @@ async function sudoOutcome(call) {
   }
 }
 
-test('governance registers, deprecates and retires a model version', async () => {
-  const reg = await registration();
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V1, reg)), 'ok');
-  const stored = (await api.query.modelRegistry.versions('price-transformer', V1)).unwrap();
-  assert.equal(stored.artifactHash.toHex(), reg.artifactHash);
-  assert.equal(stored.artifactSize.toNumber(), reg.artifactSize);
-  assert.equal(stored.status.toString(), 'Live');
-  const byHash = (await api.query.modelRegistry.byHash(reg.artifactHash)).unwrap();
-  assert.equal(byHash[0].toUtf8(), 'price-transformer');
+// The registration the publisher tool prints for the 1.1.0 artifact, as a polkadot.js call.
+async function publisherCall(extraArgs) {
+  const out = await runToExit(['registration', v11Path, ...extraArgs], { binary: mlBinary });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, new RegExp(`hash  ${blake2AsHex(v11, 256)}`));
+  assert.match(out.stdout, new RegExp(`size  ${v11.length} bytes`));
+  const call = /call {2}(api\.tx\..*)$/m.exec(out.stdout)[1];
+  return { text: call, tx: new Function('api', `return ${call};`)(api) };
+}
 
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V1, await registration())), 'modelRegistry.DuplicateVersion');
-  const V2 = { major: 1, minor: 1, patch: 0 };
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V2, await registration())), 'modelRegistry.DuplicateArtifact');
-  const fresh = { artifactHash: `0x${'11'.repeat(32)}` };
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V2, await registration({ ...fresh, activateAt: 1 }))), 'modelRegistry.ActivationInPast');
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V2, await registration({ ...fresh, output: { scale: 999, tolerance: 0 } }))), 'modelRegistry.ScaleOutOfRange');
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V2, await registration({ ...fresh, output: { scale: 1000, tolerance: 1001 } }))), 'modelRegistry.ToleranceOutOfRange');
+const servedHashes = async () => ((await httpRpc(node.mlUrl, 'ml_listModels')).result ?? []).map((m) => m.hash);
+
+test('the dev genesis registers the default models; the runtime API answers per tier', async () => {
+  const names = async (tier) => (await api.call.modelRegistryApi.activeModels(tier)).map((m) => m.name.toUtf8());
+  assert.deepEqual(await names('All'), ['price-transformer']);
+  assert.deepEqual(await names('Oracle'), ['gaf-regime', 'msrr', 'price-transformer', 'sentiment']);
+  const msrr = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap();
+  assert.equal(msrr.minTier.toString(), 'Oracle');
+  assert.deepEqual(msrr.input.toJSON(), { bars: { window: 168 } });
+  assert.ok((await api.call.modelRegistryApi.model('msrr', V11)).isNone);
+  // The node imported and serves all four.
+  await waitFor(async () => (await servedHashes()).length === 4, { what: 'the four default models served' });
+});
+
+test('bad registrations and non-governance origins are refused with specific errors', async () => {
+  const now = (await api.rpc.chain.getHeader()).number.toNumber();
+  const { tx: good } = await publisherCall(['--activate-at', String(now + 1000)]);
+  // sudo(register(name, version, registration))
+  const reg = good.method.args[0].args[2].toJSON();
+  const register = (name, version, overrides) => api.tx.modelRegistry.register(name, version, { ...reg, ...overrides });
+
+  assert.equal(await sudoOutcome(register('msrr', V1, {})), 'modelRegistry.DuplicateVersion');
+  const defaultHash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().artifactHash.toHex();
+  assert.equal(await sudoOutcome(register('msrr', V11, { artifactHash: defaultHash })), 'modelRegistry.DuplicateArtifact');
+  assert.equal(await sudoOutcome(register('msrr', V11, { activateAt: 1 })), 'modelRegistry.ActivationInPast');
+  assert.equal(await sudoOutcome(register('msrr', V11, { output: { scale: 999, tolerance: 0 } })), 'modelRegistry.ScaleOutOfRange');
+  assert.equal(await sudoOutcome(register('msrr', V11, { output: { scale: 1000, tolerance: 1001 } })), 'modelRegistry.ToleranceOutOfRange');
   const nine = Array.from({ length: 9 }, (_, i) => `https://m${i}.example/a.nrm`);
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.register('price-transformer', V2, await registration({ ...fresh, locations: nine }))), 'modelRegistry.TooManyLocations');
+  assert.equal(await sudoOutcome(register('msrr', V11, { locations: nine })), 'modelRegistry.TooManyLocations');
+  assert.equal(await sudoOutcome(register('msrr', V11, { locations: ['ftp://m.example/a.nrm'] })), 'modelRegistry.BadLocation');
+  assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('no-such-model', V1)), 'modelRegistry.UnknownModel');
+  assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('msrr', V11)), 'modelRegistry.UnknownVersion');
+  await assert.rejects(submit(register('msrr', V11, {}), bob), /BadOrigin/);
+  // Nothing changed.
+  assert.ok((await api.query.modelRegistry.versions('msrr', V11)).isNone);
+  assert.equal((await api.query.modelRegistry.liveVersions('msrr')).toNumber(), 1);
+});
 
-  await assert.rejects(
-    submit(api.tx.modelRegistry.register('price-transformer', V2, await registration(fresh)), bob),
-    /BadOrigin/,
-  );
+test('corrupt downloads are refused while the previous version keeps serving; the good one is then served', async () => {
+  const v1Hash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().artifactHash.toHex();
+  const v11Hash = blake2AsHex(v11, 256);
+  const url = `http://127.0.0.1:${server.address().port}/msrr-1.1.0.nrm`;
+  const now = (await api.rpc.chain.getHeader()).number.toNumber();
+  const { text, tx } = await publisherCall(['--location', url, '--activate-at', String(now + 2)]);
+  assert.match(text, /^api\.tx\.sudo\.sudo\(api\.tx\.modelRegistry\.register\("msrr", /);
+  await submit(tx, alice);
+  const stored = (await api.query.modelRegistry.versions('msrr', V11)).unwrap();
+  assert.equal(stored.artifactHash.toHex(), v11Hash);
+  assert.equal(stored.artifactSize.toNumber(), v11.length);
 
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('price-transformer', V1)), 'ok');
-  const deprecated = (await api.query.modelRegistry.versions('price-transformer', V1)).unwrap();
-  assert.ok(deprecated.status.isDeprecated);
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.retire('price-transformer', V1)), 'ok');
-  assert.ok((await api.query.modelRegistry.versions('price-transformer', V1)).isNone);
-  assert.equal(await sudoOutcome(api.tx.modelRegistry.retire('price-transformer', V1)), 'modelRegistry.UnknownModel');
+  const log = () => node.log();
+  await waitFor(async () => /msrr 1\.1\.0: refused or failed download: .*larger than the 1\d{3} bytes the registry declares/.test(log()),
+    { timeoutMs: 60_000, what: 'the oversized download refused' });
+  // Meanwhile the previous version answers.
+  assert.ok((await servedHashes()).includes(v1Hash));
+  assert.ok(!(await servedHashes()).includes(v11Hash));
+  const answer = await httpRpc(node.mlUrl, 'ml_msrr', { model: v1Hash, bars: lastBars(168) });
+  assert.ok(answer.result, JSON.stringify(answer));
+
+  await waitFor(async () => /msrr 1\.1\.0: refused or failed download: .*hash mismatch: the registry declares 0x[0-9a-f]{64}, the bytes hash to 0x[0-9a-f]{64}/.test(log()),
+    { timeoutMs: 60_000, what: 'the corrupt download refused' });
+  await waitFor(async () => /msrr 1\.1\.0: refused or failed download: .*truncated: 700 of the 1\d{3} declared bytes/.test(log()),
+    { timeoutMs: 60_000, what: 'the truncated download refused' });
+  assert.ok(!(await servedHashes()).includes(v11Hash));
+  assert.ok((await servedHashes()).includes(v1Hash));
+
+  await waitFor(async () => (await servedHashes()).includes(v11Hash), { timeoutMs: 60_000, what: 'msrr 1.1.0 served' });
+  assert.match(log(), new RegExp(`msrr 1\\.1\\.0 fetched from ${url.replace(/\./g, '\\.')} and verified`));
+  // The fourth request resumed the truncated download from its 700 bytes.
+  assert.deepEqual(requests.slice(0, 4), [null, null, null, 'bytes=700-']);
+  assert.ok((await servedHashes()).includes(v1Hash), 'both versions served');
+  const v11Answer = await httpRpc(node.mlUrl, 'ml_msrr', { model: v11Hash, bars: lastBars(168) });
+  assert.ok(v11Answer.result, JSON.stringify(v11Answer));
+
+  // Deprecated: still served. Retired: no longer served.
+  assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('msrr', V1)), 'ok');
+  assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('msrr', V1)), 'modelRegistry.AlreadyDeprecated');
+  assert.ok((await servedHashes()).includes(v1Hash));
+  assert.equal(await sudoOutcome(api.tx.modelRegistry.retire('msrr', V1)), 'ok');
+  await waitFor(async () => !(await servedHashes()).includes(v1Hash), { what: 'msrr 1.0.0 unloaded' });
+  assert.ok((await servedHashes()).includes(v11Hash));
+  assert.ok((await api.call.modelRegistryApi.model('msrr', V1)).isNone);
+
+  // The operator's view lists the retired artifact as no longer registered.
+  const out = await runToExit(['models', `--rpc-url=http://127.0.0.1:${node.rpcPort}`]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^msrr\s+1\.1\.0\s+Oracle\s+live\s+yes\s+present\s+yes\s+0x/m);
+  assert.match(out.stdout, new RegExp(`not in the registry: ${v1Hash}`));
 });
