@@ -214,6 +214,31 @@ fn served_by_follows_tier_and_activation() {
 }
 
 #[test]
+fn runtime_api_view_carries_every_field() {
+	new_test_ext(|| {
+		let r = reg(3);
+		assert_ok!(register(b"price", V1, r.clone()));
+		let info = ModelRegistry::model(b"price".to_vec(), V1).unwrap().info(b"price".to_vec(), V1);
+		assert_eq!(
+			info,
+			ModelInfo {
+				name: b"price".to_vec(),
+				version: V1,
+				kind: r.kind,
+				min_tier: r.min_tier,
+				input: r.input,
+				output: r.output,
+				artifact_hash: r.artifact_hash,
+				artifact_size: r.artifact_size,
+				locations: r.locations,
+				activate_at: 5,
+				status: Status::Live,
+			}
+		);
+	});
+}
+
+#[test]
 fn genesis_registers_models() {
 	let mut r = reg(7);
 	r.activate_at = 0;
