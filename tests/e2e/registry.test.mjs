@@ -4,7 +4,7 @@
 // non-governance origins are refused; an HTTP location that serves a larger, a corrupt and a
 // truncated artifact is refused each time while the node keeps serving the previous version,
 // and the download resumes and is served once the bytes are right; retiring a version stops
-// serving it.
+// serving it; after a restart the node serves from its store without fetching.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -188,4 +188,13 @@ test('corrupt downloads are refused while the previous version keeps serving; th
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /^msrr\s+1\.1\.0\s+Oracle\s+live\s+yes\s+present\s+yes\s+0x/m);
   assert.match(out.stdout, new RegExp(`not in the registry: ${v1Hash}`));
+
+  // A restart without the import directory serves from the store: nothing fetched again.
+  await api.disconnect();
+  await node.stop();
+  node = await startNode({ basePath, mlModels: null });
+  api = await connect(node);
+  await waitFor(async () => (await servedHashes()).length === 4, { what: 'the store served after a restart' });
+  assert.ok((await servedHashes()).includes(v11Hash));
+  assert.doesNotMatch(node.log(), /fetched from|imported from/);
 });
