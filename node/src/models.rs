@@ -295,7 +295,7 @@ impl ModelSync {
 			}
 			tried.push(format!("not in {}", dir.display()));
 		}
-		match self.from_peers(info).await {
+		match self.fetch_from_peers(info).await {
 			Ok(path) => return Ok(path),
 			Err(e) => tried.push(e),
 		}
@@ -340,7 +340,7 @@ impl ModelSync {
 
 	/// Fetches the artifact from connected peers, chunk by chunk, resuming from the bytes
 	/// already received; a peer whose bytes do not verify is dropped as a source.
-	async fn from_peers(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
+	async fn fetch_from_peers(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
 		let (hash, size) = (info.artifact_hash, info.artifact_size);
 		let peers = self.sync.peers_info().await.unwrap_or_default();
 		if peers.is_empty() {
