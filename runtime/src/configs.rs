@@ -243,5 +243,5 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxLiveVersions = ConstU32<8>;
 	type MaxModels = ConstU32<64>;
 	type MaxArtifactSize = MaxArtifactSize;
-	type WeightInfo = pallet_model_registry::weights::SubstrateWeight;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
