@@ -286,7 +286,13 @@ type HttpClient = hyper_util::client::legacy::Client<
 #[derive(Clone)]
 pub struct Http {
 	client: HttpClient,
+	/// Longest wait for the response or for the next piece of its body: a stalled server
+	/// fails the download (kept to resume) instead of holding the node's model store.
+	idle: std::time::Duration,
 }
+
+/// Default [`Http`] idle timeout.
+pub const HTTP_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Http {
 	pub fn new() -> Result<Self, String> {
@@ -299,7 +305,12 @@ impl Http {
 		let client =
 			hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
 				.build(connector);
-		Ok(Self { client })
+		Ok(Self { client, idle: HTTP_IDLE_TIMEOUT })
+	}
+
+	/// The same client with another idle timeout.
+	pub fn with_idle_timeout(self, idle: std::time::Duration) -> Self {
+		Self { idle, ..self }
 	}
 
 	/// Posts a JSON-RPC call to `url` and returns its result (or its error as text).
@@ -353,7 +364,12 @@ impl Http {
 		}
 		let request =
 			request.body(http_body_util::Full::default()).map_err(|e| http(e.to_string()))?;
-		let response = self.client.request(request).await.map_err(|e| http(e.to_string()))?;
+		let idle = self.idle;
+		let stalled = || http(format!("no data for {} s", idle.as_secs_f32()));
+		let response = tokio::time::timeout(idle, self.client.request(request))
+			.await
+			.map_err(|_| stalled())?
+			.map_err(|e| http(e.to_string()))?;
 		match response.status().as_u16() {
 			206 if have > 0 => {}
 			200 => {
@@ -365,7 +381,9 @@ impl Http {
 		}
 		let mut body = response.into_body();
 		progress(have, size);
-		while let Some(frame) = body.frame().await {
+		while let Some(frame) =
+			tokio::time::timeout(idle, body.frame()).await.map_err(|_| stalled())?
+		{
 			let frame = frame.map_err(|e| http(format!("download interrupted: {e}")))?;
 			if let Ok(data) = frame.into_data() {
 				have = store.append(hash, size, have, &data).map_err(refused)?;

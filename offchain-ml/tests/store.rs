@@ -200,3 +200,35 @@ async fn http_download_of_wrong_bytes_is_refused() {
 	let e = http.fetch(&store, "http://127.0.0.1:1/x.nrm", &hash, 50_000, |_, _| {}).await;
 	assert!(e.is_err());
 }
+
+#[tokio::test]
+async fn a_stalled_download_fails_and_resumes_later() {
+	let dir = temp("http-stall");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(20_000);
+	let hash = blake2_256(&data);
+	// Announces the whole body, sends 5,000 bytes, then stalls with the connection open.
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
+	let head = data[..5_000].to_vec();
+	tokio::spawn(async move {
+		let (mut sock, _) = listener.accept().await.unwrap();
+		let mut buf = [0u8; 1024];
+		let _ = sock.read(&mut buf).await.unwrap();
+		sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 20000\r\n\r\n").await.unwrap();
+		sock.write_all(&head).await.unwrap();
+		tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+	});
+	let http = Http::new().unwrap().with_idle_timeout(std::time::Duration::from_millis(300));
+	let started = std::time::Instant::now();
+	let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("no data for 0.3 s"), "{e}");
+	assert!(started.elapsed() < std::time::Duration::from_secs(5));
+	assert_eq!(store.partial_len(&hash), 5_000, "kept to resume");
+
+	let ranges = Arc::new(Mutex::new(Vec::new()));
+	let url = serve(data.clone(), ranges.clone()).await;
+	http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap();
+	assert_eq!(*ranges.lock().unwrap(), vec![5_000]);
+	assert!(store.has(&hash, 20_000));
+}
