@@ -290,7 +290,7 @@ impl ModelSync {
 		}
 		let mut tried = Vec::new();
 		if let Some(dir) = &self.import_dir {
-			if let Some(path) = self.import(dir, info) {
+			if let Some(path) = self.import(dir, info).await {
 				return Ok(path);
 			}
 			tried.push(format!("not in {}", dir.display()));
@@ -320,13 +320,17 @@ impl ModelSync {
 	}
 
 	/// Copies the operator's file of the right size and hash from `dir`, if there is one.
-	fn import(&self, dir: &std::path::Path, info: &ModelInfo<BlockNumber>) -> Option<PathBuf> {
+	async fn import(
+		&self,
+		dir: &std::path::Path,
+		info: &ModelInfo<BlockNumber>,
+	) -> Option<PathBuf> {
 		let (hash, size) = (info.artifact_hash, info.artifact_size);
 		for file in noderr_ml::engine::artifact_files(dir).unwrap_or_default() {
 			if std::fs::metadata(&file).map(|m| m.len()).ok() != Some(size) {
 				continue;
 			}
-			match self.store.import(&file, &hash, size) {
+			match self.store.import_async(&file, &hash, size).await {
 				Ok(path) => {
 					log::info!("📦 {} imported from {} and verified", label(info), file.display());
 					return Some(path);
@@ -383,7 +387,7 @@ impl ModelSync {
 				progress.update(offset);
 			}
 			if offset >= size {
-				match self.store.finish(&hash, size) {
+				match self.store.finish_async(&hash, size).await {
 					Ok(path) => {
 						log::info!("📦 {} fetched from peer {peer} and verified", label(info));
 						return Ok(path);

@@ -242,6 +242,28 @@ impl Store {
 		Ok(Some(buf))
 	}
 
+	/// [`Store::finish`] on the blocking pool: hashing hundreds of megabytes must not hold an
+	/// async executor thread.
+	pub async fn finish_async(&self, hash: &[u8; 32], size: u64) -> Result<PathBuf, StoreError> {
+		let (store, hash) = (self.clone(), *hash);
+		tokio::task::spawn_blocking(move || store.finish(&hash, size))
+			.await
+			.map_err(|e| StoreError::Io(io::Error::other(e.to_string())))?
+	}
+
+	/// [`Store::import`] on the blocking pool.
+	pub async fn import_async(
+		&self,
+		file: &Path,
+		hash: &[u8; 32],
+		size: u64,
+	) -> Result<PathBuf, StoreError> {
+		let (store, file, hash) = (self.clone(), file.to_path_buf(), *hash);
+		tokio::task::spawn_blocking(move || store.import(&file, &hash, size))
+			.await
+			.map_err(|e| StoreError::Io(io::Error::other(e.to_string())))?
+	}
+
 	/// Removes a verified artifact (the registry retired it).
 	pub fn remove(&self, hash: &[u8; 32]) -> io::Result<()> {
 		match fs::remove_file(self.path(hash)) {
@@ -355,7 +377,7 @@ impl Http {
 		let mut have = store.partial_len(hash);
 		if have >= size {
 			// A complete partial from an earlier run that was not verified yet.
-			return store.finish(hash, size).map_err(refused);
+			return store.finish_async(hash, size).await.map_err(refused);
 		}
 		let uri: hyper::Uri = url.parse().map_err(|e| http(format!("bad URL: {e}")))?;
 		let mut request = hyper::Request::get(uri);
@@ -390,6 +412,6 @@ impl Http {
 				progress(have, size);
 			}
 		}
-		store.finish(hash, size).map_err(refused)
+		store.finish_async(hash, size).await.map_err(refused)
 	}
 }
