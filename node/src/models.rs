@@ -120,6 +120,47 @@ fn label(info: &ModelInfo<BlockNumber>) -> String {
 	format!("{} {}.{}.{}", String::from_utf8_lossy(&info.name), v.major, v.minor, v.patch)
 }
 
+/// The model store's Prometheus metrics.
+#[derive(Clone)]
+pub struct Metrics {
+	fetches: prometheus_endpoint::CounterVec<prometheus_endpoint::U64>,
+	wanted: prometheus_endpoint::Gauge<prometheus_endpoint::U64>,
+	served: prometheus_endpoint::Gauge<prometheus_endpoint::U64>,
+}
+
+impl Metrics {
+	/// Registers `noderr_model_fetches_total{source, outcome}`, `noderr_models_wanted` and
+	/// `noderr_models_served`.
+	pub fn register(
+		r: &prometheus_endpoint::Registry,
+	) -> Result<Self, prometheus_endpoint::PrometheusError> {
+		use prometheus_endpoint::{register, CounterVec, Gauge, Opts};
+		Ok(Self {
+			fetches: register(
+				CounterVec::new(
+					Opts::new(
+						"noderr_model_fetches_total",
+						"Artifacts obtained or refused, by source (import, peer, http) and outcome",
+					),
+					&["source", "outcome"],
+				)?,
+				r,
+			)?,
+			wanted: register(
+				Gauge::new(
+					"noderr_models_wanted",
+					"Model versions the registry lists for this node's tier",
+				)?,
+				r,
+			)?,
+			served: register(
+				Gauge::new("noderr_models_served", "Model versions the ML service serves")?,
+				r,
+			)?,
+		})
+	}
+}
+
 /// When to try a failed artifact again.
 struct Retry {
 	attempts: u32,
@@ -139,6 +180,8 @@ pub struct ModelSync {
 	pub import_dir: Option<PathBuf>,
 	/// The operator whose tier decides the models (`--ml-operator`); every tier if `None`.
 	pub operator: Option<AccountId>,
+	/// Prometheus metrics, if the node exports them.
+	pub metrics: Option<Metrics>,
 }
 
 /// The tier whose models this node serves; `None` if the operator holds no tier.
@@ -158,6 +201,12 @@ pub fn node_tier(
 }
 
 impl ModelSync {
+	fn count(&self, source: &str, outcome: &str) {
+		if let Some(m) = &self.metrics {
+			m.fetches.with_label_values(&[source, outcome]).inc();
+		}
+	}
+
 	/// Runs until the node stops.
 	pub async fn run(self) {
 		let mut state = State::default();
@@ -280,6 +329,10 @@ impl ModelSync {
 				}
 			}
 		}
+		if let Some(m) = &self.metrics {
+			m.wanted.set(wanted.len() as u64);
+			m.served.set(self.models.loaded().len() as u64);
+		}
 	}
 
 	/// The artifact's path in the store, fetching it if needed.
@@ -305,10 +358,13 @@ impl ModelSync {
 			match self.http.fetch(&self.store, &url, &hash, size, |d, _| progress.update(d)).await {
 				Ok(path) => {
 					log::info!("📦 {} fetched from {url} and verified", label(info));
+					self.count("http", "ok");
 					return Ok(path);
 				}
 				Err(e) => {
 					log::warn!("📦 {}: refused or failed download: {e}", label(info));
+					let refused = matches!(e, noderr_ml::store::FetchError::Refused { .. });
+					self.count("http", if refused { "refused" } else { "failed" });
 					tried.push(e.to_string());
 				}
 			}
@@ -333,10 +389,14 @@ impl ModelSync {
 			match self.store.import_async(&file, &hash, size).await {
 				Ok(path) => {
 					log::info!("📦 {} imported from {} and verified", label(info), file.display());
+					self.count("import", "ok");
 					return Some(path);
 				}
 				Err(StoreError::HashMismatch { .. }) => continue,
-				Err(e) => log::warn!("📦 {} refused: {e}", file.display()),
+				Err(e) => {
+					log::warn!("📦 {} refused: {e}", file.display());
+					self.count("import", "refused");
+				}
 			}
 		}
 		None
@@ -381,6 +441,7 @@ impl ModelSync {
 					Ok(n) => offset = n,
 					Err(e) => {
 						log::warn!("📦 {} from peer {peer} refused: {e}", label(info));
+						self.count("peer", "refused");
 						break;
 					}
 				}
@@ -390,9 +451,13 @@ impl ModelSync {
 				match self.store.finish_async(&hash, size).await {
 					Ok(path) => {
 						log::info!("📦 {} fetched from peer {peer} and verified", label(info));
+						self.count("peer", "ok");
 						return Ok(path);
 					}
-					Err(e) => log::warn!("📦 {} from peer {peer} refused: {e}", label(info)),
+					Err(e) => {
+						log::warn!("📦 {} from peer {peer} refused: {e}", label(info));
+						self.count("peer", "refused");
+					}
 				}
 			}
 		}

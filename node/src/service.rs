@@ -256,6 +256,13 @@ pub fn new_full<
 			http,
 			import_dir: ml.import_dir,
 			operator: ml.operator,
+			metrics: match config.prometheus_registry() {
+				Some(r) => Some(
+					crate::models::Metrics::register(r)
+						.map_err(|e| ServiceError::Other(format!("model store metrics: {e}")))?,
+				),
+				None => None,
+			},
 		};
 		spawn.spawn("model-store", None, sync.run());
 	}

@@ -104,6 +104,14 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
   assert.ok(a.result, JSON.stringify(a));
   assert.deepEqual(b.result, a.result);
 
+  // Prometheus: four artifacts from peers, four served.
+  const metrics = await (await fetch(`http://127.0.0.1:${bob.promPort}/metrics`)).text();
+  const fromPeers = metrics.split('\n').find((l) => l.startsWith('noderr_model_fetches_total{')
+    && l.includes('source="peer"') && l.includes('outcome="ok"'));
+  assert.match(fromPeers ?? '', / 4$/, metrics.split('\n').filter((l) => l.startsWith('noderr_model')).join('\n'));
+  assert.match(metrics, /^noderr_models_served(\{[^}]*\})? 4$/m);
+  assert.match(metrics, /^noderr_models_wanted(\{[^}]*\})? 4$/m);
+
   // The operator's view: every model of the tier present and served.
   const out = await runToExit(['models', `--rpc-url=http://127.0.0.1:${bob.rpcPort}`]);
   assert.equal(out.code, 0, out.stderr);
