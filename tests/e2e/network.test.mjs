@@ -1,15 +1,30 @@
 // The two-validator `local` network, started as the README tells operators to: Alice with a
 // fixed node key, Bob bootstrapping from her. Both must author, and GRANDPA (which needs both
-// votes) must finalize. Only Alice has the model artifacts: Bob fetches them from her over the
-// peer protocol, verifies and serves them.
+// votes) must finalize. Only Alice has the model artifacts (in her store; her own tier, ALL,
+// serves only the price model): Bob, an ORACLE, fetches all four from her over the peer
+// protocol, verifies and serves them; bytes from her that do not verify are refused and Bob
+// keeps serving the previous version.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { connect, freePort, httpRpc, lastBars, removeDir, runToExit, startNode, tempDir, waitFor } from './lib.mjs';
+import { Keyring } from '@polkadot/keyring';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import {
+  artifactsDir, connect, freePort, httpRpc, lastBars, mlBinary, removeDir, runToExit, startNode,
+  submit, tempDir, waitFor,
+} from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
 const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
-// Bob's account: an ORACLE operator in the local genesis.
+// Operators in the local genesis: Bob is ORACLE, Charlie ALL.
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
+const CHARLIE = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
+
+/// Where a node's store keeps the artifact with these bytes.
+function storePath(basePath, bytes) {
+  return path.join(basePath, 'models', 'blake2-256', `${blake2AsHex(bytes, 256).slice(2)}.nrm`);
+}
 
 let alice;
 let bob;
@@ -19,12 +34,19 @@ const dirs = [];
 
 before(async () => {
   dirs.push(tempDir('noderr-e2e-alice-'), tempDir('noderr-e2e-bob-'));
+  // Alice's store holds the four default artifacts, as after an earlier run.
+  mkdirSync(path.join(dirs[0], 'models', 'blake2-256'), { recursive: true });
+  for (const f of readdirSync(artifactsDir).filter((n) => n.endsWith('.nrm'))) {
+    const file = path.join(artifactsDir, f);
+    copyFileSync(file, storePath(dirs[0], readFileSync(file)));
+  }
   const aliceP2p = await freePort();
   alice = await startNode({
     chain: 'local',
     basePath: dirs[0],
     p2pPort: aliceP2p,
-    extraArgs: [`--node-key=${ALICE_NODE_KEY}`],
+    mlModels: null,
+    extraArgs: [`--node-key=${ALICE_NODE_KEY}`, `--ml-operator=${CHARLIE}`],
   });
   bob = await startNode({
     chain: 'local',
@@ -119,4 +141,42 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
   const rows = out.stdout.split('\n').filter((l) => /^(price-transformer|gaf-regime|msrr|sentiment)\s/.test(l));
   assert.equal(rows.length, 4, out.stdout);
   for (const row of rows) assert.match(row, /live\s+yes\s+present\s+yes\s+0x/, row);
+});
+
+test('bytes from a peer that do not verify are refused; Bob keeps the previous version until good ones come', async () => {
+  const v11Path = path.join(dirs[0], 'msrr-1.1.0.nrm');
+  const trained = await runToExit(
+    ['train', 'msrr', '--epochs', '1', '--seed', '7', '--version', '1.1.0', '--out', v11Path],
+    { binary: mlBinary, timeoutMs: 120_000 },
+  );
+  assert.equal(trained.code, 0, trained.stderr);
+  const v11 = readFileSync(v11Path);
+  const v11Hash = blake2AsHex(v11, 256);
+  // Alice's copy is damaged: same name, same size, one byte flipped.
+  const damaged = Buffer.from(v11);
+  damaged[damaged.length - 20] ^= 0x01;
+  writeFileSync(storePath(dirs[0], v11), damaged);
+
+  const now = (await apiAlice.rpc.chain.getHeader()).number.toNumber();
+  const out = await runToExit(['registration', v11Path, '--activate-at', String(now + 2)], { binary: mlBinary });
+  assert.equal(out.code, 0, out.stderr);
+  const call = /call {2}(api\.tx\..*)$/m.exec(out.stdout)[1];
+  const sudo = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  await submit(apiAlice, new Function('api', `return ${call};`)(apiAlice), sudo);
+
+  const v1Hash = (await apiBob.call.modelRegistryApi.model('msrr', { major: 1, minor: 0, patch: 0 }))
+    .unwrap().artifactHash.toHex();
+  const served = async () => ((await httpRpc(bob.mlUrl, 'ml_listModels')).result ?? []).map((m) => m.hash);
+  await waitFor(async () => new RegExp(`msrr 1\\.1\\.0 from peer ${ALICE_PEER_ID} refused: artifact hash mismatch`).test(bob.log()),
+    { timeoutMs: 60_000, what: "Bob refusing Alice's damaged bytes" });
+  assert.ok(!(await served()).includes(v11Hash));
+  assert.ok((await served()).includes(v1Hash));
+  const answer = await httpRpc(bob.mlUrl, 'ml_msrr', { model: v1Hash, bars: lastBars(168) });
+  assert.ok(answer.result, JSON.stringify(answer));
+
+  // Alice gets a good copy; Bob's next attempt verifies and serves it.
+  writeFileSync(storePath(dirs[0], v11), v11);
+  await waitFor(async () => (await served()).includes(v11Hash), { timeoutMs: 90_000, what: 'Bob serving msrr 1.1.0' });
+  assert.match(bob.log(), new RegExp(`msrr 1\\.1\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
+  assert.ok((await served()).includes(v1Hash), 'both versions served');
 });
