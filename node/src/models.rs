@@ -292,7 +292,8 @@ impl ModelSync {
 			let outcome = match self.obtain(info).await {
 				Ok(path) => {
 					let (models, hash) = (self.models.clone(), *hash);
-					match tokio::task::spawn_blocking(move || models.load(&path, hash)).await {
+					match tokio::task::spawn_blocking(move || models.load(&path, Some(hash))).await
+					{
 						Ok(Ok(m)) => {
 							log::info!("🧠 serving {} ({})", label(info), m.hash);
 							Ok(())

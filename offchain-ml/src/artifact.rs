@@ -94,6 +94,19 @@ pub fn hex(bytes: &[u8]) -> String {
 	s
 }
 
+/// A 32-byte hash from 64 hex digits (with or without `0x`), the inverse of [`hex`].
+pub fn parse_hex(s: &str) -> Option<[u8; 32]> {
+	let s = s.strip_prefix("0x").unwrap_or(s);
+	if s.len() != 64 {
+		return None;
+	}
+	let mut out = [0u8; 32];
+	for (i, b) in out.iter_mut().enumerate() {
+		*b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+	}
+	Some(out)
+}
+
 /// Named f32 tensors, row-major.
 pub type Weights = Vec<(String, Vec<usize>, Vec<f32>)>;
 

@@ -121,16 +121,11 @@ pub fn artifact_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 }
 
 fn parse_hash(hash: &str) -> Result<[u8; 32], InferenceError> {
-	let h = hash.strip_prefix("0x").unwrap_or(hash);
-	if h.len() != 64 {
+	if hash.strip_prefix("0x").unwrap_or(hash).len() != 64 {
 		return Err(InferenceError::Input(format!("model hash {hash:?} is not 32 bytes of hex")));
 	}
-	let mut out = [0u8; 32];
-	for (i, byte) in out.iter_mut().enumerate() {
-		*byte = u8::from_str_radix(&h[2 * i..2 * i + 2], 16)
-			.map_err(|_| InferenceError::Input(format!("model hash {hash:?} is not hex")))?;
-	}
-	Ok(out)
+	artifact::parse_hex(hash)
+		.ok_or_else(|| InferenceError::Input(format!("model hash {hash:?} is not hex")))
 }
 
 impl Engine {
@@ -249,6 +244,11 @@ impl Engine {
 		artifact.weights = Vec::new();
 		self.models.insert(artifact.hash, Loaded { artifact, net, _vs: vs });
 		Ok(info)
+	}
+
+	/// What model `hash` is, if loaded.
+	pub fn info(&self, hash: &[u8; 32]) -> Option<ModelInfo> {
+		self.models.get(hash).map(|l| info(&l.artifact))
 	}
 
 	pub fn list(&self) -> Vec<ModelInfo> {

@@ -165,25 +165,30 @@ pub struct Models {
 }
 
 impl Models {
-	/// Loads the artifact at `path`, refusing it unless its bytes hash to `hash` and it builds
-	/// a model. On success every worker serves it; on failure nothing changes. Blocking.
-	pub fn load(&self, path: &std::path::Path, hash: [u8; 32]) -> Result<ModelInfo, String> {
+	/// Loads the artifact at `path`, refusing it unless it builds a model and, if `expected` is
+	/// given, its bytes hash to it. On success every worker serves it; on failure nothing
+	/// changes. Blocking.
+	pub fn load(
+		&self,
+		path: &std::path::Path,
+		expected: Option<[u8; 32]>,
+	) -> Result<ModelInfo, String> {
 		let pool = &self.ctx.pool;
 		let mut worker = pool.take();
 		pool.sync(&mut worker);
-		let result = if worker.engine.has(&hash) {
-			Ok(worker.engine.list().into_iter().find(|m| m.hash == crate::artifact::hex(&hash)))
-		} else {
-			worker.engine.load_file(path, Some(hash)).map(Some).map_err(|e| e.to_string())
+		let result = match expected.and_then(|h| worker.engine.info(&h)) {
+			Some(info) => Ok(info),
+			None => worker.engine.load_file(path, expected).map_err(|e| e.to_string()),
 		};
-		if let Ok(Some(_)) = &result {
+		if let Ok(info) = &result {
+			let hash = crate::artifact::parse_hex(&info.hash).expect("models are named by hash");
 			let mut wanted = pool.wanted.lock().expect("wanted lock");
 			wanted.files.insert(hash, path.to_path_buf());
 			wanted.generation += 1;
 			worker.generation = wanted.generation;
 		}
 		pool.put(worker);
-		result?.ok_or_else(|| "the engine lost the model it just loaded".to_string())
+		result
 	}
 
 	/// Stops serving `hash` (the registry retired it).
@@ -305,14 +310,7 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 	let models = Models { ctx: ctx.clone() };
 	if let Some(dir) = &config.models {
 		for path in crate::engine::artifact_files(dir).map_err(|e| e.to_string())? {
-			let hash = match crate::store::hash_file(&path) {
-				Ok((hash, _)) => hash,
-				Err(e) => {
-					eprintln!("refused {}: {e}", path.display());
-					continue;
-				}
-			};
-			match models.load(&path, hash) {
+			match models.load(&path, None) {
 				Ok(m) => println!("loaded {} {} {}", m.name, m.version, m.hash),
 				Err(e) => eprintln!("refused {e}"),
 			}

@@ -93,7 +93,7 @@ impl Store {
 				.file_name()
 				.and_then(|n| n.to_str())
 				.and_then(|n| n.strip_suffix(".nrm"))
-				.and_then(parse_hex);
+				.and_then(artifact::parse_hex);
 			if let Some(hash) = parsed {
 				out.push((hash, path));
 			}
@@ -275,19 +275,6 @@ impl Store {
 
 fn name(hash: &[u8; 32]) -> String {
 	artifact::hex(hash).trim_start_matches("0x").to_string()
-}
-
-/// Parses 64 hex digits (with or without `0x`).
-pub fn parse_hex(s: &str) -> Option<[u8; 32]> {
-	let s = s.strip_prefix("0x").unwrap_or(s);
-	if s.len() != 64 {
-		return None;
-	}
-	let mut out = [0u8; 32];
-	for (i, b) in out.iter_mut().enumerate() {
-		*b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-	}
-	Some(out)
 }
 
 /// Why an HTTP download failed.

@@ -233,13 +233,13 @@ async fn models_change_while_serving() {
 	};
 	assert!(listed().await.is_empty());
 
-	let e = models.load(&price, gaf_hash).unwrap_err();
+	let e = models.load(&price, Some(gaf_hash)).unwrap_err();
 	assert!(e.contains("hash mismatch"), "{e}");
 	assert!(models.loaded().is_empty());
 
-	let info = models.load(&price, price_hash).unwrap();
+	let info = models.load(&price, Some(price_hash)).unwrap();
 	assert_eq!(info.hash, artifact::hex(&price_hash));
-	models.load(&gaf, gaf_hash).unwrap();
+	models.load(&gaf, Some(gaf_hash)).unwrap();
 	// Both workers (taken in turn) serve both models.
 	for _ in 0..4 {
 		assert_eq!(listed().await, ["gaf-regime", "price-transformer"]);

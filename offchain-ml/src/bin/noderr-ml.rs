@@ -221,13 +221,8 @@ fn run(cli: Cli) -> Result<(), String> {
 			check,
 		} => {
 			let files = if path.is_dir() {
-				let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+				noderr_ml::engine::artifact_files(&path)
 					.map_err(|e| format!("{}: {e}", path.display()))?
-					.filter_map(|e| e.ok().map(|e| e.path()))
-					.filter(|p| p.extension().is_some_and(|x| x == "nrm"))
-					.collect();
-				files.sort();
-				files
 			} else {
 				vec![path.clone()]
 			};
