@@ -116,8 +116,7 @@ impl Progress {
 }
 
 fn label(info: &ModelInfo<BlockNumber>) -> String {
-	let v = info.version;
-	format!("{} {}.{}.{}", String::from_utf8_lossy(&info.name), v.major, v.minor, v.patch)
+	format!("{} {}", String::from_utf8_lossy(&info.name), info.version)
 }
 
 /// The model store's Prometheus metrics.
@@ -501,15 +500,15 @@ pub fn status(
 				Ok(_) => "wrong hash".to_string(),
 				Err(e) => format!("unreadable: {e}"),
 			}
-		} else if store.partial_len(&hash) > 0 {
-			format!("partial ({} of {} bytes)", store.partial_len(&hash), m.artifact_size)
 		} else {
-			"missing".to_string()
+			match store.partial_len(&hash) {
+				0 => "missing".to_string(),
+				got => format!("partial ({got} of {} bytes)", m.artifact_size),
+			}
 		};
-		let v = m.version;
 		rows.push(json!({
 			"name": String::from_utf8_lossy(&m.name),
-			"version": format!("{}.{}.{}", v.major, v.minor, v.patch),
+			"version": m.version.to_string(),
 			"hash": hex(&hash),
 			"size": m.artifact_size,
 			"minTier": format!("{:?}", m.min_tier),

@@ -59,6 +59,12 @@ pub struct SemVer {
 	pub patch: u16,
 }
 
+impl core::fmt::Display for SemVer {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+	}
+}
+
 /// What the model computes.
 #[derive(
 	Clone,

@@ -239,6 +239,12 @@ fn runtime_api_view_carries_every_field() {
 }
 
 #[test]
+fn versions_print_as_semver() {
+	assert_eq!(V2.to_string(), "1.1.0");
+	assert_eq!(SemVer { major: 12, minor: 0, patch: 7 }.to_string(), "12.0.7");
+}
+
+#[test]
 fn genesis_registers_models() {
 	let mut r = reg(7);
 	r.activate_at = 0;
