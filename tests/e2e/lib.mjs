@@ -217,3 +217,33 @@ export function lastBars(n) {
     return { open, high, low, close, volume };
   });
 }
+
+/// Hashes of the models a node's ML service serves, sorted.
+export async function servedModels(node) {
+  return ((await httpRpc(node.mlUrl, 'ml_listModels')).result ?? []).map((m) => m.hash).sort();
+}
+
+/// Trains version 1.1.0 of the MSRR model (a fraction of a second) into `file`; its bytes.
+export async function trainMsrrV11(file) {
+  const out = await runToExit(
+    ['train', 'msrr', '--epochs', '1', '--seed', '7', '--version', '1.1.0', '--out', file],
+    { binary: mlBinary, timeoutMs: 120_000 },
+  );
+  if (out.code !== 0) throw new Error(`noderr-ml train: ${out.stderr}`);
+  return readFileSync(file);
+}
+
+/// What `noderr-ml registration file ...args` prints, and the polkadot.js call it prints built
+/// on `api` (`tx`, with its source `text`).
+export async function registrationCall(api, file, args = []) {
+  const out = await runToExit(['registration', file, ...args], { binary: mlBinary });
+  if (out.code !== 0) throw new Error(`noderr-ml registration: ${out.stderr}`);
+  const text = /call {2}(api\.tx\..*)$/m.exec(out.stdout)[1];
+  return { stdout: out.stdout, text, tx: new Function('api', `return ${text};`)(api) };
+}
+
+/// Waits until the node's log has a line matching `re`. A log line written before a state change
+/// can reach this process after the RPC answer that shows the change: wait, do not race.
+export async function waitForLog(node, re, { timeoutMs = 10_000 } = {}) {
+  await waitFor(async () => re.test(node.log()), { timeoutMs, what: `a log line matching ${re}` });
+}

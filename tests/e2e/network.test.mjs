@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import {
-  artifactsDir, connect, freePort, httpRpc, lastBars, mlBinary, removeDir, runToExit, startNode,
-  submit, tempDir, waitFor,
+  artifactsDir, connect, freePort, httpRpc, lastBars, registrationCall, removeDir, runToExit,
+  servedModels, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
 } from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
@@ -104,18 +104,14 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
   const registered = (await apiBob.call.modelRegistryApi.activeModels('Oracle'))
     .map((m) => m.artifactHash.toHex()).sort();
   assert.equal(registered.length, 4);
-  const served = async (node) => {
-    const r = await httpRpc(node.mlUrl, 'ml_listModels');
-    return (r.result ?? []).map((m) => m.hash).sort();
-  };
-  await waitFor(async () => (await served(bob)).length === 4,
+  await waitFor(async () => (await servedModels(bob)).length === 4,
     { timeoutMs: 120_000, intervalMs: 1_000, what: 'Bob serving the four models' });
-  assert.deepEqual(await served(bob), registered);
+  assert.deepEqual(await servedModels(bob), registered);
   for (const name of ['sentiment', 'price-transformer', 'gaf-regime', 'msrr']) {
-    assert.match(bob.log(), new RegExp(`${name} 1\\.0\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
+    await waitForLog(bob, new RegExp(`${name} 1\\.0\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
   }
   // The 87 MiB sentiment artifact reports progress.
-  assert.match(bob.log(), /sentiment 1\.0\.0 from peer \S+: [\d.]+ of 86\.9 MiB \(50%\)/);
+  await waitForLog(bob, /sentiment 1\.0\.0 from peer \S+: [\d.]+ of 86\.9 MiB \(50%\)/);
 
   // Same model, same input, two nodes: the same fixed-point answer.
   const price = (await apiBob.call.modelRegistryApi.model('price-transformer', { major: 1, minor: 0, patch: 0 }))
@@ -145,12 +141,7 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
 
 test('bytes from a peer that do not verify are refused; Bob keeps the previous version until good ones come', async () => {
   const v11Path = path.join(dirs[0], 'msrr-1.1.0.nrm');
-  const trained = await runToExit(
-    ['train', 'msrr', '--epochs', '1', '--seed', '7', '--version', '1.1.0', '--out', v11Path],
-    { binary: mlBinary, timeoutMs: 120_000 },
-  );
-  assert.equal(trained.code, 0, trained.stderr);
-  const v11 = readFileSync(v11Path);
+  const v11 = await trainMsrrV11(v11Path);
   const v11Hash = blake2AsHex(v11, 256);
   // Alice's copy is damaged: same name, same size, one byte flipped.
   const damaged = Buffer.from(v11);
@@ -158,15 +149,12 @@ test('bytes from a peer that do not verify are refused; Bob keeps the previous v
   writeFileSync(storePath(dirs[0], v11), damaged);
 
   const now = (await apiAlice.rpc.chain.getHeader()).number.toNumber();
-  const out = await runToExit(['registration', v11Path, '--activate-at', String(now + 2)], { binary: mlBinary });
-  assert.equal(out.code, 0, out.stderr);
-  const call = /call {2}(api\.tx\..*)$/m.exec(out.stdout)[1];
-  const sudo = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-  await submit(apiAlice, new Function('api', `return ${call};`)(apiAlice), sudo);
+  const { tx } = await registrationCall(apiAlice, v11Path, ['--activate-at', String(now + 2)]);
+  await submit(apiAlice, tx, new Keyring({ type: 'sr25519' }).addFromUri('//Alice'));
 
   const v1Hash = (await apiBob.call.modelRegistryApi.model('msrr', { major: 1, minor: 0, patch: 0 }))
     .unwrap().artifactHash.toHex();
-  const served = async () => ((await httpRpc(bob.mlUrl, 'ml_listModels')).result ?? []).map((m) => m.hash);
+  const served = () => servedModels(bob);
   await waitFor(async () => new RegExp(`msrr 1\\.1\\.0 from peer ${ALICE_PEER_ID} refused: artifact hash mismatch`).test(bob.log()),
     { timeoutMs: 60_000, what: "Bob refusing Alice's damaged bytes" });
   assert.ok(!(await served()).includes(v11Hash));
@@ -177,6 +165,6 @@ test('bytes from a peer that do not verify are refused; Bob keeps the previous v
   // Alice gets a good copy; Bob's next attempt verifies and serves it.
   writeFileSync(storePath(dirs[0], v11), v11);
   await waitFor(async () => (await served()).includes(v11Hash), { timeoutMs: 90_000, what: 'Bob serving msrr 1.1.0' });
-  assert.match(bob.log(), new RegExp(`msrr 1\\.1\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
+  await waitForLog(bob, new RegExp(`msrr 1\\.1\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
   assert.ok((await served()).includes(v1Hash), 'both versions served');
 });

@@ -6,15 +6,14 @@
 // and the download resumes and is served once the bytes are right; retiring a version stops
 // serving it; after a restart the node serves from its store without fetching.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import {
-  connect, httpRpc, lastBars, mlBinary, removeDir, runToExit, startNode, submit as submitTo,
-  tempDir, waitFor,
+  connect, httpRpc, lastBars, registrationCall, removeDir, runToExit, servedModels, startNode,
+  submit as submitTo, tempDir, trainMsrrV11, waitFor, waitForLog,
 } from './lib.mjs';
 
 let node;
@@ -33,12 +32,7 @@ let v11;
 before(async () => {
   basePath = tempDir('noderr-e2e-registry-');
   v11Path = path.join(basePath, 'msrr-1.1.0.nrm');
-  const trained = await runToExit(
-    ['train', 'msrr', '--epochs', '1', '--seed', '7', '--version', '1.1.0', '--out', v11Path],
-    { binary: mlBinary, timeoutMs: 120_000 },
-  );
-  assert.equal(trained.code, 0, trained.stderr);
-  v11 = readFileSync(v11Path);
+  v11 = await trainMsrrV11(v11Path);
 
   // The publisher's HTTP server: too long, then corrupt, then cut short, then the rest.
   server = http.createServer((req, res) => {
@@ -92,15 +86,13 @@ async function sudoOutcome(call) {
 
 // The registration the publisher tool prints for the 1.1.0 artifact, as a polkadot.js call.
 async function publisherCall(extraArgs) {
-  const out = await runToExit(['registration', v11Path, ...extraArgs], { binary: mlBinary });
-  assert.equal(out.code, 0, out.stderr);
-  assert.match(out.stdout, new RegExp(`hash  ${blake2AsHex(v11, 256)}`));
-  assert.match(out.stdout, new RegExp(`size  ${v11.length} bytes`));
-  const call = /call {2}(api\.tx\..*)$/m.exec(out.stdout)[1];
-  return { text: call, tx: new Function('api', `return ${call};`)(api) };
+  const printed = await registrationCall(api, v11Path, extraArgs);
+  assert.match(printed.stdout, new RegExp(`hash  ${blake2AsHex(v11, 256)}`));
+  assert.match(printed.stdout, new RegExp(`size  ${v11.length} bytes`));
+  return printed;
 }
 
-const servedHashes = async () => ((await httpRpc(node.mlUrl, 'ml_listModels')).result ?? []).map((m) => m.hash);
+const servedHashes = () => servedModels(node);
 
 test('the dev genesis registers the default models; the runtime API answers per tier', async () => {
   const names = async (tier) => (await api.call.modelRegistryApi.activeModels(tier)).map((m) => m.name.toUtf8());
@@ -167,7 +159,7 @@ test('corrupt downloads are refused while the previous version keeps serving; th
   assert.ok((await servedHashes()).includes(v1Hash));
 
   await waitFor(async () => (await servedHashes()).includes(v11Hash), { timeoutMs: 60_000, what: 'msrr 1.1.0 served' });
-  assert.match(log(), new RegExp(`msrr 1\\.1\\.0 fetched from ${url.replace(/\./g, '\\.')} and verified`));
+  await waitForLog(node, new RegExp(`msrr 1\\.1\\.0 fetched from ${url.replace(/\./g, '\\.')} and verified`));
   // The fourth request resumed the truncated download from its 700 bytes.
   assert.deepEqual(requests.slice(0, 4), [null, null, null, 'bytes=700-']);
   assert.ok((await servedHashes()).includes(v1Hash), 'both versions served');
