@@ -22,6 +22,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+mod provider;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -31,6 +32,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use noderr_primitives::Tier;
+pub use noderr_primitives::{InputSpec, OutputSpec, TaskKind};
 use scale_info::TypeInfo;
 
 /// Semantic version of a trained model.
@@ -63,97 +65,6 @@ impl core::fmt::Display for SemVer {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 		write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
 	}
-}
-
-/// What the model computes.
-#[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub enum TaskKind {
-	/// Real-valued outputs.
-	Regression {
-		/// Number of outputs.
-		outputs: u8,
-	},
-	/// One of `classes` labels.
-	Classification {
-		/// Number of classes.
-		classes: u8,
-	},
-	/// One of `classes` labels, from text.
-	TextClassification {
-		/// Number of classes.
-		classes: u8,
-	},
-}
-
-/// What the model reads.
-#[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub enum InputSpec {
-	/// Rows of the feature pipeline over OHLCV bars.
-	Features {
-		/// Feature-pipeline version.
-		pipeline_version: u32,
-		/// Rows per input.
-		window: u32,
-		/// Features per row.
-		feature_count: u32,
-	},
-	/// Raw OHLCV bars.
-	Bars {
-		/// Bars per input.
-		window: u32,
-	},
-	/// UTF-8 text.
-	Text {
-		/// Longest accepted text in bytes.
-		max_bytes: u32,
-	},
-}
-
-/// How the model's outputs are reported.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub struct OutputSpec {
-	/// Fixed-point scale: a value x is reported as round(x * scale). A power of ten.
-	pub scale: u64,
-	/// Largest difference, in fixed-point units, between two nodes' outputs that still counts
-	/// as agreement.
-	pub tolerance: u64,
 }
 
 /// Life cycle of a version.

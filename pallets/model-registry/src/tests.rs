@@ -263,3 +263,29 @@ fn invariants_detect_a_broken_index() {
 		ByHash::<Test>::insert([1; 32], (name(b"price"), V1));
 	});
 }
+
+#[test]
+fn other_pallets_read_a_version_by_its_artifact_hash() {
+	use noderr_primitives::{ModelProvider, ModelState};
+	new_test_ext(|| {
+		assert_eq!(<ModelRegistry as ModelProvider>::model(&[1; 32]), None);
+		assert_ok!(register(b"price", V1, reg(1)));
+		let spec = <ModelRegistry as ModelProvider>::model(&[1; 32]).unwrap();
+		assert_eq!(spec.state, ModelState::NotYetActive, "activation at block 5");
+		assert_eq!(spec.kind, TaskKind::Regression { outputs: 3 });
+		assert_eq!(spec.output, OutputSpec { scale: 1_000_000, tolerance: 500 });
+		assert_eq!(spec.min_tier, Tier::All);
+		System::set_block_number(5);
+		assert_eq!(
+			<ModelRegistry as ModelProvider>::model(&[1; 32]).unwrap().state,
+			ModelState::Live
+		);
+		assert_ok!(ModelRegistry::deprecate(RuntimeOrigin::root(), b"price".to_vec(), V1));
+		assert_eq!(
+			<ModelRegistry as ModelProvider>::model(&[1; 32]).unwrap().state,
+			ModelState::Deprecated
+		);
+		assert_ok!(ModelRegistry::retire(RuntimeOrigin::root(), b"price".to_vec(), V1));
+		assert_eq!(<ModelRegistry as ModelProvider>::model(&[1; 32]), None);
+	});
+}
