@@ -1,35 +1,60 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test: pallet unit tests (no node, no wasm), runtime tests,
-# the release node build, the chain-spec check and the end-to-end tests with polkadot.js
-# against the real node.
+# Sets everything up and runs every test: pallet unit tests (no node, no wasm), the ML module's
+# tests (the published default artifacts against the dev genesis and their golden outputs under
+# every CPU code path), runtime tests, the release node build, the chain-spec check and the
+# end-to-end tests with polkadot.js against the real node. Prints the time of each step at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
 source scripts/env.sh
 
-step "pallet unit tests and benchmark tests (no node, no wasm runtime)"
+timings=()
+step_start=0
+step_name=""
+# Starts a timed step (and ends the previous one).
+timed() {
+	end_step
+	step_name="$*"
+	step_start=$(date +%s)
+	step "$*"
+}
+end_step() {
+	if [ -n "$step_name" ]; then
+		timings+=("$(printf '%6d s  %s' $(($(date +%s) - step_start)) "$step_name")")
+	fi
+	step_name=""
+}
+report() {
+	end_step
+	printf '\n==> time per step\n'
+	printf '%s\n' "${timings[@]}"
+}
+trap report EXIT
+
+timed "setup (system packages, toolchain, polkadot.js, libtorch, data)"
+scripts/setup.sh
+
+timed "pallet unit tests and benchmark tests (no node, no wasm runtime)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry \
 	--features runtime-benchmarks
 
-step "ML module: default artifacts (trained once, reused while the model code is unchanged)"
-scripts/train-models.sh
+timed "ML module: the published default artifacts, checked against the dev genesis"
+scripts/default-artifacts.sh
 
-step "ML module: features against the ta package, artifacts, determinism, the JSON-RPC service"
+timed "ML module: features against the ta package, artifacts, golden outputs, the JSON-RPC service"
 cargo test --locked -p noderr-ml
+# The golden-output spread per model and CPU code path, printed for the record.
+cargo test --locked -p noderr-ml --test golden -- --nocapture outputs_match 2>&1 | grep '^golden' || true
 
-step "the dev chain's genesis registers exactly these artifacts"
-"$CARGO_TARGET_DIR/debug/noderr-ml" registration --check runtime/src/dev_models.json "$NODERR_CACHE/artifacts"
+# One release build serves the runtime's tests and the node: the same dependency tree, with the
+# same features, compiled once.
+timed "runtime tests (release, sharing the node's build)"
+cargo test --locked --release -p noderr-runtime -p noderr-node
 
-step "runtime tests (native, no wasm build)"
-SKIP_WASM_BUILD=1 cargo test --locked -p noderr-runtime
-
-step "release node build"
-start=$(date +%s)
+timed "release node build"
 cargo build --locked --release -p noderr-node
-echo "node build took $(( $(date +%s) - start )) s"
 
-step "committed chain specs match the runtime"
+timed "committed chain specs match the runtime"
 scripts/chain-specs.sh --check
 
-step "end-to-end tests: release node + polkadot.js"
+timed "end-to-end tests: release node + polkadot.js"
 (cd tests/e2e && npm test)

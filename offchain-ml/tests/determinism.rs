@@ -1,5 +1,5 @@
 //! Every model, run in two separate processes on the same real inputs, gives identical
-//! quantised outputs. Uses the artifacts `scripts/train-models.sh` produces
+//! quantised outputs. Uses the artifacts `scripts/default-artifacts.sh` installs
 //! (`$NODERR_ARTIFACTS`, else `$NODERR_CACHE/artifacts`).
 
 use std::process::Command;
@@ -19,7 +19,7 @@ fn two_processes_agree_bit_for_bit() {
 	let dir = noderr_ml::data::artifacts_dir();
 	assert!(
 		dir.join("price-transformer.nrm").exists(),
-		"{} has no artifacts: run scripts/train-models.sh",
+		"{} has no artifacts: run scripts/default-artifacts.sh",
 		dir.display()
 	);
 	let (a, b) = (check_once(&dir), check_once(&dir));

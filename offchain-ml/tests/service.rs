@@ -88,7 +88,7 @@ fn serves_models_and_refuses_bad_input() {
 	std::fs::create_dir_all(&dir).unwrap();
 	for name in ["price-transformer.nrm", "gaf-regime.nrm", "msrr.nrm", "sentiment.nrm"] {
 		std::fs::copy(src.join(name), dir.join(name))
-			.unwrap_or_else(|e| panic!("{name}: {e}: run scripts/train-models.sh"));
+			.unwrap_or_else(|e| panic!("{name}: {e}: run scripts/default-artifacts.sh"));
 	}
 	// A truncated copy: refused at load, the others still served.
 	let good = std::fs::read(dir.join("price-transformer.nrm")).unwrap();
@@ -213,7 +213,8 @@ async fn models_change_while_serving() {
 	use noderr_ml::{artifact, service};
 	let src = noderr_ml::data::artifacts_dir();
 	let (price, gaf) = (src.join("price-transformer.nrm"), src.join("gaf-regime.nrm"));
-	let (price_hash, _) = noderr_ml::store::hash_file(&price).expect("run scripts/train-models.sh");
+	let (price_hash, _) =
+		noderr_ml::store::hash_file(&price).expect("run scripts/default-artifacts.sh");
 	let (gaf_hash, _) = noderr_ml::store::hash_file(&gaf).unwrap();
 	let config = service::Config {
 		addr: "127.0.0.1:0".parse().unwrap(),

@@ -12,10 +12,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
-/// The ML command line (train, inspect, registration), as scripts/train-models.sh builds it.
+/// The ML command line (train, inspect, registration), as scripts/default-artifacts.sh builds it.
 export const mlBinary = process.env.NODERR_ML || path.join(targetDir, 'debug', 'noderr-ml');
 const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
-/// The default model artifacts (scripts/train-models.sh), registered in every test chain's
+/// The default model artifacts (scripts/default-artifacts.sh), registered in every test chain's
 /// genesis and imported by test nodes (`--ml-models`) unless told otherwise.
 export const artifactsDir = process.env.NODERR_ARTIFACTS || path.join(cacheDir, 'artifacts');
 export const dataDir = process.env.NODERR_DATA || path.join(cacheDir, 'data');

@@ -1,7 +1,7 @@
 //! `noderr-ml`: train the models, inspect artifacts and features, serve the ML JSON-RPC API.
 
 use clap::{Parser, Subcommand};
-use noderr_ml::{artifact, features, registration, service, train};
+use noderr_ml::{artifact, base, features, registration, runtime, service, train};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -27,6 +27,9 @@ enum Command {
 		/// Semantic version recorded in the manifest.
 		#[arg(long, default_value = "1.0.0")]
 		version: String,
+		/// libtorch's kernel choice (see `check`); artifacts to publish are trained pinned.
+		#[arg(long, default_value = "pinned", value_parser = runtime::CpuMode::parse)]
+		cpu_mode: runtime::CpuMode,
 	},
 	/// Serve the ML JSON-RPC API over the artifacts in a directory.
 	Serve {
@@ -55,6 +58,47 @@ enum Command {
 		/// Number of windows, spread evenly over the series.
 		#[arg(long, default_value_t = 16)]
 		windows: usize,
+		/// libtorch's kernel choice: pinned (what nodes run), default (what libtorch picks for
+		/// this processor), avx2 or avx512. For measuring agreement between code paths.
+		#[arg(long, default_value = "pinned", value_parser = runtime::CpuMode::parse)]
+		cpu_mode: runtime::CpuMode,
+	},
+	/// Split an artifact built on a published base model (params.base) into its head: the
+	/// manifest and the tensors the base lacks. The head is what the repository commits.
+	Head {
+		/// The full artifact.
+		artifact: PathBuf,
+		/// The base weights (safetensors) the artifact names.
+		#[arg(long)]
+		base: PathBuf,
+		/// Head file to write.
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// Write the published artifacts of a directory (the repository's offchain-ml/artifacts)
+	/// into another: `*.nrm` copied, `*.head` assembled on the base weights.
+	Defaults {
+		/// Directory of published `*.nrm` artifacts and `*.head` files.
+		#[arg(long)]
+		from: PathBuf,
+		/// Base weights the heads name.
+		#[arg(long)]
+		base: Option<PathBuf>,
+		/// Directory to write the artifacts into.
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// Rebuild the full artifact from its head and the base weights: the same bytes, and so the
+	/// same hash, on every machine.
+	Assemble {
+		/// The head (from `noderr-ml head`).
+		head: PathBuf,
+		/// The base weights (safetensors) the head names.
+		#[arg(long)]
+		base: PathBuf,
+		/// Artifact file to write.
+		#[arg(long)]
+		out: PathBuf,
 	},
 	/// Print an artifact's hash, size and manifest summary.
 	Inspect { artifact: PathBuf },
@@ -100,6 +144,10 @@ const CHECK_TEXTS: [&str; 4] = [
 	"Terrible service, the app crashed twice and support never answered.",
 ];
 
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+	std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 fn main() {
 	if let Err(e) = run(Cli::parse()) {
 		eprintln!("Error: {e}");
@@ -109,10 +157,11 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), String> {
 	match cli.command {
-		Command::Train { model, out, epochs, seed, version } => {
+		Command::Train { model, out, epochs, seed, version, cpu_mode } => {
 			if epochs == 0 {
 				return Err("--epochs must be at least 1".into());
 			}
+			runtime::init_with(cpu_mode);
 			let opts = train::TrainOptions { epochs, seed, version };
 			match model.as_str() {
 				"price-transformer" => train::train_price(&out, &opts)?,
@@ -150,7 +199,37 @@ fn run(cli: Cli) -> Result<(), String> {
 				Ok::<(), String>(())
 			})?;
 		}
-		Command::Check { models, bars, windows } => {
+		Command::Head { artifact: path, base: base_path, out } => {
+			let full = read(&path)?;
+			let head = base::head(&full, &read(&base_path)?)
+				.map_err(|e| format!("{}: {e}", path.display()))?;
+			let hash = artifact::write(&out, &head).map_err(|e| e.to_string())?;
+			println!(
+				"{}: head of {} bytes (blake2-256 {})",
+				out.display(),
+				head.len(),
+				artifact::hex(&hash)
+			);
+		}
+		Command::Defaults { from, base: base_path, out } => {
+			let base_bytes = base_path.as_deref().map(read).transpose()?;
+			for (path, hash) in base::install(&from, base_bytes.as_deref(), &out)? {
+				println!("{}  {}", artifact::hex(&hash), path.display());
+			}
+		}
+		Command::Assemble { head, base: base_path, out } => {
+			let full = base::assemble(&read(&head)?, &read(&base_path)?)
+				.map_err(|e| format!("{}: {e}", head.display()))?;
+			let hash = artifact::write(&out, &full).map_err(|e| e.to_string())?;
+			println!(
+				"{}: {} bytes, blake2-256 {}",
+				out.display(),
+				full.len(),
+				artifact::hex(&hash)
+			);
+		}
+		Command::Check { models, bars, windows, cpu_mode } => {
+			runtime::init_with(cpu_mode);
 			let path = bars.unwrap_or_else(|| noderr_ml::data::data_dir().join("btc_1h.csv"));
 			let bars: Vec<_> =
 				noderr_ml::data::read_bars(&path)?.into_iter().map(|b| b.bar).collect();
