@@ -34,7 +34,7 @@ timed "setup (system packages, toolchain, polkadot.js, libtorch, data)"
 scripts/setup.sh
 
 timed "pallet unit tests and benchmark tests (no node, no wasm runtime)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry -p pallet-inference \
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry -p pallet-inference -p pallet-beacon \
 	--features runtime-benchmarks
 
 timed "ML module: the published default artifacts, checked against the dev genesis"

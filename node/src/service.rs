@@ -336,6 +336,7 @@ pub fn new_full<
 		);
 
 		let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;
+		let (beacon_client, beacon_keystore) = (client.clone(), keystore_container.keystore());
 
 		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
 			StartAuraParams {
@@ -344,8 +345,16 @@ pub fn new_full<
 				select_chain,
 				block_import,
 				proposer_factory,
-				create_inherent_data_providers: move |_, ()| async move {
-					Ok(inherent_providers(slot_duration))
+				create_inherent_data_providers: move |parent, ()| {
+					let (client, keystore) = (beacon_client.clone(), beacon_keystore.clone());
+					async move {
+						let (slot, timestamp) = inherent_providers(slot_duration);
+						// The slot's author contributes to the randomness beacon.
+						let beacon = crate::beacon::BeaconContribution::new(
+							&*client, &keystore, parent, *slot,
+						);
+						Ok((slot, timestamp, beacon))
+					}
 				},
 				force_authoring,
 				backoff_authoring_blocks: Option::<()>::None,

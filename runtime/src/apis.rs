@@ -1,7 +1,7 @@
 //! The runtime APIs the node, RPC clients and tools call into.
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Inference, InherentDataExt,
 	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakingTiers,
 	System, TransactionPayment, VERSION,
 };
@@ -215,6 +215,42 @@ impl_runtime_apis! {
 			version: pallet_model_registry_runtime_api::SemVer,
 		) -> Option<pallet_model_registry_runtime_api::ModelInfo<BlockNumber>> {
 			ModelRegistry::model(name.clone(), version).map(|v| v.info(name, version))
+		}
+	}
+
+	impl pallet_beacon::BeaconApi<Block> for Runtime {
+		fn current() -> [u8; 32] {
+			pallet_beacon::Current::<Runtime>::get()
+		}
+	}
+
+	impl pallet_inference_runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn task(
+			id: pallet_inference_runtime_api::TaskId,
+		) -> Option<pallet_inference_runtime_api::TaskStatus<AccountId, Balance, BlockNumber>> {
+			Inference::task_status(id)
+		}
+
+		fn latest_result(
+			model: [u8; 32],
+		) -> Option<(
+			pallet_inference_runtime_api::TaskId,
+			pallet_inference_runtime_api::TaskStatus<AccountId, Balance, BlockNumber>,
+		)> {
+			Inference::latest_result(model)
+		}
+
+		fn bars(
+			feed: pallet_inference_runtime_api::FeedId,
+			count: u32,
+		) -> Vec<(u32, pallet_inference_runtime_api::Bar)> {
+			Inference::newest_bars(feed, count)
+		}
+
+		fn operator(
+			who: AccountId,
+		) -> pallet_inference_runtime_api::OperatorStatus<AccountId, Balance, BlockNumber> {
+			Inference::operator_status(who)
 		}
 	}
 

@@ -245,3 +245,104 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxArtifactSize = MaxArtifactSize;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
+
+/// The block author for the beacon: the slot from the block's Aura pre-runtime digest, the key
+/// at `slot % authorities` of the authority set in storage. Read in the beacon's
+/// `on_initialize`, which runs before Session's, so the set is the one the block was authored
+/// under even in a block that changes it.
+pub struct AuraAuthorVrfKey;
+impl pallet_beacon::AuthorVrfKey for AuraAuthorVrfKey {
+	fn author() -> Option<(u64, sp_core::sr25519::Public)> {
+		use codec::Decode;
+		let digest = frame_system::Pallet::<Runtime>::digest();
+		let slot = digest.logs.iter().find_map(|log| {
+			let (id, mut data) = log.as_pre_runtime()?;
+			if id != sp_consensus_aura::AURA_ENGINE_ID {
+				return None;
+			}
+			sp_consensus_aura::Slot::decode(&mut data).ok()
+		})?;
+		let authorities = pallet_aura::Authorities::<Runtime>::get();
+		let index = (*slot % authorities.len().max(1) as u64) as usize;
+		let key: &sp_core::sr25519::Public = authorities.get(index)?.as_ref();
+		Some((*slot, *key))
+	}
+}
+
+impl pallet_beacon::Config for Runtime {
+	type AuthorKey = AuraAuthorVrfKey;
+	/// A day of beacons at 6-second blocks.
+	type History = ConstU32<14_400>;
+}
+
+/// Windows, heartbeat period and emission epoch of the inference tasks.
+#[cfg(feature = "fast-runtime")]
+mod task_periods {
+	use super::BlockNumber;
+	pub const COMMIT: BlockNumber = 3;
+	pub const REVEAL: BlockNumber = 3;
+	pub const HEARTBEAT: BlockNumber = 20;
+	pub const EMISSION_EPOCH: BlockNumber = 10;
+}
+/// Windows, heartbeat period and emission epoch of the inference tasks.
+#[cfg(not(feature = "fast-runtime"))]
+mod task_periods {
+	use crate::{BlockNumber, HOURS, MINUTES};
+	pub const COMMIT: BlockNumber = 5;
+	pub const REVEAL: BlockNumber = 5;
+	pub const HEARTBEAT: BlockNumber = 10 * MINUTES;
+	pub const EMISSION_EPOCH: BlockNumber = HOURS;
+}
+
+/// Settings of one class of work: k operators, the windows, a 0.1 NODERR minimum fee, two
+/// thirds of the assigned stake to reveal.
+const fn class(assigned: u8) -> pallet_inference::ClassConfig<Balance, BlockNumber> {
+	pallet_inference::ClassConfig {
+		assigned,
+		commit_blocks: task_periods::COMMIT,
+		reveal_blocks: task_periods::REVEAL,
+		min_fee: UNIT / 10,
+		quorum: Perbill::from_parts(666_666_667),
+	}
+}
+
+parameter_types! {
+	/// The inference settings before governance sets its own (`inference.setConfig`).
+	pub const DefaultInferenceConfig: pallet_inference::InferenceConfig<Balance, BlockNumber> =
+		pallet_inference::InferenceConfig {
+			classes: [class(3), class(3), class(3), class(3), class(3)],
+			assignment_delay: 2,
+			heartbeat_period: task_periods::HEARTBEAT,
+			observation_tier: noderr_primitives::Tier::Oracle,
+			observation_tolerance: Perbill::from_percent(1),
+			reward_per_task: UNIT,
+			emission_per_epoch: 1_000 * UNIT,
+			emission_epoch: task_periods::EMISSION_EPOCH,
+		};
+}
+
+impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Tiers = crate::StakingTiers;
+	type Models = crate::ModelRegistry;
+	type Beacon = crate::Beacon;
+	type OnSettled = ();
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Treasury = TreasuryAccount;
+	type DefaultConfig = DefaultInferenceConfig;
+	type MaxAssigned = ConstU32<64>;
+	type MaxTextLength = ConstU32<1024>;
+	type MaxFeeds = ConstU32<8>;
+	type MaxPairLength = ConstU32<16>;
+	type MaxSourceHints = ConstU32<8>;
+	type MaxSourceHintLength = ConstU32<128>;
+	/// The longest default window (MSRR, 168 bars; the price model 60 rows + 100 warm-up)
+	/// with room to spare.
+	type HistoryLength = ConstU32<512>;
+	type MaxScheduledModels = ConstU32<4>;
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	type MaxRecords = ConstU32<4_096>;
+	type MaxServedModels = ConstU32<16>;
+	type WeightInfo = ();
+}

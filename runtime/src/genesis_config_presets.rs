@@ -1,9 +1,14 @@
 //! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob),
-//! `testnet` (Alice, Bob and Charlie), each with the default models in the registry. Chain specs in `chain-specs/` are exported from these.
+//! `testnet` (Alice, Bob and Charlie), each with the default models in the registry, the BTC/USD
+//! feed and its schedule. The development and local presets also link the dev operators' worker
+//! keys, fund the treasury that pays task rewards, and shorten the staking periods so that a
+//! newly bonded operator works within a minute. Chain specs in `chain-specs/` are exported from
+//! these.
 
 use crate::{
-	configs::TreasuryAccount, AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, StakingTiersConfig, SudoConfig, ValidatorSetConfig, EXISTENTIAL_DEPOSIT, UNIT,
+	configs::{DefaultTierConfig, TreasuryAccount},
+	AccountId, BalancesConfig, BlockNumber, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	StakingTiersConfig, SudoConfig, ValidatorSetConfig, EXISTENTIAL_DEPOSIT, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -29,6 +34,32 @@ fn dev_models() -> Value {
 	serde_json::from_str(DEV_MODELS).expect("dev_models.json is valid JSON; checked by tests")
 }
 
+/// The registered artifact hashes of the default models run on each new bar of the feed.
+fn scheduled_models() -> Vec<[u8; 32]> {
+	let models = dev_models();
+	["price-transformer", "gaf-regime", "msrr"]
+		.iter()
+		.filter_map(|name| {
+			models.as_array()?.iter().find_map(|e| {
+				let n: Vec<u8> = serde_json::from_value(e[0].clone()).ok()?;
+				(n == name.as_bytes()).then(|| serde_json::from_value(e[2]["artifact_hash"].clone()).ok())?
+			})
+		})
+		.collect()
+}
+
+/// Open time of the first BTC/USD bar the feed observes (2017-07-01 11:00 UTC, the first bar
+/// of the historical series the market-data replay serves).
+const FIRST_BAR_TIME: u64 = 1_498_906_800;
+
+/// How a preset differs beyond its validators.
+struct Options {
+	/// Dev conveniences: worker keys linked, treasury funded, short staking periods.
+	dev: bool,
+	/// Blocks between feed observation rounds.
+	feed_every: BlockNumber,
+}
+
 /// A validator at genesis: its account and session keys.
 struct Validator {
 	account: AccountId,
@@ -49,11 +80,13 @@ fn dev_operators() -> Vec<(AccountId, Vec<u8>, u128)> {
 	]
 }
 
-fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId, options: Options) -> Value {
 	let mut balances: Vec<(AccountId, u128)> =
 		endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
-	// The treasury must exist to receive slashed stake of any size.
-	balances.push((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT));
+	// The treasury must exist to receive slashed stake of any size; on dev networks it also
+	// pays the per-task emission.
+	let treasury = if options.dev { ENDOWMENT } else { EXISTENTIAL_DEPOSIT };
+	balances.push((TreasuryAccount::get(), treasury));
 	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },
 		staking_tiers: StakingTiersConfig { operators: dev_operators() },
@@ -72,6 +105,27 @@ fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId)
 		},
 	});
 	patch["modelRegistry"] = serde_json::json!({ "models": dev_models() });
+	patch["beacon"] = serde_json::json!({ "initial": sp_core::hashing::blake2_256(b"noderr beacon genesis") });
+	let mut inference = serde_json::json!({
+		"feeds": [[0, b"BTC/USD".to_vec(), 3_600, FIRST_BAR_TIME, [b"BTC-USD".to_vec(), b"BTCUSDT".to_vec()]]],
+		"schedules": [[0, options.feed_every, scheduled_models()]],
+	});
+	if options.dev {
+		// Worker keys of the dev operators: Dave submits for Alice, Eve for Bob, Ferdie for
+		// Charlie.
+		inference["workers"] = serde_json::json!([
+			[Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Dave.to_account_id()],
+			[Sr25519Keyring::Bob.to_account_id(), Sr25519Keyring::Eve.to_account_id()],
+			[Sr25519Keyring::Charlie.to_account_id(), Sr25519Keyring::Ferdie.to_account_id()],
+		]);
+		// Tiers move every 10 blocks (a minute), unbonding takes 20, slashes wait 5.
+		let mut config = DefaultTierConfig::get();
+		config.epoch_length = 10;
+		config.unbonding_period = 20;
+		config.slash_defer_period = 5;
+		patch["stakingTiers"]["config"] = serde_json::to_value(config).expect("serializable");
+	}
+	patch["inference"] = inference;
 	patch
 }
 
@@ -85,6 +139,7 @@ pub fn development_config_genesis() -> Value {
 		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Options { dev: true, feed_every: 10 },
 	)
 }
 
@@ -97,6 +152,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Options { dev: true, feed_every: 10 },
 	)
 }
 
@@ -110,6 +166,7 @@ pub fn testnet_config_genesis() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Options { dev: false, feed_every: 600 },
 	)
 }
 

@@ -183,6 +183,10 @@ mod runtime {
 	pub type TransactionPayment = pallet_transaction_payment;
 	#[runtime::pallet_index(4)]
 	pub type Sudo = pallet_sudo;
+	// Before Session: its on_initialize reads the block's author from the authority set the
+	// block was authored under, before a session change replaces it.
+	#[runtime::pallet_index(5)]
+	pub type Beacon = pallet_beacon;
 
 	// Consensus. The validator set comes before Session so that Session's genesis can ask
 	// it for the first authorities; Aura and Grandpa get theirs from Session.
@@ -200,4 +204,6 @@ mod runtime {
 	pub type StakingTiers = pallet_staking_tiers;
 	#[runtime::pallet_index(21)]
 	pub type ModelRegistry = pallet_model_registry;
+	#[runtime::pallet_index(22)]
+	pub type Inference = pallet_inference;
 }

@@ -30,6 +30,7 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use types::*;
+pub use view::*;
 pub use weights::WeightInfo;
 
 pub mod aggregate;
@@ -45,6 +46,7 @@ mod settle;
 #[cfg(test)]
 mod tests;
 pub mod types;
+mod view;
 pub mod weights;
 
 use frame_support::traits::fungible;
