@@ -4,7 +4,8 @@
 //! operators are drawn uniformly without replacement (a partial Fisher-Yates shuffle over the
 //! index) from the beacon after block `created + assignment_delay`; each candidate is checked as
 //! it is drawn: heartbeat not lapsed, tier in force at least the model's minimum (suspension and
-//! slashing act at once through the tier provider). Lapsed candidates are unlisted on the way.
+//! slashing act at once through the tier provider). Lapsed or no longer eligible candidates are
+//! unlisted on the way.
 //!
 //! Uniform rather than stake-weighted picks: stake already decides who may do a class of work
 //! (the tier thresholds) and how much an answer weighs (the median) and earns (the tier
@@ -40,19 +41,44 @@ impl<T: Config> Pallet<T> {
 		Ok(OperatorOf::<T>::get(worker).ok_or(Error::<T>::NotAWorker)?)
 	}
 
-	/// Records what the operator's node serves now and lists it under those keys.
+	/// A heartbeat through the signed call: as of this block.
 	pub(crate) fn do_heartbeat(
 		operator: T::AccountId,
 		keys: BoundedVec<[u8; 32], T::MaxServedModels>,
 	) -> DispatchResult {
+		Self::record_heartbeat(operator, keys, frame_system::Pallet::<T>::block_number())
+	}
+
+	/// Records what the operator's node serves as of block `at` and lists it under those keys.
+	/// Every key must be a registered model whose minimum tier the operator's tier in force
+	/// meets, or [`OBSERVATION_KEY`] with the observation tier: nobody can crowd a model's list
+	/// with accounts that could never be drawn. An unchanged declaration is accepted once per
+	/// half period (heartbeats are free).
+	pub(crate) fn record_heartbeat(
+		operator: T::AccountId,
+		keys: BoundedVec<[u8; 32], T::MaxServedModels>,
+		at: BlockNumberFor<T>,
+	) -> DispatchResult {
+		let config = Configuration::<T>::get();
+		let tier = T::Tiers::tier(&operator);
 		for (i, key) in keys.iter().enumerate() {
 			ensure!(!keys[..i].contains(key), Error::<T>::DuplicateKey);
+			let needed = if *key == OBSERVATION_KEY {
+				config.observation_tier
+			} else {
+				T::Models::model(key).ok_or(Error::<T>::UnknownModel)?.min_tier
+			};
+			ensure!(tier.is_some_and(|t| t >= needed), Error::<T>::TierTooLow);
+		}
+		let previous = Heartbeats::<T>::get(&operator);
+		if let Some(p) = &previous {
+			let half = config.heartbeat_period / 2u32.into();
 			ensure!(
-				*key == OBSERVATION_KEY || T::Models::model(key).is_some(),
-				Error::<T>::UnknownModel
+				p.keys != keys || at >= p.at.saturating_add(half),
+				Error::<T>::HeartbeatTooSoon
 			);
 		}
-		let old = Heartbeats::<T>::get(&operator).map(|h| h.keys).unwrap_or_default();
+		let old = previous.map(|h| h.keys).unwrap_or_default();
 		for key in old.iter().filter(|k| !keys.contains(k)) {
 			Self::unlist(key, &operator);
 		}
@@ -61,7 +87,6 @@ impl<T: Config> Pallet<T> {
 				Self::list(key, &operator);
 			}
 		}
-		let at = frame_system::Pallet::<T>::block_number();
 		Heartbeats::<T>::insert(&operator, Heartbeat { at, keys: keys.clone() });
 		Self::deposit_event(Event::Heartbeat { operator, keys: keys.into_inner() });
 		Ok(())
@@ -139,7 +164,9 @@ impl<T: Config> Pallet<T> {
 					let stake = T::Tiers::stake(&who);
 					picked.push(Assignee { who, stake, tier });
 				}
-				_ => {}
+				// Suspended, or slashed below the model's tier: off the list until it declares
+				// again with its tier back.
+				_ => lapsed.push(who),
 			}
 		}
 		for who in lapsed {

@@ -59,9 +59,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Appends an aggregated bar to a feed's history (overwriting the oldest once the ring is
-	/// full) and moves the feed to its next bar. Returns the bar's number.
+	/// full), scores the forecasts of it and moves the feed to its next bar. Returns the bar's
+	/// number.
 	pub(crate) fn append_bar(feed: FeedId, bar: Bar) -> u32 {
 		let number = BarCount::<T>::get(feed);
+		// Read before the insert: in a ring of one bar the new one takes its slot.
+		let previous =
+			number.checked_sub(1).and_then(|p| Bars::<T>::get(feed, p % T::HistoryLength::get()));
 		Bars::<T>::insert(feed, number % T::HistoryLength::get(), bar);
 		BarCount::<T>::insert(feed, number.saturating_add(1));
 		Feeds::<T>::mutate(feed, |f| {
@@ -70,6 +74,7 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		Self::deposit_event(Event::BarAdded { feed, number, bar });
+		Self::score_bar(feed, number, previous.map(|p| p.close), bar.close);
 		number
 	}
 

@@ -5,7 +5,10 @@
 //!   tasks' counters match them;
 //! - every open task's deadline is queued, in the future;
 //! - the record history, the deadline queues and the price history are within their bounds;
-//! - the operator index and the heartbeats agree, and worker links are one to one.
+//! - the operator index and the heartbeats agree, and worker links are one to one;
+//! - pending forecasts wait only for their feed's next bar, within `MaxScheduledModels` and once
+//!   per model; track records count no more hits than moves and no more moves than forecasts;
+//!   a feed has counted fewer returns than bars.
 
 use crate::*;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -101,6 +104,34 @@ impl<T: Config> Pallet<T> {
 		}
 		if OperatorOf::<T>::iter().count() != WorkerOf::<T>::iter().count() {
 			return Err("worker links are not one to one");
+		}
+		let mut pending = 0usize;
+		for (feed, bar, scores) in PendingScores::<T>::iter() {
+			pending += 1;
+			if bar != BarCount::<T>::get(feed) {
+				return Err("a forecast waits for a bar that is not its feed's next");
+			}
+			if scores.is_empty() {
+				return Err("an empty list of pending forecasts is stored");
+			}
+			let models: BTreeSet<[u8; 32]> = scores.iter().map(|s| s.model).collect();
+			if models.len() != scores.len() {
+				return Err("a model has two pending forecasts of one bar");
+			}
+		}
+		// A list beyond MaxScheduledModels does not decode, and iter() skips it.
+		if PendingScores::<T>::iter_keys().count() != pending {
+			return Err("a list of pending forecasts is beyond its bound");
+		}
+		for (_, record) in TrackRecords::<T>::iter() {
+			if record.hits > record.moved || record.moved > record.count {
+				return Err("a track record counts more hits than moves or moves than forecasts");
+			}
+		}
+		for (feed, returns) in FeedReturns::<T>::iter() {
+			if returns.count >= BarCount::<T>::get(feed).max(1) {
+				return Err("a feed counts as many returns as bars");
+			}
 		}
 		Ok(())
 	}

@@ -19,6 +19,9 @@
 //!    [`Config::OnSettled`].
 //! 5. `rewards.rs`: the fee and the per-task emission are split among the agreeing operators in
 //!    proportion to their tier multipliers; the others get a strike.
+//! 6. `score.rs`: a settled price forecast waits for the bar it forecast; when the bar arrives,
+//!    the model's Gaussian log-likelihood of it joins the model's track record, next to a random
+//!    walk's.
 //!
 //! Deadlines are queued per block (`Deadlines`), never found by scanning; a full block's queue
 //! spills into the next. Invariants are in `invariants.rs`.
@@ -29,12 +32,15 @@
 extern crate alloc;
 
 pub use pallet::*;
+pub use submit::*;
 pub use types::*;
 pub use view::*;
 pub use weights::WeightInfo;
 
 pub mod aggregate;
 mod assign;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod commit_reveal;
 mod create;
 mod feeds;
@@ -42,7 +48,9 @@ mod invariants;
 #[cfg(test)]
 mod mock;
 mod rewards;
+pub mod score;
 mod settle;
+mod submit;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -95,6 +103,7 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use noderr_primitives::{Answer, Beacon, ModelProvider, OnTaskSettled, TierProvider};
+	use sp_runtime::traits::{IdentifyAccount, Verify};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -157,8 +166,18 @@ pub mod pallet {
 		/// Most service keys (models, observation) one heartbeat lists.
 		#[pallet::constant]
 		type MaxServedModels: Get<u32>;
+		/// Signatures of worker keys over authorized submissions.
+		type WorkerSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ Parameter;
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
+		/// Sets up operators, models and beacon values for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<
+			Self::AccountId,
+			BalanceOf<Self>,
+			BlockNumberFor<Self>,
+		>;
 	}
 
 	/// Why the pallet holds funds.
@@ -290,6 +309,28 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Emission<T: Config> = StorageValue<_, (BlockNumberFor<T>, BalanceOf<T>), ValueQuery>;
 
+	/// Settled price forecasts waiting for the bar they forecast, by feed and bar number: only
+	/// the feed's next bar, at most one forecast per model.
+	#[pallet::storage]
+	pub type PendingScores<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		FeedId,
+		Twox64Concat,
+		u32,
+		BoundedVec<PendingScore, T::MaxScheduledModels>,
+		ValueQuery,
+	>;
+
+	/// Each price model's live track record.
+	#[pallet::storage]
+	pub type TrackRecords<T: Config> = StorageMap<_, Identity, [u8; 32], TrackRecord, ValueQuery>;
+
+	/// Each feed's one-bar log returns so far (the random-walk baseline's variance).
+	#[pallet::storage]
+	pub type FeedReturns<T: Config> =
+		StorageMap<_, Twox64Concat, FeedId, SquaredReturns, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -410,6 +451,20 @@ pub mod pallet {
 			/// Whether a schedule is in force now.
 			active: bool,
 		},
+		/// A price forecast was scored against the bar it forecast.
+		PredictionScored {
+			/// The model.
+			model: [u8; 32],
+			/// The prediction task.
+			task: TaskId,
+			/// The forecast's Gaussian negative log-likelihood of the realised log return, nats,
+			/// fixed point 10^6.
+			nll: i64,
+			/// The random walk's on the same return.
+			baseline_nll: i64,
+			/// Whether the forecast mean had the return's sign; none when the price did not move.
+			direction_hit: Option<bool>,
+		},
 	}
 
 	/// Why a task ended without an aggregate.
@@ -499,6 +554,12 @@ pub mod pallet {
 		TooManyFeeds,
 		/// A schedule's period is zero.
 		InvalidSchedule,
+		/// A heartbeat signed too long ago, or not after the operator's previous one.
+		StaleHeartbeat,
+		/// The operator's tier in force is below what a declared model (or observing) needs.
+		TierTooLow,
+		/// The keys are unchanged and the previous heartbeat is less than half a period old.
+		HeartbeatTooSoon,
 	}
 
 	#[pallet::genesis_config]
@@ -566,6 +627,7 @@ pub mod pallet {
 		/// operators) or fails (refunded). `input`: the feed's history for price models (the
 		/// window ends at the newest bar), the text for text models. Origin: signed.
 		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_task().max(T::WeightInfo::create_task_history()))]
 		pub fn create_task(
 			origin: OriginFor<T>,
 			model: [u8; 32],
@@ -657,6 +719,25 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_schedule(feed, schedule)
+		}
+
+		/// A worker's signed submission (commit, reveal or heartbeat) for its operator, as an
+		/// authorized transaction: no signer, nonce or fee. It enters the pool only if signed by
+		/// the operator's linked worker key and acceptable as the corresponding call would be.
+		#[pallet::call_index(8)]
+		#[pallet::authorize(|_source, submission, signature| {
+			Pallet::<T>::authorize_submission(submission, signature)
+		})]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit())]
+		#[pallet::weight(T::WeightInfo::submit())]
+		pub fn submit(
+			origin: OriginFor<T>,
+			submission: SubmissionOf<T>,
+			signature: T::WorkerSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			Self::do_submission(submission)
 		}
 	}
 }

@@ -180,7 +180,25 @@ impl pallet_inference::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type MaxRecords = ConstU32<16>;
 	type MaxServedModels = ConstU32<8>;
+	type WorkerSignature = sp_runtime::testing::TestSignature;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkSetup;
+}
+
+/// The benchmarks' set-up, through the stand-ins.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkSetup;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64, Balance, u64> for BenchmarkSetup {
+	fn set_operator(who: &u64, tier: Tier, stake: Balance) {
+		set_tier(*who, Some((tier, stake)));
+	}
+	fn register_model(hash: [u8; 32], spec: ModelSpec) {
+		set_model(hash, Some(spec));
+	}
+	// The stand-in beacon has a value for every block before the current one already.
+	fn set_beacon_after(_block: u64) {}
 }
 
 use codec::Encode;
@@ -308,8 +326,23 @@ pub fn next_block() {
 
 /// Every listed operator (1..=9) declares `keys`.
 pub fn heartbeat_all(keys: &[[u8; 32]]) {
+	use noderr_primitives::{ModelProvider, TierProvider};
 	for op in 1..=9 {
-		heartbeat(op, keys);
+		// Each declares the keys its tier may serve.
+		let tier = <Tiers as TierProvider<u64, Balance>>::tier(&op);
+		let allowed: Vec<[u8; 32]> = keys
+			.iter()
+			.copied()
+			.filter(|k| {
+				let needed = if *k == OBSERVATION_KEY {
+					Tier::Oracle
+				} else {
+					<Models as ModelProvider>::model(k).map_or(Tier::Guardian, |m| m.min_tier)
+				};
+				tier.is_some_and(|t| t >= needed)
+			})
+			.collect();
+		heartbeat(op, &allowed);
 	}
 }
 

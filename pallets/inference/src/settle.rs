@@ -1,11 +1,12 @@
 //! Deadlines and settlement. Each block handles the tasks whose phase ends in it (queued per
 //! block when the phase began, never found by scanning): assignment, the end of the commit
 //! phase, settlement. Settlement aggregates the reveals, checks quorum, pays or refunds, records
-//! the outcome in the bounded history, extends the feed's price history for an observation and
-//! tells the guardian hook.
+//! the outcome in the bounded history, extends the feed's price history for an observation (or
+//! keeps a price forecast until its bar arrives, `score.rs`) and tells the guardian hook.
 
 use crate::{aggregate::Vote, *};
 use alloc::vec::Vec;
+use frame_support::traits::Get;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use noderr_primitives::{Answer, ModelProvider, OnTaskSettled, Participation, TaskKind};
 use sp_runtime::{
@@ -17,20 +18,36 @@ impl<T: Config> Pallet<T> {
 	/// Handles every deadline of block `now`.
 	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
 		let queue = Deadlines::<T>::take(now);
-		let handled = queue.len() as u32;
+		// Assignments and the other deadlines are charged at their own worst cases.
+		let (mut assignments, mut others) = (0u64, 0u32);
 		for id in queue {
-			let Some(task) = Tasks::<T>::get(id) else { continue };
+			let Some(task) = Tasks::<T>::get(id) else {
+				others += 1;
+				continue;
+			};
 			// An entry left behind when a phase ended early.
 			if task.phase.deadline() != now {
+				others += 1;
 				continue;
 			}
 			match task.phase {
-				Phase::Waiting { .. } => Self::assign(id, task, now),
-				Phase::Commit { .. } => Self::open_reveal(id, task, now),
-				Phase::Reveal { .. } => Self::settle(id, task, now),
+				Phase::Waiting { .. } => {
+					assignments += 1;
+					Self::assign(id, task, now)
+				}
+				Phase::Commit { .. } => {
+					others += 1;
+					Self::open_reveal(id, task, now)
+				}
+				Phase::Reveal { .. } => {
+					others += 1;
+					Self::settle(id, task, now)
+				}
 			}
 		}
-		T::WeightInfo::process_deadlines(handled)
+		T::WeightInfo::process_deadlines(others).saturating_add(
+			T::WeightInfo::assign(T::MaxAssigned::get()).saturating_mul(assignments),
+		)
 	}
 
 	fn stake_of(b: BalanceOf<T>) -> u128 {
@@ -213,9 +230,14 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			}
-			(_, Outcome::Settled { .. }) => {
+			(input, Outcome::Settled { answer, .. }) => {
 				if let Some(model) = task.model {
 					Latest::<T>::insert(model, id);
+					if let (TaskClass::Prediction, TaskInput::History { feed, end }) =
+						(task.class, input)
+					{
+						Self::remember_prediction(id, model, *feed, *end, answer);
+					}
 				}
 			}
 			_ => {}

@@ -8,6 +8,8 @@ use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use noderr_primitives::{Answer, Participation, Tier};
 use sp_runtime::{DispatchError, Perbill};
 
+mod score;
+
 const HOLD: RuntimeHoldReason = RuntimeHoldReason::Inference(HoldReason::TaskFee);
 
 fn text(s: &str) -> TaskInputOf<Test> {
@@ -821,4 +823,196 @@ fn the_sentiment_class_needs_oracles() {
 		TaskClass::Sentiment
 	);
 	assert!(Tier::Oracle > Tier::All);
+}
+
+mod authorized {
+	use super::*;
+	use frame_support::{pallet_prelude::TransactionSource, traits::Authorize};
+	use sp_runtime::{
+		testing::TestSignature,
+		transaction_validity::{InvalidTransaction, TransactionValidityError},
+	};
+
+	fn signed(s: &SubmissionOf<Test>, by: u64) -> TestSignature {
+		TestSignature(by, Inference::signing_payload(s))
+	}
+
+	fn authorize(
+		s: &SubmissionOf<Test>,
+		sig: TestSignature,
+	) -> Result<(), TransactionValidityError> {
+		let call = RuntimeCall::Inference(Call::submit { submission: s.clone(), signature: sig });
+		call.authorize(TransactionSource::External).expect("submit is authorized").map(|_| ())
+	}
+
+	fn dispatch(s: &SubmissionOf<Test>, sig: TestSignature) -> sp_runtime::DispatchResult {
+		Inference::submit(frame_system::RawOrigin::Authorized.into(), s.clone(), sig)
+	}
+
+	#[test]
+	fn a_signed_commit_and_reveal_go_through_without_a_signer_or_fee() {
+		run_test(|| {
+			let id = assigned_sentiment_task(25);
+			let op = assigned(id)[0];
+			let a = answer(&[2]);
+			let commit = Submission {
+				operator: op,
+				work: Work::Commit {
+					task: id,
+					commitment: noderr_primitives::commitment(id, &op, &a, &salt(op)),
+				},
+			};
+			assert_ok!(authorize(&commit, signed(&commit, worker(op))));
+			// Authorizing changed nothing.
+			assert!(!Commitments::<Test>::contains_key(id, op));
+			assert_ok!(dispatch(&commit, signed(&commit, worker(op))));
+			assert!(Commitments::<Test>::contains_key(id, op));
+			// The same commit again is refused in the pool, with the pallet's error index.
+			let again = authorize(&commit, signed(&commit, worker(op)));
+			assert!(matches!(
+				again,
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(_)))
+			));
+			run_to_block(System::block_number() + COMMIT);
+			let reveal = Submission {
+				operator: op,
+				work: Work::Reveal { task: id, answer: a.clone(), salt: salt(op) },
+			};
+			assert_ok!(authorize(&reveal, signed(&reveal, worker(op))));
+			assert_ok!(dispatch(&reveal, signed(&reveal, worker(op))));
+			assert_eq!(Reveals::<Test>::get(id, op), Some(a));
+		});
+	}
+
+	#[test]
+	fn bad_signatures_and_bad_work_never_enter_the_pool() {
+		run_test(|| {
+			let id = assigned_sentiment_task(25);
+			let ops = assigned(id);
+			let op = ops[0];
+			let c =
+				Submission { operator: op, work: Work::Commit { task: id, commitment: [1; 32] } };
+			// Another worker's signature, or a signature over other bytes.
+			assert_eq!(
+				authorize(&c, signed(&c, worker(ops[1]))),
+				Err(InvalidTransaction::BadProof.into())
+			);
+			assert_eq!(
+				authorize(&c, TestSignature(worker(op), b"other".to_vec())),
+				Err(InvalidTransaction::BadProof.into())
+			);
+			// An operator without a worker key.
+			let lone =
+				Submission { operator: 77, work: Work::Commit { task: id, commitment: [1; 32] } };
+			assert_eq!(
+				authorize(&lone, signed(&lone, 177)),
+				Err(InvalidTransaction::BadSigner.into())
+			);
+			// An operator not assigned to the task.
+			let outsider = (4..=9).find(|o| !ops.contains(o)).unwrap();
+			let x = Submission {
+				operator: outsider,
+				work: Work::Commit { task: id, commitment: [1; 32] },
+			};
+			assert!(matches!(
+				authorize(&x, signed(&x, worker(outsider))),
+				Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(_)))
+			));
+			// A signed origin cannot use the authorized call.
+			assert_noop!(
+				Inference::submit(
+					RuntimeOrigin::signed(worker(op)),
+					c.clone(),
+					signed(&c, worker(op))
+				),
+				DispatchError::BadOrigin
+			);
+			assert!(!Commitments::<Test>::contains_key(id, op));
+		});
+	}
+
+	#[test]
+	fn heartbeats_must_be_recent_and_newer_than_the_last() {
+		run_test(|| {
+			run_to_block(20);
+			let beat = |at: u64| Submission {
+				operator: 4,
+				work: Work::Heartbeat { keys: vec![SENTIMENT].try_into().unwrap(), at },
+			};
+			let old = beat(20 - 11);
+			assert_noop!(dispatch(&old, signed(&old, worker(4))), Error::<Test>::StaleHeartbeat);
+			let future = beat(21);
+			assert_noop!(
+				dispatch(&future, signed(&future, worker(4))),
+				Error::<Test>::StaleHeartbeat
+			);
+			let now = beat(20);
+			assert_ok!(authorize(&now, signed(&now, worker(4))));
+			assert_ok!(dispatch(&now, signed(&now, worker(4))));
+			assert_eq!(Heartbeats::<Test>::get(4).unwrap().at, 20);
+			// Replaying it, or an older one, is refused.
+			assert_noop!(dispatch(&now, signed(&now, worker(4))), Error::<Test>::StaleHeartbeat);
+			let earlier = beat(15);
+			assert_noop!(
+				dispatch(&earlier, signed(&earlier, worker(4))),
+				Error::<Test>::StaleHeartbeat
+			);
+		});
+	}
+}
+
+#[test]
+fn heartbeats_need_the_models_tier_and_are_rate_limited() {
+	run_test(|| {
+		// Charlie-like ALL operator 1 cannot list for an ORACLE model or for observing.
+		assert_noop!(
+			Inference::heartbeat(
+				RuntimeOrigin::signed(worker(1)),
+				vec![SENTIMENT].try_into().unwrap()
+			),
+			Error::<Test>::TierTooLow
+		);
+		assert_noop!(
+			Inference::heartbeat(
+				RuntimeOrigin::signed(worker(1)),
+				vec![OBSERVATION_KEY].try_into().unwrap()
+			),
+			Error::<Test>::TierTooLow
+		);
+		set_tier(10, None);
+		assert_noop!(
+			Inference::heartbeat(
+				RuntimeOrigin::signed(worker(10)),
+				vec![PRICE].try_into().unwrap()
+			),
+			Error::<Test>::TierTooLow
+		);
+		heartbeat(1, &[PRICE]);
+		// The same declaration again within half a period is refused; a changed one is not.
+		assert_noop!(
+			Inference::heartbeat(RuntimeOrigin::signed(worker(1)), vec![PRICE].try_into().unwrap()),
+			Error::<Test>::HeartbeatTooSoon
+		);
+		heartbeat(4, &[PRICE]);
+		heartbeat(4, &[PRICE, SENTIMENT]);
+		run_to_block(1 + HEARTBEAT / 2);
+		heartbeat(1, &[PRICE]);
+	});
+}
+
+#[test]
+fn an_operator_that_lost_its_tier_is_unlisted_when_drawn() {
+	run_test(|| {
+		heartbeat_all(&[SENTIMENT]);
+		assert_eq!(ListedCount::<Test>::get(SENTIMENT), 6);
+		for op in 4..=9 {
+			if op != 9 {
+				set_tier(op, None);
+			}
+		}
+		let id = create(SENTIMENT, text("x"), 25).unwrap();
+		run_to_block(1 + DELAY + 1);
+		assert_eq!(assigned(id), vec![9]);
+		assert_eq!(ListedCount::<Test>::get(SENTIMENT), 1);
+	});
 }

@@ -469,3 +469,118 @@ pub struct Heartbeat<BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug, Max
 	/// observes markets.
 	pub keys: BoundedVec<[u8; 32], MaxServed>,
 }
+
+/// A settled price forecast waiting for the bar it forecast.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct PendingScore {
+	/// The prediction task.
+	pub task: TaskId,
+	/// Its model.
+	pub model: [u8; 32],
+	/// Forecast mean of the bar's log return, fixed point 10^6.
+	pub mu: i64,
+	/// Forecast standard deviation of it, fixed point 10^6.
+	pub sigma: i64,
+}
+
+/// A price model's live track record: its forecasts scored against the bars they forecast, next
+/// to a random walk's on the same bars.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Default,
+)]
+pub struct TrackRecord {
+	/// Forecasts scored.
+	pub count: u32,
+	/// Sum of their Gaussian negative log-likelihoods of the realised log returns, nats, fixed
+	/// point 10^6 (lower is better).
+	pub nll_sum: i128,
+	/// Sum of the random walk's on the same returns.
+	pub baseline_nll_sum: i128,
+	/// Forecasts whose bar moved (non-zero return): the direction's trials.
+	pub moved: u32,
+	/// Of those, forecasts whose mean had the return's sign.
+	pub hits: u32,
+}
+
+impl TrackRecord {
+	/// Adds one scored forecast (`hit`: none when the price did not move).
+	pub fn add(&mut self, nll: i64, baseline_nll: i64, hit: Option<bool>) {
+		self.count = self.count.saturating_add(1);
+		self.nll_sum = self.nll_sum.saturating_add(nll as i128);
+		self.baseline_nll_sum = self.baseline_nll_sum.saturating_add(baseline_nll as i128);
+		if let Some(hit) = hit {
+			self.moved = self.moved.saturating_add(1);
+			self.hits = self.hits.saturating_add(hit as u32);
+		}
+	}
+}
+
+/// A feed's one-bar log returns so far, as the random-walk baseline needs them.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Default,
+)]
+pub struct SquaredReturns {
+	/// Returns counted.
+	pub count: u32,
+	/// Sum of their squares, fixed point 10^12.
+	pub sum_squares: u128,
+}
+
+impl SquaredReturns {
+	/// These returns and `r` (fixed point 10^6).
+	/// Unchanged once the count is full, so that count and sum stay each other's.
+	pub fn with(self, r: i64) -> Self {
+		let square = (r.unsigned_abs() as u128) * (r.unsigned_abs() as u128);
+		match (self.count.checked_add(1), self.sum_squares.checked_add(square)) {
+			(Some(count), Some(sum_squares)) => SquaredReturns { count, sum_squares },
+			_ => self,
+		}
+	}
+}
+
+/// What the benchmarks need set up in the runtime under benchmark, outside this pallet: eligible
+/// operators, registered models and beacon values. Implemented by the runtime (and the test
+/// mock) with whatever its tier provider, registry and beacon store.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Balance, BlockNumber> {
+	/// Makes `who` an operator whose tier in force is `tier`, with at least `stake` active
+	/// (more if the tier's threshold needs it). `who` is funded. The `assign` benchmark calls
+	/// this for up to 10,000 accounts, more than a staking pallet may admit through its calls.
+	fn set_operator(who: &AccountId, tier: Tier, stake: Balance);
+	/// Registers `spec` under the artifact hash `hash`, in the state `spec.state`.
+	fn register_model(hash: [u8; 32], spec: noderr_primitives::ModelSpec);
+	/// Makes `Config::Beacon::beacon_after(block)` return a value. Called only for blocks
+	/// before the current one.
+	fn set_beacon_after(block: BlockNumber);
+}

@@ -3,8 +3,8 @@
 
 use crate::*;
 use alloc::vec::Vec;
-use frame_support::traits::Get;
 use codec::{Decode, Encode};
+use frame_support::traits::Get;
 use scale_info::TypeInfo;
 
 /// A task's input, as clients see it.
@@ -103,9 +103,18 @@ pub struct OperatorStatus<AccountId, Balance, BlockNumber> {
 	pub tasks: Vec<(TaskId, Expected<BlockNumber>)>,
 }
 
+/// A task's status with this runtime's types.
+pub type TaskStatusOf<T> = TaskStatus<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+>;
+
 impl<T: Config> Pallet<T> {
 	/// A task's status: open, finished (while its record is kept), or unknown.
-	pub fn task_status(id: TaskId) -> Option<TaskStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+	pub fn task_status(
+		id: TaskId,
+	) -> Option<TaskStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
 		if let Some(t) = Tasks::<T>::get(id) {
 			let who = |map_has: &dyn Fn(&T::AccountId) -> bool| {
 				t.assigned.iter().filter(|a| map_has(&a.who)).map(|a| a.who.clone()).collect()
@@ -114,9 +123,12 @@ impl<T: Config> Pallet<T> {
 				class: t.class,
 				model: t.model,
 				input: match &t.input {
-					TaskInput::Observe { feed, bar_time } =>
-						TaskInputView::Observe { feed: *feed, bar_time: *bar_time },
-					TaskInput::History { feed, end } => TaskInputView::History { feed: *feed, end: *end },
+					TaskInput::Observe { feed, bar_time } => {
+						TaskInputView::Observe { feed: *feed, bar_time: *bar_time }
+					}
+					TaskInput::History { feed, end } => {
+						TaskInputView::History { feed: *feed, end: *end }
+					}
 					TaskInput::Text(text) => TaskInputView::Text(text.to_vec()),
 				},
 				requester: t.requester.clone(),
@@ -139,9 +151,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The newest settled task of a model, with its status.
-	pub fn latest_result(
-		model: [u8; 32],
-	) -> Option<(TaskId, TaskStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>)> {
+	pub fn latest_result(model: [u8; 32]) -> Option<(TaskId, TaskStatusOf<T>)> {
 		let id = Latest::<T>::get(model)?;
 		Some((id, Self::task_status(id)?))
 	}

@@ -1,8 +1,8 @@
 //! Weights for `pallet_inference`.
 //!
 //! PROVISIONAL: these are estimates from each call's storage accesses (ParityDB weights) plus a
-//! fixed compute allowance, written before the pallet's FRAME benchmarks exist. The benchmarks
-//! (`benchmarking.rs`, to come) will replace this file with generated weights through
+//! fixed compute allowance, written before the pallet's FRAME benchmarks were run. The
+//! benchmarks (`benchmarking.rs`) will replace this file with generated weights through
 //! `scripts/benchmark-weights.sh pallet_inference`.
 
 #![allow(missing_docs)]
@@ -12,6 +12,7 @@ use frame_support::weights::{constants::ParityDbWeight, Weight};
 /// Weight functions needed by this pallet.
 pub trait WeightInfo {
 	fn create_task() -> Weight;
+	fn create_task_history() -> Weight;
 	fn commit() -> Weight;
 	fn reveal() -> Weight;
 	fn heartbeat() -> Weight;
@@ -21,6 +22,9 @@ pub trait WeightInfo {
 	fn set_schedule() -> Weight;
 	fn run_schedules(n: u32) -> Weight;
 	fn process_deadlines(n: u32) -> Weight;
+	fn assign(n: u32) -> Weight;
+	fn submit() -> Weight;
+	fn authorize_submit() -> Weight;
 }
 
 /// Compute allowance per call, generous against what such calls measure on this chain (the
@@ -30,6 +34,10 @@ const COMPUTE: u64 = 100_000_000;
 impl WeightInfo for () {
 	fn create_task() -> Weight {
 		Weight::from_parts(COMPUTE, 4_000).saturating_add(ParityDbWeight::get().reads_writes(8, 5))
+	}
+	fn create_task_history() -> Weight {
+		// The text task's accesses plus the feed and its bar count.
+		Weight::from_parts(COMPUTE, 6_000).saturating_add(ParityDbWeight::get().reads_writes(10, 5))
 	}
 	fn commit() -> Weight {
 		Weight::from_parts(COMPUTE, 8_000).saturating_add(ParityDbWeight::get().reads_writes(4, 3))
@@ -66,5 +74,19 @@ impl WeightInfo for () {
 		Weight::from_parts(COMPUTE, 4_000)
 			.saturating_add(Weight::from_parts(COMPUTE * 20, 64_000).saturating_mul(n as u64))
 			.saturating_add(ParityDbWeight::get().reads_writes(400, 400).saturating_mul(n as u64))
+	}
+	fn assign(_n: u32) -> Weight {
+		// At most 4k + 8 = 264 candidates read (index entry, heartbeat, tier, stake), of which
+		// up to 200 lapsed and unlisted (four writes each): flat in the number listed.
+		Weight::from_parts(COMPUTE * 20, 200_000)
+			.saturating_add(ParityDbWeight::get().reads_writes(1_100, 900))
+	}
+	fn submit() -> Weight {
+		// The costliest submission: a heartbeat replacing every key.
+		Self::heartbeat().max(Self::commit()).max(Self::reveal())
+	}
+	fn authorize_submit() -> Weight {
+		// A signature check and the submission's checks (rolled back).
+		Weight::from_parts(COMPUTE, 0).saturating_add(Self::submit())
 	}
 }
