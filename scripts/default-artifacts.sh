@@ -6,7 +6,8 @@
 # (runtime/src/dev_models.json).
 #
 # Usage: scripts/default-artifacts.sh [--release]   (--release: use a release build of noderr-ml,
-# which shares its dependencies with the release node)
+# which shares its dependencies with the release node). With NODERR_ML_BIN set, that binary is
+# used and nothing is built.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -17,8 +18,12 @@ if [ "${1:-}" = "--release" ]; then
 	flags=(--release)
 fi
 "$root/scripts/setup-data.sh" >/dev/null
-(cd "$root" && cargo build --locked "${flags[@]}" -p noderr-ml --bin noderr-ml)
-ml="$CARGO_TARGET_DIR/$profile/noderr-ml"
+if [ -n "${NODERR_ML_BIN:-}" ]; then
+	ml="$NODERR_ML_BIN"
+else
+	(cd "$root" && cargo build --locked "${flags[@]}" -p noderr-ml --bin noderr-ml)
+	ml="$CARGO_TARGET_DIR/$profile/noderr-ml"
+fi
 out="$NODERR_CACHE/artifacts"
 "$ml" defaults --from "$root/offchain-ml/artifacts" --base "$NODERR_CACHE/minilm/model.safetensors" --out "$out"
 "$ml" registration --check "$root/runtime/src/dev_models.json" "$out"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: pallet unit tests (no node, no wasm), the ML module's
 # tests (the published default artifacts against the dev genesis and their golden outputs under
-# every CPU code path), runtime tests, the release node build, the chain-spec check and the
-# end-to-end tests with polkadot.js against the real node. Prints the time of each step at the end.
+# every CPU code path), runtime tests, the release node, the chain-spec check and the end-to-end
+# tests with polkadot.js against the real node. Prints the time of each step at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -37,21 +37,23 @@ timed "pallet unit tests and benchmark tests (no node, no wasm runtime)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry -p pallet-inference -p pallet-beacon \
 	--features runtime-benchmarks
 
+# One release build serves the ML module's tests, the runtime's tests and the node: one
+# dependency tree with one set of features, compiled once (the same packages are named in every
+# cargo command below, so none rebuilds anything).
+release_packages=(-p noderr-ml -p noderr-runtime -p noderr-node)
+timed "release build: the node, the ML module and the runtime, with their tests"
+cargo build --locked --release --bins --tests "${release_packages[@]}"
+export NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml"
+
 timed "ML module: the published default artifacts, checked against the dev genesis"
 scripts/default-artifacts.sh
 
-timed "ML module: features against the ta package, artifacts, golden outputs, the JSON-RPC service"
-cargo test --locked -p noderr-ml
-# The golden-output spread per model and CPU code path, printed for the record.
-cargo test --locked -p noderr-ml --test golden -- --nocapture outputs_match 2>&1 | grep '^golden' || true
-
-# One release build serves the runtime's tests and the node: the same dependency tree, with the
-# same features, compiled once.
-timed "runtime tests (release, sharing the node's build)"
-cargo test --locked --release -p noderr-runtime -p noderr-node
-
-timed "release node build"
-cargo build --locked --release -p noderr-node
+timed "ML module, runtime: features against the ta package, artifacts, golden outputs, the JSON-RPC service, genesis presets"
+cargo test --locked --release "${release_packages[@]}" -- --skip outputs_match_the_golden
+# The golden outputs under every CPU code path, with the spread per model printed.
+cargo test --locked --release "${release_packages[@]}" --test golden -- --nocapture outputs_match \
+	>"$NODERR_CACHE/golden.log" 2>&1 || { cat "$NODERR_CACHE/golden.log"; exit 1; }
+grep '^golden' "$NODERR_CACHE/golden.log"
 
 timed "committed chain specs match the runtime"
 scripts/chain-specs.sh --check

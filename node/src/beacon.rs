@@ -30,12 +30,16 @@ impl BeaconContribution {
 			}
 			let author = &authorities[(slot % authorities.len() as u64) as usize];
 			let sign = vrf_sign_data(&previous, slot);
-			match keystore.sr25519_vrf_sign(sp_core::crypto::key_types::AURA, author.as_ref(), &sign) {
+			match keystore.sr25519_vrf_sign(
+				sp_core::crypto::key_types::AURA,
+				author.as_ref(),
+				&sign,
+			) {
 				Ok(signature) => signature,
 				Err(e) => {
 					log::warn!(target: "beacon", "cannot sign the beacon VRF for slot {slot}: {e}");
 					None
-				},
+				}
 			}
 		})();
 		Self(signature)
@@ -44,9 +48,15 @@ impl BeaconContribution {
 
 #[async_trait::async_trait]
 impl sp_inherents::InherentDataProvider for BeaconContribution {
-	async fn provide_inherent_data(&self, data: &mut InherentData) -> Result<(), sp_inherents::Error> {
+	async fn provide_inherent_data(
+		&self,
+		data: &mut InherentData,
+	) -> Result<(), sp_inherents::Error> {
 		if let Some(signature) = &self.0 {
-			data.put_data(INHERENT_IDENTIFIER, &pallet_beacon::VrfBytes::from_signature(signature))?;
+			data.put_data(
+				INHERENT_IDENTIFIER,
+				&pallet_beacon::VrfBytes::from_signature(signature),
+			)?;
 		}
 		Ok(())
 	}

@@ -351,7 +351,7 @@ pub fn new_full<
 						let (slot, timestamp) = inherent_providers(slot_duration);
 						// The slot's author contributes to the randomness beacon.
 						let beacon = crate::beacon::BeaconContribution::new(
-							&*client, &keystore, parent, *slot,
+							&*client, &keystore, parent, **slot,
 						);
 						Ok((slot, timestamp, beacon))
 					}

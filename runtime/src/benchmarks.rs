@@ -15,6 +15,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_validator_set, ValidatorSet]
 	[pallet_staking_tiers, StakingTiers]
 	[pallet_model_registry, ModelRegistry]
+	[pallet_inference, Inference]
 );
 
 use frame_benchmarking::baseline::Pallet as BaselineBench;

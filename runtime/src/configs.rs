@@ -341,8 +341,66 @@ impl pallet_inference::Config for Runtime {
 	/// with room to spare.
 	type HistoryLength = ConstU32<512>;
 	type MaxScheduledModels = ConstU32<4>;
-	type MaxDeadlinesPerBlock = ConstU32<64>;
+	/// Deadlines handled per block: each may be an assignment or a 64-operator settlement
+	/// (tens of milliseconds of the 1.5 s normal class at worst); more spill to the next block.
+	type MaxDeadlinesPerBlock = ConstU32<16>;
 	type MaxRecords = ConstU32<4_096>;
 	type MaxServedModels = ConstU32<16>;
+	type WorkerSignature = crate::Signature;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = InferenceBenchmarkHelper;
+}
+
+/// Sets up, for the inference benchmarks, state that the other pallets' calls could not reach
+/// at the benchmarks' sizes (10,000 operators): written to their storage directly.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct InferenceBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
+	for InferenceBenchmarkHelper
+{
+	fn set_operator(who: &AccountId, tier: noderr_primitives::Tier, stake: Balance) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::mint_into(who, stake.saturating_add(1_000 * UNIT));
+		pallet_staking_tiers::EffectiveTiers::<Runtime>::insert(who, tier);
+		pallet_staking_tiers::Ledgers::<Runtime>::insert(
+			who,
+			pallet_staking_tiers::Ledger { active: stake, unlocking: Default::default() },
+		);
+	}
+
+	fn register_model(hash: [u8; 32], spec: noderr_primitives::ModelSpec) {
+		use pallet_model_registry::{ByHash, LiveVersions, ModelVersion, SemVer, Status, Versions};
+		let name: pallet_model_registry::NameOf<Runtime> =
+			hash[..16].to_vec().try_into().expect("16 bytes fit the name bound");
+		let version = SemVer { major: 1, minor: 0, patch: 0 };
+		let (activate_at, status) = match spec.state {
+			noderr_primitives::ModelState::NotYetActive => (BlockNumber::MAX, Status::Live),
+			noderr_primitives::ModelState::Live => (0, Status::Live),
+			noderr_primitives::ModelState::Deprecated => (0, Status::Deprecated(0)),
+		};
+		Versions::<Runtime>::insert(
+			&name,
+			version,
+			ModelVersion {
+				kind: spec.kind,
+				min_tier: spec.min_tier,
+				input: spec.input,
+				output: spec.output,
+				artifact_hash: hash,
+				artifact_size: 1,
+				locations: Default::default(),
+				activate_at,
+				status,
+			},
+		);
+		ByHash::<Runtime>::insert(hash, (name.clone(), version));
+		LiveVersions::<Runtime>::insert(&name, 1);
+	}
+
+	fn set_beacon_after(block: BlockNumber) {
+		pallet_beacon::ByBlock::<Runtime>::insert(block, [7; 32]);
+	}
 }

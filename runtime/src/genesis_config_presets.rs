@@ -42,7 +42,8 @@ fn scheduled_models() -> Vec<[u8; 32]> {
 		.filter_map(|name| {
 			models.as_array()?.iter().find_map(|e| {
 				let n: Vec<u8> = serde_json::from_value(e[0].clone()).ok()?;
-				(n == name.as_bytes()).then(|| serde_json::from_value(e[2]["artifact_hash"].clone()).ok())?
+				(n == name.as_bytes())
+					.then(|| serde_json::from_value(e[2]["artifact_hash"].clone()).ok())?
 			})
 		})
 		.collect()
@@ -80,7 +81,12 @@ fn dev_operators() -> Vec<(AccountId, Vec<u8>, u128)> {
 	]
 }
 
-fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId, options: Options) -> Value {
+fn genesis(
+	validators: Vec<Validator>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+	options: Options,
+) -> Value {
 	let mut balances: Vec<(AccountId, u128)> =
 		endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
 	// The treasury must exist to receive slashed stake of any size; on dev networks it also
@@ -105,7 +111,10 @@ fn genesis(validators: Vec<Validator>, endowed: Vec<AccountId>, root: AccountId,
 		},
 	});
 	patch["modelRegistry"] = serde_json::json!({ "models": dev_models() });
-	patch["beacon"] = serde_json::json!({ "initial": sp_core::hashing::blake2_256(b"noderr beacon genesis") });
+	let initial = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(
+		b"noderr beacon genesis",
+	);
+	patch["beacon"] = serde_json::json!({ "initial": initial.0 });
 	let mut inference = serde_json::json!({
 		"feeds": [[0, b"BTC/USD".to_vec(), 3_600, FIRST_BAR_TIME, [b"BTC-USD".to_vec(), b"BTCUSDT".to_vec()]]],
 		"schedules": [[0, options.feed_every, scheduled_models()]],

@@ -123,8 +123,12 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// Block identifier.
 pub type BlockId = generic::BlockId<Block>;
 
-/// Checks applied to every signed transaction.
+/// Checks applied to every transaction. `AuthorizeCall` comes first: it gives calls with their
+/// own authorization (the workers' signed submissions) the `Authorized` origin, which the later
+/// extensions let through without a signer, nonce or fee. It adds no bytes to a transaction or
+/// to what a signer signs.
 pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,

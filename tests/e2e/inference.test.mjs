@@ -80,10 +80,11 @@ test('a sentiment task is assigned, committed, revealed, settled and paid by tie
   const [alice, bob, dave, eve, ferdie, two] = ['//Alice', '//Bob', '//Dave', '//Eve', '//Ferdie', '//Two']
     .map((u) => keyring.addFromUri(u));
   // Worker keys from genesis: Dave submits for Alice (GUARDIAN), Eve for Bob (ORACLE), Ferdie
-  // for Charlie (ALL, not eligible for sentiment).
-  for (const w of [dave, eve, ferdie]) {
+  // for Charlie (ALL: sentiment and observing need ORACLE, so Charlie cannot list for them).
+  for (const w of [dave, eve]) {
     await submit(api.tx.inference.heartbeat([sentiment, OBSERVATION_KEY]), w);
   }
+  await assert.rejects(submit(api.tx.inference.heartbeat([sentiment]), ferdie), /inference\.TierTooLow/);
   const status = await api.call.inferenceApi.operator(alice.address);
   assert.equal(status.worker.unwrap().toString(), dave.address);
   assert.ok(status.live.isTrue);

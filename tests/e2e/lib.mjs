@@ -13,7 +13,7 @@ export const repoRoot = path.resolve(here, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
 /// The ML command line (train, inspect, registration), as scripts/default-artifacts.sh builds it.
-export const mlBinary = process.env.NODERR_ML || path.join(targetDir, 'debug', 'noderr-ml');
+export const mlBinary = process.env.NODERR_ML || path.join(targetDir, 'release', 'noderr-ml');
 const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
 /// The default model artifacts (scripts/default-artifacts.sh), registered in every test chain's
 /// genesis and imported by test nodes (`--ml-models`) unless told otherwise.

@@ -87,9 +87,15 @@ pub fn vrf_sign_data(previous: &[u8; 32], slot: u64) -> VrfSignData {
 }
 
 /// The beacon after a block whose author contributed `signature` (already verified).
-pub fn fold(previous: &[u8; 32], slot: u64, author: &Public, signature: &VrfSignature) -> Option<[u8; 32]> {
-	let output: [u8; 32] =
-		author.make_bytes(VRF_OUTPUT_CONTEXT, &vrf_input(previous, slot), &signature.pre_output).ok()?;
+pub fn fold(
+	previous: &[u8; 32],
+	slot: u64,
+	author: &Public,
+	signature: &VrfSignature,
+) -> Option<[u8; 32]> {
+	let output: [u8; 32] = author
+		.make_bytes(VRF_OUTPUT_CONTEXT, &vrf_input(previous, slot), &signature.pre_output)
+		.ok()?;
 	Some(BlakeTwo256::hash(&(previous, output).encode()).0)
 }
 
@@ -242,7 +248,8 @@ pub mod pallet {
 				author.vrf_verify(&vrf_sign_data(&previous, slot), &signature),
 				Error::<T>::BadSignature
 			);
-			let beacon = fold(&previous, slot, &author, &signature).ok_or(Error::<T>::BadSignature)?;
+			let beacon =
+				fold(&previous, slot, &author, &signature).ok_or(Error::<T>::BadSignature)?;
 			Current::<T>::put(beacon);
 			Contributed::<T>::put(true);
 			Self::deposit_event(Event::Contributed { beacon });
@@ -267,7 +274,9 @@ pub mod pallet {
 	}
 }
 
-impl<T: Config> noderr_primitives::Beacon<frame_system::pallet_prelude::BlockNumberFor<T>> for Pallet<T> {
+impl<T: Config> noderr_primitives::Beacon<frame_system::pallet_prelude::BlockNumberFor<T>>
+	for Pallet<T>
+{
 	fn beacon_after(block: frame_system::pallet_prelude::BlockNumberFor<T>) -> Option<[u8; 32]> {
 		ByBlock::<T>::get(block)
 	}

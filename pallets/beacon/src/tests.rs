@@ -115,7 +115,10 @@ fn a_contribution_that_is_not_the_authors_is_refused() {
 			BeaconPallet::contribute(RuntimeOrigin::signed(1), sign(&alice(), &previous, slot)),
 			DispatchError::BadOrigin
 		);
-		assert_ok!(BeaconPallet::contribute(RuntimeOrigin::none(), sign(&alice(), &previous, slot)));
+		assert_ok!(BeaconPallet::contribute(
+			RuntimeOrigin::none(),
+			sign(&alice(), &previous, slot)
+		));
 		assert_noop!(
 			BeaconPallet::contribute(RuntimeOrigin::none(), sign(&alice(), &previous, slot)),
 			Error::<Test>::AlreadyContributed
