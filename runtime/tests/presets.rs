@@ -39,7 +39,7 @@ fn account(k: Sr25519Keyring) -> AccountId {
 	k.to_account_id()
 }
 
-fn check_common(validators: &[Sr25519Keyring]) {
+fn check_common(validators: &[Sr25519Keyring], dev: bool) {
 	let expected: Vec<AccountId> = {
 		let mut v: Vec<_> = validators.iter().map(|k| account(*k)).collect();
 		v.sort();
@@ -59,7 +59,33 @@ fn check_common(validators: &[Sr25519Keyring]) {
 		<StakingTiers as TierProvider<AccountId, Balance>>::stake(&account(Sr25519Keyring::Alice)),
 		10_000 * UNIT
 	);
-	assert_eq!(Balances::balance(&TreasuryAccount::get()), EXISTENTIAL_DEPOSIT);
+	// Dev networks fund the treasury that pays the task emission; the others give it only
+	// the existential deposit.
+	let treasury = if dev { presets::ENDOWMENT } else { EXISTENTIAL_DEPOSIT };
+	assert_eq!(Balances::balance(&TreasuryAccount::get()), treasury);
+	// Dev networks move tiers every 10 blocks so a new operator works within a minute.
+	let epoch = pallet_staking_tiers::Configuration::<Runtime>::get().epoch_length;
+	if dev {
+		assert_eq!(epoch, 10);
+	} else {
+		assert_eq!(epoch, noderr_runtime::configs::DefaultTierConfig::get().epoch_length);
+	}
+	// The BTC/USD feed and its schedule of the three price models; the beacon's first value.
+	let feed = pallet_inference::Feeds::<Runtime>::get(0).expect("the BTC/USD feed");
+	assert_eq!(feed.pair.into_inner(), b"BTC/USD".to_vec());
+	assert_eq!(feed.interval, 3_600);
+	let schedule = pallet_inference::Schedules::<Runtime>::get(0).expect("its schedule");
+	assert_eq!(schedule.models.len(), 3);
+	assert_ne!(pallet_beacon::Current::<Runtime>::get(), [0; 32]);
+	// Dev operators' worker keys: Dave for Alice, Eve for Bob, Ferdie for Charlie.
+	let worker = |k| pallet_inference::WorkerOf::<Runtime>::get(account(k));
+	if dev {
+		assert_eq!(worker(Sr25519Keyring::Alice), Some(account(Sr25519Keyring::Dave)));
+		assert_eq!(worker(Sr25519Keyring::Bob), Some(account(Sr25519Keyring::Eve)));
+		assert_eq!(worker(Sr25519Keyring::Charlie), Some(account(Sr25519Keyring::Ferdie)));
+	} else {
+		assert_eq!(worker(Sr25519Keyring::Alice), None);
+	}
 	// The default models: price prediction for every tier, the others from ORACLE up.
 	let served = |t| {
 		pallet_model_registry::Pallet::<Runtime>::served_by(t, 0)
@@ -76,24 +102,25 @@ fn check_common(validators: &[Sr25519Keyring]) {
 	pallet_model_registry::Pallet::<Runtime>::check_invariants().expect("registry invariants");
 	pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
 	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
+	pallet_inference::Pallet::<Runtime>::do_try_state().expect("inference invariants");
 }
 
 #[test]
 fn development_preset() {
 	ext_for(presets::development_config_genesis())
-		.execute_with(|| check_common(&[Sr25519Keyring::Alice]));
+		.execute_with(|| check_common(&[Sr25519Keyring::Alice], true));
 }
 
 #[test]
 fn local_testnet_preset() {
 	ext_for(presets::local_config_genesis())
-		.execute_with(|| check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob]));
+		.execute_with(|| check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob], true));
 }
 
 #[test]
 fn testnet_preset() {
 	ext_for(presets::testnet_config_genesis()).execute_with(|| {
-		check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie])
+		check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie], false)
 	});
 }
 
