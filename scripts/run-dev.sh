@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo build --locked --release -p noderr-node
+# The same release build as scripts/test.sh (same packages and targets, so one build serves both
+# commands): the node and the noderr-ml tool.
+cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node
 # The published artifacts the dev genesis registers by hash, checked against it.
-scripts/default-artifacts.sh --release
+NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh
 exec "$NODERR_NODE" --dev --rpc-cors=all --ml-models "$NODERR_CACHE/artifacts" "$@"
