@@ -149,6 +149,11 @@ pub struct Artifact {
 	pub size: u64,
 }
 
+/// Little-endian f32 values of a safetensors F32 tensor's bytes.
+pub(crate) fn f32_values(data: &[u8]) -> Vec<f32> {
+	data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+}
+
 /// Parses artifact bytes, checking every length, that the weights are f32 and match the
 /// manifest's list.
 pub fn decode(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
@@ -186,11 +191,7 @@ pub fn decode(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
 				view.shape()
 			)));
 		}
-		let values: Vec<f32> = view
-			.data()
-			.chunks_exact(4)
-			.map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-			.collect();
+		let values = f32_values(view.data());
 		if values.iter().any(|v| !v.is_finite()) {
 			return Err(ArtifactError::Weights(format!("tensor {name} holds NaN or infinity")));
 		}

@@ -93,12 +93,7 @@ fn base_weights(base: &BaseRef, bytes: &[u8]) -> Result<Weights, BaseError> {
 				view.dtype()
 			)));
 		}
-		let values: Vec<f32> = view
-			.data()
-			.chunks_exact(4)
-			.map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-			.collect();
-		out.push((name, view.shape().to_vec(), values));
+		out.push((name, view.shape().to_vec(), artifact::f32_values(view.data())));
 	}
 	Ok(out)
 }
