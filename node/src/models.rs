@@ -96,7 +96,11 @@ struct Progress {
 
 impl Progress {
 	fn new(info: &ModelInfo<BlockNumber>, source: &str) -> Self {
-		Self { what: format!("{} from {source}", label(info)), size: info.artifact_size, next: 0 }
+		Self {
+			what: format!("{} from {source}", label(info)),
+			size: info.spec.artifact_size,
+			next: 0,
+		}
 	}
 
 	fn update(&mut self, done: u64) {
@@ -254,7 +258,7 @@ impl ModelSync {
 			None => Vec::new(),
 		};
 		let wanted: BTreeMap<[u8; 32], ModelInfo<BlockNumber>> =
-			listed.into_iter().map(|m| (m.artifact_hash, m)).collect();
+			listed.into_iter().map(|m| (m.spec.artifact_hash, m)).collect();
 		for (hash, info) in &wanted {
 			if !state.known.contains_key(hash) {
 				let status = match info.status {
@@ -265,7 +269,7 @@ impl ModelSync {
 					"📋 registry: {} ({}, {} bytes, {status})",
 					label(info),
 					hex(hash),
-					info.artifact_size
+					info.spec.artifact_size
 				);
 			}
 		}
@@ -337,7 +341,7 @@ impl ModelSync {
 
 	/// The artifact's path in the store, fetching it if needed.
 	async fn obtain(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
-		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		let (hash, size) = (info.spec.artifact_hash, info.spec.artifact_size);
 		if self.store.has(&hash, size) {
 			return Ok(self.store.path(&hash));
 		}
@@ -381,7 +385,7 @@ impl ModelSync {
 		dir: &std::path::Path,
 		info: &ModelInfo<BlockNumber>,
 	) -> Option<PathBuf> {
-		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		let (hash, size) = (info.spec.artifact_hash, info.spec.artifact_size);
 		for file in noderr_ml::engine::artifact_files(dir).unwrap_or_default() {
 			if std::fs::metadata(&file).map(|m| m.len()).ok() != Some(size) {
 				continue;
@@ -405,7 +409,7 @@ impl ModelSync {
 	/// Fetches the artifact from connected peers, chunk by chunk, resuming from the bytes
 	/// already received; a peer whose bytes do not verify is dropped as a source.
 	async fn fetch_from_peers(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
-		let (hash, size) = (info.artifact_hash, info.artifact_size);
+		let (hash, size) = (info.spec.artifact_hash, info.spec.artifact_size);
 		let peers = self.sync.peers_info().await.unwrap_or_default();
 		if peers.is_empty() {
 			return Err("no connected peer".into());
@@ -493,37 +497,39 @@ pub fn status(
 	let held = store.list().map_err(|e| e.to_string())?;
 	let mut rows = Vec::new();
 	for m in &all {
-		let hash = m.artifact_hash;
+		let hash = m.spec.artifact_hash;
 		let local = if held.iter().any(|(h, _)| *h == hash) {
 			match noderr_ml::store::hash_file(&store.path(&hash)) {
-				Ok((got, len)) if got == hash && len == m.artifact_size => "present".to_string(),
+				Ok((got, len)) if got == hash && len == m.spec.artifact_size => {
+					"present".to_string()
+				}
 				Ok(_) => "wrong hash".to_string(),
 				Err(e) => format!("unreadable: {e}"),
 			}
 		} else {
 			match store.partial_len(&hash) {
 				0 => "missing".to_string(),
-				got => format!("partial ({got} of {} bytes)", m.artifact_size),
+				got => format!("partial ({got} of {} bytes)", m.spec.artifact_size),
 			}
 		};
 		rows.push(json!({
 			"name": String::from_utf8_lossy(&m.name),
 			"version": m.version.to_string(),
 			"hash": hex(&hash),
-			"size": m.artifact_size,
-			"minTier": format!("{:?}", m.min_tier),
+			"size": m.spec.artifact_size,
+			"minTier": format!("{:?}", m.spec.min_tier),
 			"status": match m.status {
 				Status::Live => "live".to_string(),
 				Status::Deprecated(at) => format!("deprecated at #{at}"),
 			},
-			"forThisNode": tier.is_some_and(|t| m.min_tier <= t),
+			"forThisNode": tier.is_some_and(|t| m.spec.min_tier <= t),
 			"local": local,
 			"served": loaded.contains(&hash),
 		}));
 	}
 	let unlisted: Vec<_> = held
 		.iter()
-		.filter(|(h, _)| !all.iter().any(|m| m.artifact_hash == *h))
+		.filter(|(h, _)| !all.iter().any(|m| m.spec.artifact_hash == *h))
 		.map(|(h, size)| json!({ "hash": hex(h), "size": size }))
 		.collect();
 	Ok(json!({

@@ -72,12 +72,14 @@ pub fn registration(a: &Artifact, p: &Policy) -> Result<(String, Value, Value), 
 	let (major, minor, patch) = semver(&m.version)?;
 	let version = json!({ "major": major, "minor": minor, "patch": patch });
 	let fields = json!({
-		"kind": kind,
-		"min_tier": p.min_tier,
-		"input": input,
-		"output": { "scale": m.output_scale, "tolerance": p.tolerance },
-		"artifact_hash": artifact::hex(&a.hash),
-		"artifact_size": a.size,
+		"spec": {
+			"kind": kind,
+			"min_tier": p.min_tier,
+			"input": input,
+			"output": { "scale": m.output_scale, "tolerance": p.tolerance },
+			"artifact_hash": artifact::hex(&a.hash),
+			"artifact_size": a.size,
+		},
 		"locations": p.locations,
 		"activate_at": p.activate_at,
 	});
@@ -97,7 +99,7 @@ pub fn polkadot_js_call(a: &Artifact, p: &Policy) -> Result<String, String> {
 /// byte strings as arrays and the hash as 32 bytes, the way the runtime's JSON reads them.
 pub fn genesis_entry(a: &Artifact, p: &Policy) -> Result<Value, String> {
 	let (name, version, mut fields) = registration(a, p)?;
-	fields["artifact_hash"] = json!(a.hash.to_vec());
+	fields["spec"]["artifact_hash"] = json!(a.hash.to_vec());
 	fields["locations"] =
 		json!(p.locations.iter().map(|l| l.as_bytes().to_vec()).collect::<Vec<_>>());
 	Ok(json!([name.into_bytes(), version, fields]))

@@ -29,7 +29,7 @@ fn registered() -> BTreeMap<String, ([u8; 32], u64, i64)> {
 		let name: Vec<u8> =
 			e[0].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
 		let reg = &e[2];
-		let hash: Vec<u8> = reg["artifact_hash"]
+		let hash: Vec<u8> = reg["spec"]["artifact_hash"]
 			.as_array()
 			.unwrap()
 			.iter()
@@ -39,7 +39,7 @@ fn registered() -> BTreeMap<String, ([u8; 32], u64, i64)> {
 			String::from_utf8(name).unwrap(),
 			(
 				hash.try_into().unwrap(),
-				reg["artifact_size"].as_u64().unwrap(),
+				reg["spec"]["artifact_size"].as_u64().unwrap(),
 				reg["output"]["tolerance"].as_i64().unwrap(),
 			),
 		);

@@ -372,7 +372,9 @@ impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
 	}
 
 	fn register_model(hash: [u8; 32], spec: noderr_primitives::ModelSpec) {
-		use pallet_model_registry::{ByHash, LiveVersions, ModelVersion, SemVer, Status, Versions};
+		use pallet_model_registry::{
+			ByHash, LiveVersions, ModelVersion, SemVer, Status, VersionSpec, Versions,
+		};
 		let name: pallet_model_registry::NameOf<Runtime> =
 			hash[..16].to_vec().try_into().expect("16 bytes fit the name bound");
 		let version = SemVer { major: 1, minor: 0, patch: 0 };
@@ -385,12 +387,14 @@ impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
 			&name,
 			version,
 			ModelVersion {
-				kind: spec.kind,
-				min_tier: spec.min_tier,
-				input: spec.input,
-				output: spec.output,
-				artifact_hash: hash,
-				artifact_size: 1,
+				spec: VersionSpec {
+					kind: spec.kind,
+					min_tier: spec.min_tier,
+					input: spec.input,
+					output: spec.output,
+					artifact_hash: hash,
+					artifact_size: 1,
+				},
 				locations: Default::default(),
 				activate_at,
 				status,

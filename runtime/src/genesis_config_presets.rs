@@ -43,7 +43,7 @@ fn scheduled_models() -> Vec<[u8; 32]> {
 			models.as_array()?.iter().find_map(|e| {
 				let n: Vec<u8> = serde_json::from_value(e[0].clone()).ok()?;
 				(n == name.as_bytes())
-					.then(|| serde_json::from_value(e[2]["artifact_hash"].clone()).ok())?
+					.then(|| serde_json::from_value(e[2]["spec"]["artifact_hash"].clone()).ok())?
 			})
 		})
 		.collect()

@@ -91,7 +91,9 @@ fn check_common(validators: &[Sr25519Keyring], dev: bool) {
 		pallet_model_registry::Pallet::<Runtime>::served_by(t, 0)
 			.into_iter()
 			.map(|(name, version, v)| v.info(name.into_inner(), version))
-			.map(|i| (String::from_utf8(i.name).unwrap(), i.artifact_size > 0, i.min_tier))
+			.map(|i| {
+				(String::from_utf8(i.name).unwrap(), i.spec.artifact_size > 0, i.spec.min_tier)
+			})
 			.collect::<Vec<_>>()
 	};
 	let names = |t| served(t).into_iter().map(|(n, _, _)| n).collect::<Vec<_>>();

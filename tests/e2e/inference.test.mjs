@@ -54,7 +54,7 @@ before(async () => {
   api = await connect(node);
   keyring = new Keyring({ type: 'sr25519' });
   const models = await api.call.modelRegistryApi.activeModels('Guardian');
-  sentiment = models.find((m) => m.name.toUtf8() === 'sentiment').artifactHash.toHex();
+  sentiment = models.find((m) => m.name.toUtf8() === 'sentiment').spec.artifactHash.toHex();
   await waitFor(async () => (await servedModels(node)).includes(sentiment),
     { timeoutMs: 120_000, what: 'the sentiment model served' });
 });

@@ -102,7 +102,7 @@ test('both validators author blocks and both finalize them', async () => {
 
 test('Bob gets the models of his tier from Alice over the peer protocol and serves them', async () => {
   const registered = (await apiBob.call.modelRegistryApi.activeModels('Oracle'))
-    .map((m) => m.artifactHash.toHex()).sort();
+    .map((m) => m.spec.artifactHash.toHex()).sort();
   assert.equal(registered.length, 4);
   await waitFor(async () => (await servedModels(bob)).length === 4,
     { timeoutMs: 120_000, intervalMs: 1_000, what: 'Bob serving the four models' });
@@ -115,7 +115,7 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
 
   // Same model, same input, two nodes: the same fixed-point answer.
   const price = (await apiBob.call.modelRegistryApi.model('price-transformer', { major: 1, minor: 0, patch: 0 }))
-    .unwrap().artifactHash.toHex();
+    .unwrap().spec.artifactHash.toHex();
   const bars = lastBars(200);
   const a = await httpRpc(alice.mlUrl, 'ml_predict', { model: price, bars });
   const b = await httpRpc(bob.mlUrl, 'ml_predict', { model: price, bars });
@@ -153,7 +153,7 @@ test('bytes from a peer that do not verify are refused; Bob keeps the previous v
   await submit(apiAlice, tx, new Keyring({ type: 'sr25519' }).addFromUri('//Alice'));
 
   const v1Hash = (await apiBob.call.modelRegistryApi.model('msrr', { major: 1, minor: 0, patch: 0 }))
-    .unwrap().artifactHash.toHex();
+    .unwrap().spec.artifactHash.toHex();
   const served = () => servedModels(bob);
   await waitFor(async () => new RegExp(`msrr 1\\.1\\.0 from peer ${ALICE_PEER_ID} refused: artifact hash mismatch`).test(bob.log()),
     { timeoutMs: 60_000, what: "Bob refusing Alice's damaged bytes" });

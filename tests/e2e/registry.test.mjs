@@ -99,8 +99,8 @@ test('the dev genesis registers the default models; the runtime API answers per 
   assert.deepEqual(await names('All'), ['price-transformer']);
   assert.deepEqual(await names('Oracle'), ['gaf-regime', 'msrr', 'price-transformer', 'sentiment']);
   const msrr = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap();
-  assert.equal(msrr.minTier.toString(), 'Oracle');
-  assert.deepEqual(msrr.input.toJSON(), { bars: { window: 168 } });
+  assert.equal(msrr.spec.minTier.toString(), 'Oracle');
+  assert.deepEqual(msrr.spec.input.toJSON(), { bars: { window: 168 } });
   assert.ok((await api.call.modelRegistryApi.model('msrr', V11)).isNone);
   // The node imported and serves all four.
   await waitFor(async () => (await servedHashes()).length === 4, { what: 'the four default models served' });
@@ -111,17 +111,20 @@ test('bad registrations and non-governance origins are refused with specific err
   const { tx: good } = await publisherCall(['--activate-at', String(now + 1000)]);
   // sudo(register(name, version, registration))
   const reg = good.method.args[0].args[2].toJSON();
-  const register = (name, version, overrides) => api.tx.modelRegistry.register(name, version, { ...reg, ...overrides });
+  const register = (name, version, overrides, spec = {}) =>
+    api.tx.modelRegistry.register(name, version, { ...reg, ...overrides, spec: { ...reg.spec, ...spec } });
 
   assert.equal(await sudoOutcome(register('msrr', V1, {})), 'modelRegistry.DuplicateVersion');
-  const defaultHash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().artifactHash.toHex();
-  assert.equal(await sudoOutcome(register('msrr', V11, { artifactHash: defaultHash })), 'modelRegistry.DuplicateArtifact');
+  const defaultHash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().spec.artifactHash.toHex();
+  assert.equal(await sudoOutcome(register('msrr', V11, {}, { artifactHash: defaultHash })), 'modelRegistry.DuplicateArtifact');
   assert.equal(await sudoOutcome(register('msrr', V11, { activateAt: 1 })), 'modelRegistry.ActivationInPast');
-  assert.equal(await sudoOutcome(register('msrr', V11, { output: { scale: 999, tolerance: 0 } })), 'modelRegistry.ScaleOutOfRange');
-  assert.equal(await sudoOutcome(register('msrr', V11, { output: { scale: 1000, tolerance: 1001 } })), 'modelRegistry.ToleranceOutOfRange');
+  assert.equal(await sudoOutcome(register('msrr', V11, {}, { output: { scale: 999, tolerance: 0 } })), 'modelRegistry.ScaleOutOfRange');
+  assert.equal(await sudoOutcome(register('msrr', V11, {}, { output: { scale: 1000, tolerance: 1001 } })), 'modelRegistry.ToleranceOutOfRange');
   const nine = Array.from({ length: 9 }, (_, i) => `https://m${i}.example/a.nrm`);
   assert.equal(await sudoOutcome(register('msrr', V11, { locations: nine })), 'modelRegistry.TooManyLocations');
-  assert.equal(await sudoOutcome(register('msrr', V11, { locations: ['ftp://m.example/a.nrm'] })), 'modelRegistry.BadLocation');
+  assert.equal(await sudoOutcome(register('msrr', V11, { locations: ['ftp://m.example/a.nrm'] })), 'modelRegistry.LocationNotHttp');
+  assert.equal(await sudoOutcome(register('msrr', V11, {}, { artifactSize: 0 })), 'modelRegistry.EmptyArtifact');
+  assert.equal(await sudoOutcome(register('', V11, {})), 'modelRegistry.EmptyName');
   assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('no-such-model', V1)), 'modelRegistry.UnknownModel');
   assert.equal(await sudoOutcome(api.tx.modelRegistry.deprecate('msrr', V11)), 'modelRegistry.UnknownVersion');
   await assert.rejects(submit(register('msrr', V11, {}), bob), /BadOrigin/);
@@ -131,7 +134,7 @@ test('bad registrations and non-governance origins are refused with specific err
 });
 
 test('corrupt downloads are refused while the previous version keeps serving; the good one is then served', async () => {
-  const v1Hash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().artifactHash.toHex();
+  const v1Hash = (await api.call.modelRegistryApi.model('msrr', V1)).unwrap().spec.artifactHash.toHex();
   const v11Hash = blake2AsHex(v11, 256);
   const url = `http://127.0.0.1:${server.address().port}/msrr-1.1.0.nrm`;
   const now = (await api.rpc.chain.getHeader()).number.toNumber();
@@ -139,8 +142,8 @@ test('corrupt downloads are refused while the previous version keeps serving; th
   assert.match(text, /^api\.tx\.sudo\.sudo\(api\.tx\.modelRegistry\.register\("msrr", /);
   await submit(tx, alice);
   const stored = (await api.query.modelRegistry.versions('msrr', V11)).unwrap();
-  assert.equal(stored.artifactHash.toHex(), v11Hash);
-  assert.equal(stored.artifactSize.toNumber(), v11.length);
+  assert.equal(stored.spec.artifactHash.toHex(), v11Hash);
+  assert.equal(stored.spec.artifactSize.toNumber(), v11.length);
 
   const log = () => node.log();
   await waitFor(async () => /msrr 1\.1\.0: refused or failed download: .*larger than the 1\d{3} bytes the registry declares/.test(log()),

@@ -4,9 +4,12 @@
 //! `retire`.
 
 use super::*;
-use alloc::vec;
+use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
+use frame_support::traits::Get;
+use frame_system::pallet_prelude::BlockNumberFor;
 use frame_system::RawOrigin;
+use noderr_primitives::Tier;
 
 fn registration<T: Config>(hash: u8, locations: u32) -> Registration<BlockNumberFor<T>> {
 	let location = |i: u32| {
@@ -15,12 +18,14 @@ fn registration<T: Config>(hash: u8, locations: u32) -> Registration<BlockNumber
 		l
 	};
 	Registration {
-		kind: TaskKind::Classification { classes: 4 },
-		min_tier: Tier::Oracle,
-		input: InputSpec::Features { pipeline_version: 1, window: 60, feature_count: 94 },
-		output: OutputSpec { scale: 1_000_000, tolerance: 1_000 },
-		artifact_hash: [hash; 32],
-		artifact_size: 1,
+		spec: VersionSpec {
+			kind: TaskKind::Classification { classes: 4 },
+			min_tier: Tier::Oracle,
+			input: InputSpec::Features { pipeline_version: 1, window: 60, feature_count: 94 },
+			output: OutputSpec { scale: 1_000_000, tolerance: 1_000 },
+			artifact_hash: [hash; 32],
+			artifact_size: 1,
+		},
 		locations: (0..locations).map(location).collect(),
 		activate_at: frame_system::Pallet::<T>::block_number() + 1_000u32.into(),
 	}

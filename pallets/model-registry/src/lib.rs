@@ -9,6 +9,9 @@
 //!
 //! Bounds: name and label lengths, labels per model, fetch locations and their length, live
 //! (not retired) versions per model, and the number of models are all `Config` constants.
+//!
+//! Code layout: declarations here; records in `types.rs`, the calls in `dispatchables.rs`, what
+//! other pallets and the runtime API read in `provider.rs`, invariants in `invariants.rs`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -16,217 +19,26 @@
 extern crate alloc;
 
 pub use pallet::*;
+pub use types::*;
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod dispatchables;
+mod invariants;
 #[cfg(test)]
 mod mock;
 mod provider;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod weights;
-
-use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::*, BoundedVec};
-use frame_system::pallet_prelude::BlockNumberFor;
-use noderr_primitives::Tier;
-pub use noderr_primitives::{InputSpec, OutputSpec, TaskKind};
-use scale_info::TypeInfo;
-
-/// Semantic version of a trained model.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	PartialOrd,
-	Ord,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub struct SemVer {
-	/// Incompatible changes.
-	pub major: u16,
-	/// Compatible additions.
-	pub minor: u16,
-	/// Fixes.
-	pub patch: u16,
-}
-
-impl core::fmt::Display for SemVer {
-	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-		write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-	}
-}
-
-/// Life cycle of a version.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub enum Status<BlockNumber> {
-	/// Active from `activate_at` on.
-	Live,
-	/// Still served, no longer chosen for new work, since this block.
-	Deprecated(BlockNumber),
-}
-
-/// A registered model version.
-#[derive(
-	frame_support::CloneNoBound,
-	frame_support::PartialEqNoBound,
-	frame_support::EqNoBound,
-	frame_support::DebugNoBound,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-#[scale_info(skip_type_params(MaxLocations, MaxLocationLength))]
-// The no-bound derives need the block number bounds on the declaration.
-#[allow(clippy::multiple_bound_locations)]
-pub struct ModelVersion<
-	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
-	MaxLocations: Get<u32>,
-	MaxLocationLength: Get<u32>,
-> {
-	/// What it computes.
-	pub kind: TaskKind,
-	/// Lowest tier whose nodes serve it.
-	pub min_tier: Tier,
-	/// What it reads.
-	pub input: InputSpec,
-	/// How it reports.
-	pub output: OutputSpec,
-	/// blake2-256 of the artifact file.
-	pub artifact_hash: [u8; 32],
-	/// Size of the artifact file in bytes.
-	pub artifact_size: u64,
-	/// HTTP(S) URLs the artifact can be fetched from (peers can serve it too).
-	pub locations: BoundedVec<BoundedVec<u8, MaxLocationLength>, MaxLocations>,
-	/// First block at which it is active.
-	pub activate_at: BlockNumber,
-	/// Where it is in its life cycle.
-	pub status: Status<BlockNumber>,
-}
-
-/// What governance submits for a new version (lengths checked by the pallet).
-#[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	TypeInfo,
-	Debug,
-	serde::Serialize,
-	serde::Deserialize,
-)]
-pub struct Registration<BlockNumber> {
-	/// What it computes.
-	pub kind: TaskKind,
-	/// Lowest tier whose nodes serve it.
-	pub min_tier: Tier,
-	/// What it reads.
-	pub input: InputSpec,
-	/// How it reports.
-	pub output: OutputSpec,
-	/// blake2-256 of the artifact file.
-	pub artifact_hash: [u8; 32],
-	/// Size of the artifact file in bytes.
-	pub artifact_size: u64,
-	/// Fetch URLs.
-	pub locations: Vec<Vec<u8>>,
-	/// First block at which it is active (not in the past).
-	pub activate_at: BlockNumber,
-}
-
-/// A model version as the runtime API reports it: plain vectors, for clients and the node.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct ModelInfo<BlockNumber> {
-	/// Model name (UTF-8).
-	pub name: Vec<u8>,
-	/// Its version.
-	pub version: SemVer,
-	/// What it computes.
-	pub kind: TaskKind,
-	/// Lowest tier whose nodes serve it.
-	pub min_tier: Tier,
-	/// What it reads.
-	pub input: InputSpec,
-	/// How it reports.
-	pub output: OutputSpec,
-	/// blake2-256 of the artifact file.
-	pub artifact_hash: [u8; 32],
-	/// Size of the artifact file in bytes.
-	pub artifact_size: u64,
-	/// Fetch URLs.
-	pub locations: Vec<Vec<u8>>,
-	/// First active block.
-	pub activate_at: BlockNumber,
-	/// Live or deprecated.
-	pub status: Status<BlockNumber>,
-}
-
-impl<B, L, M> ModelVersion<B, L, M>
-where
-	B: Clone + PartialEq + Eq + core::fmt::Debug,
-	L: Get<u32>,
-	M: Get<u32>,
-{
-	/// This version as the runtime API reports it.
-	pub fn info(self, name: Vec<u8>, version: SemVer) -> ModelInfo<B> {
-		ModelInfo {
-			name,
-			version,
-			kind: self.kind,
-			min_tier: self.min_tier,
-			input: self.input,
-			output: self.output,
-			artifact_hash: self.artifact_hash,
-			artifact_size: self.artifact_size,
-			locations: self.locations.into_iter().map(|l| l.into_inner()).collect(),
-			activate_at: self.activate_at,
-			status: self.status,
-		}
-	}
-}
-
-/// A model version with this runtime's types.
-pub type ModelVersionOf<T> =
-	ModelVersion<BlockNumberFor<T>, <T as Config>::MaxLocations, <T as Config>::MaxLocationLength>;
-/// Fetch locations with this runtime's bounds.
-pub type LocationsOf<T> =
-	BoundedVec<BoundedVec<u8, <T as Config>::MaxLocationLength>, <T as Config>::MaxLocations>;
-/// A model name with this runtime's bound.
-pub type NameOf<T> = BoundedVec<u8, <T as Config>::MaxNameLength>;
-
-/// Largest fixed-point scale accepted (10^18).
-pub const MAX_SCALE: u64 = 1_000_000_000_000_000_000;
 
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 
 	#[pallet::pallet]
@@ -312,8 +124,10 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The name is empty or longer than `MaxNameLength`.
-		BadName,
+		/// The name is empty.
+		EmptyName,
+		/// The name is longer than `MaxNameLength`.
+		NameTooLong,
 		/// No such model.
 		UnknownModel,
 		/// The model has no such version.
@@ -328,18 +142,26 @@ pub mod pallet {
 		TooManyModels,
 		/// More than `MaxLocations` fetch locations.
 		TooManyLocations,
-		/// A fetch location is empty, longer than `MaxLocationLength` or not http(s).
-		BadLocation,
+		/// A fetch location is not an http:// or https:// URL.
+		LocationNotHttp,
+		/// A fetch location is longer than `MaxLocationLength`.
+		LocationTooLong,
 		/// The scale is not a power of ten between 1 and 10^18.
 		ScaleOutOfRange,
 		/// The tolerance exceeds the scale (more than a whole unit).
 		ToleranceOutOfRange,
-		/// The artifact size is zero or above `MaxArtifactSize`.
-		BadArtifactSize,
+		/// The artifact size is zero.
+		EmptyArtifact,
+		/// The artifact size is above `MaxArtifactSize`.
+		ArtifactTooLarge,
 		/// The activation block is in the past.
 		ActivationInPast,
-		/// A count of outputs, classes, rows, features or bytes is zero.
-		EmptySpec,
+		/// A regression model with no outputs.
+		NoOutputs,
+		/// A classifier with fewer than two classes.
+		TooFewClasses,
+		/// The input's window, feature count or byte limit is zero.
+		EmptyInput,
 		/// The version is already deprecated.
 		AlreadyDeprecated,
 	}
@@ -365,7 +187,7 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
-			Self::check_invariants().map_err(Into::into)
+			Self::do_try_state()
 		}
 	}
 
@@ -390,15 +212,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deprecate())]
 		pub fn deprecate(origin: OriginFor<T>, name: Vec<u8>, version: SemVer) -> DispatchResult {
 			T::ModelAdmin::ensure_origin(origin)?;
-			let name = Self::known_name(name)?;
-			Versions::<T>::try_mutate(&name, version, |v| {
-				let v = v.as_mut().ok_or(Error::<T>::UnknownVersion)?;
-				ensure!(v.status == Status::Live, Error::<T>::AlreadyDeprecated);
-				v.status = Status::Deprecated(frame_system::Pallet::<T>::block_number());
-				Ok::<_, DispatchError>(())
-			})?;
-			Self::deposit_event(Event::Deprecated { name, version });
-			Ok(())
+			Self::do_deprecate(name, version)
 		}
 
 		/// Retires a version: removed from the registry; nodes stop serving it. Origin:
@@ -407,163 +221,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::retire())]
 		pub fn retire(origin: OriginFor<T>, name: Vec<u8>, version: SemVer) -> DispatchResult {
 			T::ModelAdmin::ensure_origin(origin)?;
-			let name = Self::known_name(name)?;
-			let v = Versions::<T>::take(&name, version).ok_or(Error::<T>::UnknownVersion)?;
-			ByHash::<T>::remove(v.artifact_hash);
-			let left = LiveVersions::<T>::get(&name).saturating_sub(1);
-			if left == 0 {
-				LiveVersions::<T>::remove(&name);
-			} else {
-				LiveVersions::<T>::insert(&name, left);
-			}
-			Self::deposit_event(Event::Retired { name, version });
-			Ok(())
+			Self::do_retire(name, version)
 		}
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	fn bounded_name(name: Vec<u8>) -> Result<NameOf<T>, Error<T>> {
-		if name.is_empty() {
-			return Err(Error::<T>::BadName);
-		}
-		name.try_into().map_err(|_| Error::<T>::BadName)
-	}
-
-	fn known_name(name: Vec<u8>) -> Result<NameOf<T>, DispatchError> {
-		let name = Self::bounded_name(name)?;
-		ensure!(LiveVersions::<T>::contains_key(&name), Error::<T>::UnknownModel);
-		Ok(name)
-	}
-
-	fn check_spec(r: &Registration<BlockNumberFor<T>>) -> Result<(), Error<T>> {
-		let counts_ok = match r.kind {
-			TaskKind::Regression { outputs } => outputs > 0,
-			TaskKind::Classification { classes } | TaskKind::TextClassification { classes } => {
-				classes > 1
-			}
-		} && match r.input {
-			InputSpec::Features { window, feature_count, .. } => window > 0 && feature_count > 0,
-			InputSpec::Bars { window } => window > 0,
-			InputSpec::Text { max_bytes } => max_bytes > 0,
-		};
-		ensure!(counts_ok, Error::<T>::EmptySpec);
-		let scale = r.output.scale;
-		let power_of_ten = (0..=18u32).any(|k| 10u64.pow(k) == scale);
-		ensure!(power_of_ten && scale <= MAX_SCALE, Error::<T>::ScaleOutOfRange);
-		ensure!(r.output.tolerance <= scale, Error::<T>::ToleranceOutOfRange);
-		ensure!(
-			r.artifact_size > 0 && r.artifact_size <= T::MaxArtifactSize::get(),
-			Error::<T>::BadArtifactSize
-		);
-		Ok(())
-	}
-
-	fn bounded_locations(locations: Vec<Vec<u8>>) -> Result<LocationsOf<T>, Error<T>> {
-		ensure!(locations.len() as u32 <= T::MaxLocations::get(), Error::<T>::TooManyLocations);
-		let mut out = Vec::with_capacity(locations.len());
-		for l in locations {
-			let scheme_ok = l.starts_with(b"https://") || l.starts_with(b"http://");
-			ensure!(scheme_ok, Error::<T>::BadLocation);
-			out.push(BoundedVec::try_from(l).map_err(|_| Error::<T>::BadLocation)?);
-		}
-		out.try_into().map_err(|_| Error::<T>::TooManyLocations)
-	}
-
-	/// Checks and stores a registration; used by the call and by genesis.
-	pub fn do_register(
-		name: Vec<u8>,
-		version: SemVer,
-		r: Registration<BlockNumberFor<T>>,
-	) -> DispatchResult {
-		let name = Self::bounded_name(name)?;
-		Self::check_spec(&r)?;
-		let locations = Self::bounded_locations(r.locations.clone())?;
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(r.activate_at >= now, Error::<T>::ActivationInPast);
-		ensure!(!Versions::<T>::contains_key(&name, version), Error::<T>::DuplicateVersion);
-		ensure!(!ByHash::<T>::contains_key(r.artifact_hash), Error::<T>::DuplicateArtifact);
-		let live = LiveVersions::<T>::get(&name);
-		ensure!(live < T::MaxLiveVersions::get(), Error::<T>::TooManyLiveVersions);
-		if live == 0 {
-			ensure!(LiveVersions::<T>::count() < T::MaxModels::get(), Error::<T>::TooManyModels);
-		}
-		Versions::<T>::insert(
-			&name,
-			version,
-			ModelVersion {
-				kind: r.kind,
-				min_tier: r.min_tier,
-				input: r.input,
-				output: r.output,
-				artifact_hash: r.artifact_hash,
-				artifact_size: r.artifact_size,
-				locations,
-				activate_at: r.activate_at,
-				status: Status::Live,
-			},
-		);
-		LiveVersions::<T>::insert(&name, live + 1);
-		ByHash::<T>::insert(r.artifact_hash, (name.clone(), version));
-		Self::deposit_event(Event::Registered {
-			name,
-			version,
-			artifact_hash: r.artifact_hash,
-			activate_at: r.activate_at,
-		});
-		Ok(())
-	}
-
-	/// Versions a node of `tier` serves at block `now`: active (activation reached), live or
-	/// deprecated, with `min_tier` at or below `tier`. Sorted by name, then version.
-	pub fn served_by(
-		tier: Tier,
-		now: BlockNumberFor<T>,
-	) -> Vec<(NameOf<T>, SemVer, ModelVersionOf<T>)> {
-		let mut out: Vec<_> = Versions::<T>::iter()
-			.filter(|(_, _, v)| v.min_tier <= tier && v.activate_at <= now)
-			.collect();
-		out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		out
-	}
-
-	/// A version by name and version.
-	pub fn model(name: Vec<u8>, version: SemVer) -> Option<ModelVersionOf<T>> {
-		let name: NameOf<T> = name.try_into().ok()?;
-		Versions::<T>::get(name, version)
-	}
-
-	/// The registry's invariants: counts match the versions stored, every model is within its
-	/// bound, the hash index and the versions point at each other, and the model count bound
-	/// holds.
-	pub fn check_invariants() -> Result<(), &'static str> {
-		let mut counts: alloc::collections::BTreeMap<NameOf<T>, u32> = Default::default();
-		for (name, version, v) in Versions::<T>::iter() {
-			*counts.entry(name.clone()).or_default() += 1;
-			if ByHash::<T>::get(v.artifact_hash) != Some((name, version)) {
-				return Err("a version's artifact hash is not indexed to it");
-			}
-		}
-		for (name, count) in LiveVersions::<T>::iter() {
-			if counts.remove(&name) != Some(count) || count == 0 {
-				return Err("LiveVersions does not match the versions stored");
-			}
-			if count > T::MaxLiveVersions::get() {
-				return Err("a model has more live versions than MaxLiveVersions");
-			}
-		}
-		if !counts.is_empty() {
-			return Err("a model has versions but no LiveVersions entry");
-		}
-		if LiveVersions::<T>::count() > T::MaxModels::get() {
-			return Err("more models than MaxModels");
-		}
-		for (hash, (name, version)) in ByHash::<T>::iter() {
-			match Versions::<T>::get(&name, version) {
-				Some(v) if v.artifact_hash == hash => {}
-				_ => return Err("the hash index points at a missing version"),
-			}
-		}
-		Ok(())
 	}
 }

@@ -4,7 +4,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use noderr_primitives::Tier;
-use sp_runtime::DispatchError;
+use sp_runtime::{DispatchError, DispatchResult};
 
 const V1: SemVer = SemVer { major: 1, minor: 0, patch: 0 };
 const V2: SemVer = SemVer { major: 1, minor: 1, patch: 0 };
@@ -13,12 +13,14 @@ const V4: SemVer = SemVer { major: 3, minor: 0, patch: 0 };
 
 fn reg(hash: u8) -> Registration<u64> {
 	Registration {
-		kind: TaskKind::Regression { outputs: 3 },
-		min_tier: Tier::All,
-		input: InputSpec::Features { pipeline_version: 1, window: 60, feature_count: 94 },
-		output: OutputSpec { scale: 1_000_000, tolerance: 500 },
-		artifact_hash: [hash; 32],
-		artifact_size: 97_063,
+		spec: VersionSpec {
+			kind: TaskKind::Regression { outputs: 3 },
+			min_tier: Tier::All,
+			input: InputSpec::Features { pipeline_version: 1, window: 60, feature_count: 94 },
+			output: OutputSpec { scale: 1_000_000, tolerance: 500 },
+			artifact_hash: [hash; 32],
+			artifact_size: 97_063,
+		},
 		locations: vec![b"https://models.example/price.nrm".to_vec()],
 		activate_at: 5,
 	}
@@ -37,7 +39,7 @@ fn register_stores_indexes_and_emits() {
 	new_test_ext(|| {
 		assert_ok!(register(b"price", V1, reg(1)));
 		let v = Versions::<Test>::get(name(b"price"), V1).unwrap();
-		assert_eq!(v.artifact_hash, [1; 32]);
+		assert_eq!(v.spec.artifact_hash, [1; 32]);
 		assert_eq!(v.status, Status::Live);
 		assert_eq!(v.locations.len(), 1);
 		assert_eq!(LiveVersions::<Test>::get(name(b"price")), 1);
@@ -78,44 +80,60 @@ fn only_the_model_admin_changes_the_registry() {
 fn bad_registrations_are_refused_with_specific_errors() {
 	new_test_ext(|| {
 		assert_ok!(register(b"price", V1, reg(1)));
-		let e = |r: DispatchResult| r.unwrap_err();
+		let refused = |change: fn(&mut Registration<u64>), error: Error<Test>| {
+			let mut r = reg(2);
+			change(&mut r);
+			assert_noop!(register(b"price", V2, r), error);
+		};
 		assert_noop!(register(b"price", V1, reg(2)), Error::<Test>::DuplicateVersion);
 		assert_noop!(register(b"other", V1, reg(1)), Error::<Test>::DuplicateArtifact);
-		assert_noop!(register(b"", V1, reg(2)), Error::<Test>::BadName);
-		assert_noop!(register(&[b'x'; 33], V1, reg(2)), Error::<Test>::BadName);
-		let mut r = reg(2);
-		r.output.scale = 1_000_001;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::ScaleOutOfRange);
-		let mut r = reg(2);
-		r.output.scale = 0;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::ScaleOutOfRange);
-		let mut r = reg(2);
-		r.output.tolerance = 1_000_001;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::ToleranceOutOfRange);
-		let mut r = reg(2);
-		r.locations = vec![b"https://a".to_vec(), b"https://b".to_vec(), b"https://c".to_vec()];
-		assert_noop!(register(b"price", V2, r), Error::<Test>::TooManyLocations);
-		let mut r = reg(2);
-		r.locations = vec![b"ftp://a".to_vec()];
-		assert_noop!(register(b"price", V2, r), Error::<Test>::BadLocation);
-		let mut r = reg(2);
-		r.locations = vec![[b"https://".as_slice(), &[b'a'; 60]].concat()];
-		assert_noop!(register(b"price", V2, r), Error::<Test>::BadLocation);
-		let mut r = reg(2);
-		r.activate_at = 0;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::ActivationInPast);
-		let mut r = reg(2);
-		r.artifact_size = 0;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::BadArtifactSize);
-		let mut r = reg(2);
-		r.artifact_size = (1 << 30) + 1;
-		assert_noop!(register(b"price", V2, r), Error::<Test>::BadArtifactSize);
-		let mut r = reg(2);
-		r.kind = TaskKind::Classification { classes: 1 };
-		assert_noop!(register(b"price", V2, r), Error::<Test>::EmptySpec);
-		let mut r = reg(2);
-		r.input = InputSpec::Text { max_bytes: 0 };
-		assert_eq!(e(register(b"price", V2, r)), Error::<Test>::EmptySpec.into());
+		assert_noop!(register(b"", V1, reg(2)), Error::<Test>::EmptyName);
+		assert_noop!(register(&[b'x'; 33], V1, reg(2)), Error::<Test>::NameTooLong);
+		refused(|r| r.spec.output.scale = 1_000_001, Error::<Test>::ScaleOutOfRange);
+		refused(|r| r.spec.output.scale = 0, Error::<Test>::ScaleOutOfRange);
+		refused(|r| r.spec.output.tolerance = 1_000_001, Error::<Test>::ToleranceOutOfRange);
+		refused(
+			|r| {
+				r.locations =
+					vec![b"https://a".to_vec(), b"https://b".to_vec(), b"https://c".to_vec()]
+			},
+			Error::<Test>::TooManyLocations,
+		);
+		refused(|r| r.locations = vec![b"ftp://a".to_vec()], Error::<Test>::LocationNotHttp);
+		refused(|r| r.locations = vec![Vec::new()], Error::<Test>::LocationNotHttp);
+		refused(
+			|r| r.locations = vec![[b"https://".as_slice(), &[b'a'; 60]].concat()],
+			Error::<Test>::LocationTooLong,
+		);
+		refused(|r| r.activate_at = 0, Error::<Test>::ActivationInPast);
+		refused(|r| r.spec.artifact_size = 0, Error::<Test>::EmptyArtifact);
+		refused(|r| r.spec.artifact_size = (1 << 30) + 1, Error::<Test>::ArtifactTooLarge);
+		refused(|r| r.spec.kind = TaskKind::Regression { outputs: 0 }, Error::<Test>::NoOutputs);
+		refused(
+			|r| r.spec.kind = TaskKind::Classification { classes: 1 },
+			Error::<Test>::TooFewClasses,
+		);
+		refused(
+			|r| r.spec.kind = TaskKind::TextClassification { classes: 0 },
+			Error::<Test>::TooFewClasses,
+		);
+		refused(|r| r.spec.input = InputSpec::Text { max_bytes: 0 }, Error::<Test>::EmptyInput);
+		refused(|r| r.spec.input = InputSpec::Bars { window: 0 }, Error::<Test>::EmptyInput);
+		refused(
+			|r| {
+				r.spec.input =
+					InputSpec::Features { pipeline_version: 1, window: 60, feature_count: 0 }
+			},
+			Error::<Test>::EmptyInput,
+		);
+		// Deprecation and retirement name their failures too.
+		let deprecate =
+			|n: &[u8], v| ModelRegistry::deprecate(RuntimeOrigin::root(), n.to_vec(), v);
+		assert_noop!(deprecate(b"", V1), Error::<Test>::EmptyName);
+		assert_noop!(deprecate(b"none", V1), Error::<Test>::UnknownModel);
+		assert_noop!(deprecate(b"price", V2), Error::<Test>::UnknownVersion);
+		assert_ok!(deprecate(b"price", V1));
+		assert_noop!(deprecate(b"price", V1), Error::<Test>::AlreadyDeprecated);
 	});
 }
 
@@ -189,8 +207,8 @@ fn served_by_follows_tier_and_activation() {
 	new_test_ext(|| {
 		assert_ok!(register(b"price", V1, reg(1)));
 		let mut r = reg(2);
-		r.min_tier = Tier::Oracle;
-		r.kind = TaskKind::Classification { classes: 4 };
+		r.spec.min_tier = Tier::Oracle;
+		r.spec.kind = TaskKind::Classification { classes: 4 };
 		r.activate_at = 10;
 		assert_ok!(register(b"regime", V1, r));
 		let names = |tier, now| {
@@ -224,12 +242,7 @@ fn runtime_api_view_carries_every_field() {
 			ModelInfo {
 				name: b"price".to_vec(),
 				version: V1,
-				kind: r.kind,
-				min_tier: r.min_tier,
-				input: r.input,
-				output: r.output,
-				artifact_hash: r.artifact_hash,
-				artifact_size: r.artifact_size,
+				spec: r.spec,
 				locations: r.locations,
 				activate_at: 5,
 				status: Status::Live,
@@ -259,7 +272,7 @@ fn invariants_detect_a_broken_index() {
 	new_test_ext(|| {
 		assert_ok!(register(b"price", V1, reg(1)));
 		ByHash::<Test>::remove([1; 32]);
-		assert!(ModelRegistry::check_invariants().is_err());
+		assert!(ModelRegistry::do_try_state().is_err());
 		ByHash::<Test>::insert([1; 32], (name(b"price"), V1));
 	});
 }
