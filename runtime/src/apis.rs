@@ -240,6 +240,10 @@ impl_runtime_apis! {
 			Inference::latest_result(model)
 		}
 
+		fn track_record(model: [u8; 32]) -> pallet_inference_runtime_api::TrackRecord {
+			Inference::track_record(model)
+		}
+
 		fn bars(
 			feed: pallet_inference_runtime_api::FeedId,
 			count: u32,

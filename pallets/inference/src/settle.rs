@@ -274,7 +274,7 @@ impl<T: Config> Pallet<T> {
 }
 
 /// `share` of `total`, rounded up: a quorum of 2/3 of 3 units is 2.
-fn quorum_of(share: Perbill, total: u128) -> u128 {
+pub(crate) fn quorum_of(share: Perbill, total: u128) -> u128 {
 	let parts = share.deconstruct() as u128;
 	total.saturating_mul(parts).div_ceil(1_000_000_000)
 }

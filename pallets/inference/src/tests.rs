@@ -808,21 +808,95 @@ mod rand_like {
 }
 
 #[test]
-fn quorum_rounds_up() {
-	// Two thirds of three operators' stake is two of them.
-	assert_eq!(Perbill::from_rational(2u32, 3u32).mul_ceil(3u64), 2);
+fn quorum_is_the_share_of_assigned_stake_rounded_up() {
+	let two_thirds = Perbill::from_rational(2u32, 3u32);
+	assert_eq!(settle::quorum_of(two_thirds, 3), 2);
+	assert_eq!(settle::quorum_of(two_thirds, 300), 200);
+	// Rounding up: half of one unit of stake still needs that unit.
+	assert_eq!(settle::quorum_of(Perbill::from_percent(50), 1), 1);
+	assert_eq!(settle::quorum_of(Perbill::from_percent(50), 7), 4);
+	assert_eq!(settle::quorum_of(Perbill::one(), 7), 7);
+	assert_eq!(settle::quorum_of(Perbill::zero(), 7), 0);
+	assert_eq!(settle::quorum_of(two_thirds, 0), 0);
+	// A billion tokens of 18 decimals, as a stake total, does not overflow.
+	let total = 1_000_000_000u128 * 10u128.pow(18);
+	assert_eq!(settle::quorum_of(Perbill::from_percent(50), total), total / 2);
 }
 
 #[test]
-fn the_sentiment_class_needs_oracles() {
-	assert_eq!(
-		TaskClass::of_model(
-			&noderr_primitives::TaskKind::TextClassification { classes: 3 },
-			&noderr_primitives::InputSpec::Text { max_bytes: 1 }
-		),
-		TaskClass::Sentiment
-	);
-	assert!(Tier::Oracle > Tier::All);
+fn every_model_shape_has_its_class_of_work() {
+	use noderr_primitives::{InputSpec as I, TaskKind as K};
+	let features = I::Features { pipeline_version: 1, window: 60, feature_count: 94 };
+	let cases = [
+		(K::Regression { outputs: 3 }, features.clone(), TaskClass::Prediction),
+		(K::Classification { classes: 4 }, I::Bars { window: 64 }, TaskClass::Regime),
+		(K::Regression { outputs: 6 }, I::Bars { window: 168 }, TaskClass::Risk),
+		(K::TextClassification { classes: 3 }, I::Text { max_bytes: 1024 }, TaskClass::Sentiment),
+	];
+	for (kind, input, class) in cases {
+		assert_eq!(TaskClass::of_model(&kind, &input), class, "{kind:?} on {input:?}");
+	}
+}
+
+/// Bytes of the pallet's own storage (keys and values).
+fn pallet_state_bytes() -> usize {
+	let prefix = sp_io::hashing::twox_128(b"Inference");
+	let mut bytes = 0;
+	let mut key = prefix.to_vec();
+	while let Some(next) = sp_io::storage::next_key(&key) {
+		if !next.starts_with(&prefix) {
+			break;
+		}
+		bytes += next.len() + sp_io::storage::get(&next).map_or(0, |v| v.len());
+		key = next;
+	}
+	bytes
+}
+
+#[test]
+fn state_per_settled_task_is_bounded_and_pruned() {
+	use codec::MaxEncodedLen;
+	use frame_support::traits::Get;
+	run_test(|| {
+		let mut c = DefaultConfig::get();
+		c.heartbeat_period = 100_000;
+		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		heartbeat_all(&[SENTIMENT, PRICE]);
+		let settle_one = || {
+			let id = create(SENTIMENT, text("markets rally"), 25).unwrap();
+			run_to_block(System::block_number() + DELAY + 1);
+			let a = answer(&[1]);
+			let ops = assigned(id);
+			for op in &ops {
+				assert_ok!(commit(*op, id, &a));
+			}
+			next_block();
+			for op in &ops {
+				assert_ok!(reveal(*op, id, &a));
+			}
+			next_block();
+			assert!(Records::<Test>::get(id).is_some(), "settled");
+			pallet_state_bytes()
+		};
+		let first = settle_one();
+		let second = settle_one();
+		let per_task = second - first;
+		// The record ring is full after `MaxRecords` tasks; from then on state stops growing.
+		let kept: u32 = <<Test as Config>::MaxRecords as Get<u32>>::get();
+		let mut sizes = Vec::new();
+		for _ in 0..kept + 4 {
+			sizes.push(settle_one());
+		}
+		let full = sizes[sizes.len() - 5];
+		assert!(sizes[sizes.len() - 4..].iter().all(|s| *s == full), "pruned: {sizes:?}");
+		assert_eq!(Records::<Test>::iter().count() as u32, kept);
+		let bound = TaskRecordOf::<Test>::max_encoded_len();
+		println!(
+			"state per settled task (3 operators): {per_task} bytes kept; record bound at \
+			 MaxAssigned = 64: {bound} bytes; pallet state with the ring full: {full} bytes"
+		);
+		assert!(per_task <= bound + 64, "a settled task keeps its record and little else");
+	});
 }
 
 mod authorized {

@@ -156,6 +156,11 @@ impl<T: Config> Pallet<T> {
 		Some((id, Self::task_status(id)?))
 	}
 
+	/// A price model's live track record (zero counts until a forecast of it was scored).
+	pub fn track_record(model: [u8; 32]) -> TrackRecord {
+		TrackRecords::<T>::get(model)
+	}
+
 	/// A feed's newest `count` bars (at most the history kept), oldest first, with their numbers.
 	pub fn newest_bars(feed: FeedId, count: u32) -> Vec<(u32, Bar)> {
 		let Some(end) = Self::newest_bar(feed) else { return Vec::new() };

@@ -8,7 +8,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_inference::{
-	Bar, Expected, FeedId, OperatorStatus, Outcome, TaskId, TaskInputView, TaskStatus,
+	Bar, Expected, FeedId, OperatorStatus, Outcome, TaskId, TaskInputView, TaskStatus, TrackRecord,
 };
 
 sp_api::decl_runtime_apis! {
@@ -25,6 +25,11 @@ sp_api::decl_runtime_apis! {
 
 		/// The newest settled task of a model (artifact hash) and its status.
 		fn latest_result(model: [u8; 32]) -> Option<(TaskId, TaskStatus<AccountId, Balance, BlockNumber>)>;
+
+		/// A price model's live out-of-sample record (artifact hash): forecasts scored, summed
+		/// Gaussian negative log-likelihood (nats, 10^6) beside a constant-variance random
+		/// walk's on the same bars, and direction hits among the bars that moved.
+		fn track_record(model: [u8; 32]) -> TrackRecord;
 
 		/// A feed's newest `count` aggregated bars, oldest first, with their numbers.
 		fn bars(feed: FeedId, count: u32) -> Vec<(u32, Bar)>;

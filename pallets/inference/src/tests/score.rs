@@ -173,6 +173,7 @@ fn the_record_sums_every_scored_forecast() {
 			.collect();
 		assert_eq!(hits, vec![None, Some(true), Some(false)]);
 		let record = TrackRecords::<Test>::get(PRICE);
+		assert_eq!(Inference::track_record(PRICE), record, "the runtime API's view");
 		assert_eq!((record.count, record.moved, record.hits), (3, 2, 1));
 		close_to(record.nll_sum, model_sum, 3.0);
 		close_to(record.baseline_nll_sum, baseline_sum, 3.0);
