@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the FRAME benchmarks of the project's pallets and writes their weights.rs files.
-# Builds the node with `--features runtime-benchmarks` into its own target directory so the
-# normal build stays lean and cached. Usage: scripts/benchmark-weights.sh [pallet ...]
+# Builds the node with `--features runtime-benchmarks` in the shared target directory: cargo keeps
+# the feature-flagged crates beside the normal ones, so the normal build stays lean and cached and
+# the benchmark build recompiles only what the feature touches (wasmtime, libp2p and the rest are
+# shared). Usage: scripts/benchmark-weights.sh [pallet ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-bench_target="$NODERR_CACHE/target-bench"
+bench_target="${NODERR_BENCH_TARGET:-$CARGO_TARGET_DIR}"
 # The workspace hint would also be applied to the wasm test runtime that the benchmarking CLI
 # builds for itself, which is not a member of this workspace and then fails to build.
 CARGO_TARGET_DIR="$bench_target" env -u WASM_BUILD_WORKSPACE_HINT \
