@@ -31,6 +31,7 @@
 
 extern crate alloc;
 
+pub use offchain::WorkerKeys;
 pub use pallet::*;
 pub use submit::*;
 pub use types::*;
@@ -47,6 +48,7 @@ mod feeds;
 mod invariants;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 mod rewards;
 pub mod score;
 mod settle;
@@ -110,7 +112,10 @@ pub mod pallet {
 
 	/// The pallet's configuration.
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// NODERR: task fees are held from requesters, rewards paid to operators.
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
@@ -169,6 +174,8 @@ pub mod pallet {
 		/// Signatures of worker keys over authorized submissions.
 		type WorkerSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
 			+ Parameter;
+		/// The worker keys the node holds, for the off-chain worker (`()`: none).
+		type WorkerKeys: WorkerKeys<Self::AccountId, Self::WorkerSignature>;
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 		/// Sets up operators, models and beacon values for the benchmarks.
@@ -612,6 +619,10 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::run_schedules(now).saturating_add(Self::process_deadlines(now))
+		}
+
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_work(now)
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -181,9 +181,59 @@ impl pallet_inference::Config for Test {
 	type MaxRecords = ConstU32<16>;
 	type MaxServedModels = ConstU32<8>;
 	type WorkerSignature = sp_runtime::testing::TestSignature;
+	type WorkerKeys = LocalWorkers;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkSetup;
+}
+
+type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = ();
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() {}
+}
+
+thread_local! {
+	static LOCAL_WORKERS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Stand-in keystore: the worker keys a test gives the node; a signature is a `TestSignature`.
+pub struct LocalWorkers;
+impl crate::WorkerKeys<u64, sp_runtime::testing::TestSignature> for LocalWorkers {
+	fn local() -> Vec<u64> {
+		LOCAL_WORKERS.with(|w| w.borrow().clone())
+	}
+	fn sign(worker: &u64, payload: &[u8]) -> Option<sp_runtime::testing::TestSignature> {
+		Self::local()
+			.contains(worker)
+			.then(|| sp_runtime::testing::TestSignature(*worker, payload.to_vec()))
+	}
+}
+
+/// The node holds these worker keys.
+pub fn set_local_workers(workers: Vec<u64>) {
+	LOCAL_WORKERS.with(|w| *w.borrow_mut() = workers);
 }
 
 /// The benchmarks' set-up, through the stand-ins.
@@ -240,6 +290,7 @@ pub fn build() -> sp_io::TestExternalities {
 		System::set_block_number(1);
 		TIERS.with(|t| t.borrow_mut().clear());
 		MODELS.with(|m| m.borrow_mut().clear());
+		set_local_workers(Vec::new());
 		set_beacon_salt(0);
 		for op in 1..=3 {
 			set_tier(op, Some((Tier::All, 1_000)));

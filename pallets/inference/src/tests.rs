@@ -8,6 +8,7 @@ use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use noderr_primitives::{Answer, Participation, Tier};
 use sp_runtime::{DispatchError, Perbill};
 
+mod offchain;
 mod score;
 
 const HOLD: RuntimeHoldReason = RuntimeHoldReason::Inference(HoldReason::TaskFee);
