@@ -111,4 +111,22 @@ pub struct MlParams {
 	/// Do not start the embedded ML service.
 	#[arg(long)]
 	pub no_ml: bool,
+
+	/// A market-data source the off-chain worker observes feeds from, as FORMAT=URL: `binance`
+	/// (klines) or `coinbase` (candles) and the source's base URL, for example
+	/// `binance=https://api.binance.com`. Repeat for several; each observed bar is the median
+	/// of the sources that answer. Without any, the worker does not observe markets.
+	#[arg(long, value_name = "FORMAT=URL", value_parser = parse_market_source)]
+	pub market_source: Vec<String>,
+}
+
+fn parse_market_source(s: &str) -> Result<String, String> {
+	let (format, url) = s.split_once('=').ok_or_else(|| format!("{s:?} is not FORMAT=URL"))?;
+	if !["binance", "coinbase"].contains(&format) {
+		return Err(format!("market-source format {format:?} is not binance or coinbase"));
+	}
+	if !(url.starts_with("http://") || url.starts_with("https://")) {
+		return Err(format!("market-source URL {url:?} is not http(s)://"));
+	}
+	Ok(s.to_string())
 }

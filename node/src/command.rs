@@ -147,17 +147,29 @@ pub fn run() -> sc_cli::Result<()> {
 				if let Some(url) = &ml.ml_external {
 					log::info!("🧠 ML service: external, at {url}");
 				}
+				let worker = service::WorkerSettings {
+					ml_url: match (&ml.ml_external, ml.no_ml) {
+						(Some(url), _) => Some(url.clone()),
+						(None, true) => None,
+						(None, false) => Some(format!("http://{}", ml.ml_rpc_addr)),
+					},
+					market_sources: ml.market_source.clone(),
+				};
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<
-							noderr_runtime::opaque::Block,
-							<noderr_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
-						>,
-					>(config, ml_config)
-					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Libp2p => {
+						service::new_full::<
+							sc_network::NetworkWorker<
+								noderr_runtime::opaque::Block,
+								<noderr_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
+							>,
+						>(config, ml_config, worker)
+						.map_err(sc_cli::Error::Service)
+					}
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, ml_config)
-							.map_err(sc_cli::Error::Service)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(
+							config, ml_config, worker,
+						)
+						.map_err(sc_cli::Error::Service)
 					}
 				}
 			})

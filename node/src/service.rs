@@ -151,12 +151,71 @@ pub struct MlConfig {
 	pub operator: Option<noderr_runtime::AccountId>,
 }
 
+/// What the node tells its off-chain worker.
+pub struct WorkerSettings {
+	/// The ML service's JSON-RPC URL (embedded or `--ml-external`); none with `--no-ml`.
+	pub ml_url: Option<String>,
+	/// `--market-source` values, FORMAT=URL.
+	pub market_sources: Vec<String>,
+}
+
+/// Writes the worker's settings where it reads them: persistent off-chain storage.
+fn write_worker_settings(
+	backend: &FullBackend,
+	settings: &WorkerSettings,
+) -> Result<(), ServiceError> {
+	use codec::Encode;
+	use sp_core::offchain::{OffchainStorage, STORAGE_PREFIX};
+	let mut storage = backend
+		.offchain_storage()
+		.ok_or_else(|| ServiceError::Other("the database has no off-chain storage".into()))?;
+	let ml_key = pallet_inference::offchain::ML_URL_KEY;
+	match &settings.ml_url {
+		Some(url) => storage.set(STORAGE_PREFIX, ml_key, &url.as_bytes().to_vec().encode()),
+		None => storage.remove(STORAGE_PREFIX, ml_key),
+	}
+	let sources = settings.market_sources.join("\n");
+	storage.set(
+		STORAGE_PREFIX,
+		pallet_inference::offchain::MARKET_SOURCES_KEY,
+		&sources.as_bytes().to_vec().encode(),
+	);
+	if !settings.market_sources.is_empty() {
+		log::info!("📈 market sources: {}", settings.market_sources.join(", "));
+	}
+	Ok(())
+}
+
+/// On development and local networks the node holds the worker keys their presets link to the
+/// dev operators: all three on `--dev` (one node plays every operator), the validator's own
+/// operator's (`--alice` → Dave, `--bob` → Eve, `--charlie` → Ferdie) on a local network.
+fn insert_dev_worker_keys(
+	config: &Configuration,
+	keystore: &sp_keystore::KeystorePtr,
+) -> Result<(), ServiceError> {
+	use sc_service::ChainType;
+	let seeds: &[&str] = match (config.chain_spec.chain_type(), config.dev_key_seed.as_deref()) {
+		(ChainType::Development, _) => &["//Dave", "//Eve", "//Ferdie"],
+		(ChainType::Local, Some("//Alice")) => &["//Dave"],
+		(ChainType::Local, Some("//Bob")) => &["//Eve"],
+		(ChainType::Local, Some("//Charlie")) => &["//Ferdie"],
+		_ => &[],
+	};
+	for seed in seeds {
+		keystore
+			.sr25519_generate_new(noderr_primitives::WORKER_KEY_TYPE, Some(seed))
+			.map_err(|e| ServiceError::Other(format!("worker key {seed}: {e}")))?;
+	}
+	Ok(())
+}
+
 /// Builds and starts the full node.
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
 	ml: Option<MlConfig>,
+	worker: WorkerSettings,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -168,6 +227,9 @@ pub fn new_full<
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	write_worker_settings(&backend, &worker)?;
+	insert_dev_worker_keys(&config, &keystore_container.keystore())?;
 
 	let ml = match ml {
 		Some(ml) => {

@@ -347,9 +347,79 @@ impl pallet_inference::Config for Runtime {
 	type MaxRecords = ConstU32<4_096>;
 	type MaxServedModels = ConstU32<16>;
 	type WorkerSignature = crate::Signature;
+	type WorkerKeys = KeystoreWorkers;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceBenchmarkHelper;
+}
+
+/// The worker keys in the node's keystore (key type `nwrk`), signing through it: what the
+/// off-chain worker submits with.
+pub struct KeystoreWorkers;
+
+impl pallet_inference::WorkerKeys<AccountId, crate::Signature> for KeystoreWorkers {
+	fn local() -> alloc::vec::Vec<AccountId> {
+		use sp_runtime::RuntimeAppPublic;
+		noderr_primitives::worker_crypto::Public::all()
+			.into_iter()
+			.map(|key| AccountId::new(sp_core::sr25519::Public::from(key).0))
+			.collect()
+	}
+
+	fn sign(worker: &AccountId, payload: &[u8]) -> Option<crate::Signature> {
+		use sp_runtime::RuntimeAppPublic;
+		let raw: &[u8; 32] = worker.as_ref();
+		let key = noderr_primitives::worker_crypto::Public::from(
+			sp_core::sr25519::Public::from_raw(*raw),
+		);
+		let signature = key.sign(&payload)?;
+		Some(sp_runtime::MultiSignature::Sr25519(signature.into()))
+	}
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = crate::TxExtension;
+
+	fn create_transaction(
+		call: RuntimeCall,
+		extension: crate::TxExtension,
+	) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+/// Authorized transactions (the workers' submissions) carry the standard extensions in their
+/// neutral form: immortal, nonce and tip zero (none is checked or charged for an authorized
+/// origin), no metadata hash.
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() -> crate::TxExtension {
+		(
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(0),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		)
+	}
 }
 
 /// Sets up, for the inference benchmarks, state that the other pallets' calls could not reach

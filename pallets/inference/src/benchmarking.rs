@@ -502,6 +502,32 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// `n` archived bars into an empty feed.
+	#[benchmark]
+	fn seed_bars(n: Linear<1, { T::HistoryLength::get() }>) -> Result<(), BenchmarkError> {
+		let feed = some_feed::<T>();
+		let mut f = Feeds::<T>::get(feed).expect("a feed");
+		f.next_bar_time = 1_500_000_000;
+		Feeds::<T>::insert(feed, f.clone());
+		BarCount::<T>::remove(feed);
+		Observing::<T>::remove(feed);
+		let bars: Vec<Bar> = (0..n as u64)
+			.map(|i| Bar {
+				time: f.next_bar_time + i * f.interval,
+				open: 100_000_000,
+				high: 101_000_000,
+				low: 99_000_000,
+				close: 100_000_000,
+				volume: 1_000_000,
+			})
+			.collect();
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, feed, bars.try_into().expect("within the bound"));
+		assert_eq!(BarCount::<T>::get(feed), n);
+		Ok(())
+	}
+
 	/// `MaxFeeds` feeds, every one with a full schedule due now; `n` observations created,
 	/// each in the last slot within reach, and the others refused after reading every queue
 	/// within reach (the hook is charged by the observations created).

@@ -58,6 +58,32 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Seeds an empty feed with archived bars, checked first, then appended one by one.
+	pub(crate) fn do_seed_bars(
+		feed: FeedId,
+		bars: BoundedVec<Bar, T::HistoryLength>,
+	) -> DispatchResult {
+		let f = Feeds::<T>::get(feed).ok_or(Error::<T>::UnknownFeed)?;
+		ensure!(
+			BarCount::<T>::get(feed) == 0 && !Observing::<T>::contains_key(feed),
+			Error::<T>::FeedHasHistory
+		);
+		ensure!(!bars.is_empty(), Error::<T>::NoBars);
+		let mut expected = f.next_bar_time;
+		for bar in bars.iter() {
+			ensure!(bar.time == expected, Error::<T>::BarOutOfSequence);
+			let fields = [bar.open, bar.high, bar.low, bar.close, bar.volume];
+			ensure!(Bar::from_answer(bar.time, &fields).is_some(), Error::<T>::InvalidBar);
+			expected = expected.saturating_add(f.interval);
+		}
+		let count = bars.len() as u32;
+		for bar in bars {
+			Self::append_bar(feed, bar);
+		}
+		Self::deposit_event(Event::HistorySeeded { feed, bars: count });
+		Ok(())
+	}
+
 	/// Appends an aggregated bar to a feed's history (overwriting the oldest once the ring is
 	/// full), scores the forecasts of it and moves the feed to its next bar. Returns the bar's
 	/// number.

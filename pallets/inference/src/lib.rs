@@ -446,6 +446,13 @@ pub mod pallet {
 		},
 		/// The configuration changed.
 		ConfigSet,
+		/// A feed's history was seeded from an archive.
+		HistorySeeded {
+			/// The feed.
+			feed: FeedId,
+			/// Bars added.
+			bars: u32,
+		},
 		/// A feed was added or changed.
 		FeedSet {
 			/// The feed.
@@ -567,6 +574,15 @@ pub mod pallet {
 		TierTooLow,
 		/// The keys are unchanged and the previous heartbeat is less than half a period old.
 		HeartbeatTooSoon,
+		/// Only a feed without history and without an open observation can be seeded.
+		FeedHasHistory,
+		/// No bars given.
+		NoBars,
+		/// A seeded bar does not open one interval after the previous one (the first at the
+		/// feed's next bar time).
+		BarOutOfSequence,
+		/// A seeded bar's prices are not positive, or high and low do not bracket open and close.
+		InvalidBar,
 	}
 
 	#[pallet::genesis_config]
@@ -730,6 +746,21 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_schedule(feed, schedule)
+		}
+
+		/// Seeds an empty feed's history from an archive: `bars` open one interval apart, the
+		/// first at the feed's next bar time; observation rounds continue after the last. For
+		/// bootstrapping a network's feeds (the models need their windows of history before their
+		/// first task). Origin: governance.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::seed_bars(bars.len() as u32))]
+		pub fn seed_bars(
+			origin: OriginFor<T>,
+			feed: FeedId,
+			bars: BoundedVec<Bar, T::HistoryLength>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_seed_bars(feed, bars)
 		}
 
 		/// A worker's signed submission (commit, reveal or heartbeat) for its operator, as an

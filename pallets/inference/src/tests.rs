@@ -1091,3 +1091,45 @@ fn an_operator_that_lost_its_tier_is_unlisted_when_drawn() {
 		assert_eq!(ListedCount::<Test>::get(SENTIMENT), 1);
 	});
 }
+
+#[test]
+fn an_empty_feed_is_seeded_from_an_archive_once() {
+	run_test(|| {
+		let start = Feeds::<Test>::get(0).unwrap().next_bar_time;
+		let bar = |i: u64| Bar {
+			time: start + i * 3_600,
+			open: 100_000_000,
+			high: 101_000_000,
+			low: 99_000_000,
+			close: 100_500_000 + i as i64,
+			volume: 5_000_000,
+		};
+		let bars =
+			|v: Vec<Bar>| -> frame_support::BoundedVec<Bar, frame_support::traits::ConstU32<300>> {
+				v.try_into().unwrap()
+			};
+		let seed = |feed, v: Vec<Bar>| Inference::seed_bars(RuntimeOrigin::root(), feed, bars(v));
+		assert_noop!(
+			Inference::seed_bars(RuntimeOrigin::signed(REQUESTER), 0, bars(vec![bar(0)])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(seed(7, vec![bar(0)]), Error::<Test>::UnknownFeed);
+		assert_noop!(seed(0, vec![]), Error::<Test>::NoBars);
+		assert_noop!(seed(0, vec![bar(1)]), Error::<Test>::BarOutOfSequence);
+		assert_noop!(seed(0, vec![bar(0), bar(2)]), Error::<Test>::BarOutOfSequence);
+		let mut inverted = bar(1);
+		inverted.high = 1;
+		assert_noop!(seed(0, vec![bar(0), inverted]), Error::<Test>::InvalidBar);
+		let mut free = bar(0);
+		free.low = 0;
+		assert_noop!(seed(0, vec![free]), Error::<Test>::InvalidBar);
+
+		assert_ok!(seed(0, (0..200).map(bar).collect()));
+		assert_eq!(last_event(), Event::HistorySeeded { feed: 0, bars: 200 }.into());
+		assert_eq!(BarCount::<Test>::get(0), 200);
+		assert_eq!(Inference::window(0, 199, 200).unwrap(), (0..200).map(bar).collect::<Vec<_>>());
+		assert_eq!(Feeds::<Test>::get(0).unwrap().next_bar_time, start + 200 * 3_600);
+		// Once the feed has history, only observation rounds extend it.
+		assert_noop!(seed(0, vec![bar(200)]), Error::<Test>::FeedHasHistory);
+	});
+}

@@ -20,6 +20,7 @@ pub trait WeightInfo {
 	fn set_config() -> Weight;
 	fn set_feed() -> Weight;
 	fn set_schedule() -> Weight;
+	fn seed_bars(n: u32) -> Weight;
 	fn run_schedules(n: u32) -> Weight;
 	fn process_deadlines(n: u32) -> Weight;
 	fn assign(n: u32) -> Weight;
@@ -61,6 +62,12 @@ impl WeightInfo for () {
 	}
 	fn set_schedule() -> Weight {
 		Weight::from_parts(COMPUTE, 2_000).saturating_add(ParityDbWeight::get().reads_writes(1, 1))
+	}
+	fn seed_bars(n: u32) -> Weight {
+		Weight::from_parts(COMPUTE, 2_000)
+			.saturating_add(Weight::from_parts(COMPUTE / 4, 200).saturating_mul(n as u64))
+			.saturating_add(ParityDbWeight::get().reads_writes(3, 1))
+			.saturating_add(ParityDbWeight::get().reads_writes(4, 3).saturating_mul(n as u64))
 	}
 	fn run_schedules(n: u32) -> Weight {
 		Weight::from_parts(COMPUTE, 4_000)

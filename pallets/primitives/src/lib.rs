@@ -311,3 +311,14 @@ impl<AccountId> OnTaskSettled<AccountId> for () {
 	) {
 	}
 }
+
+/// Key type of the workers' keys in a node's keystore (`key insert --key-type nwrk`): sr25519
+/// keys whose accounts operators link with `inference.linkWorker`; the node's off-chain worker
+/// signs its submissions with them.
+pub const WORKER_KEY_TYPE: sp_runtime::KeyTypeId = sp_runtime::KeyTypeId(*b"nwrk");
+
+/// The workers' application crypto: sr25519 under [`WORKER_KEY_TYPE`].
+pub mod worker_crypto {
+	use sp_runtime::app_crypto::{app_crypto, sr25519};
+	app_crypto!(sr25519, super::WORKER_KEY_TYPE);
+}
