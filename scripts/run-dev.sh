@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Sets everything up, builds the node and runs a single-validator development chain
-# (Alice), with its off-chain workers, RPC on ws://127.0.0.1:9944, Prometheus on :9615 and the
-# embedded ML service on http://127.0.0.1:9955 serving the default model artifacts (the published
-# ones committed in offchain-ml/artifacts, registered in the dev genesis, imported into the node's
-# model store). State lives in a temporary directory: every start is a
-# fresh chain. Ctrl-C stops it.
+# Sets everything up, builds the node and runs the network's main job on a single-validator
+# development chain (Alice):
+# - the embedded ML service on http://127.0.0.1:9955 serves the default model artifacts (the
+#   published ones committed in offchain-ml/artifacts, registered in the dev genesis, imported
+#   into the node's model store);
+# - a market-data replay server on http://127.0.0.1:9960 serves the real BTC/USD hourly bars of
+#   the training data in Binance and Coinbase formats, one bar per feed round;
+# - the BTC/USD feed is seeded with 200 archived bars (the models' windows), then the node's
+#   off-chain workers (Dave, Eve and Ferdie, for the operators Alice, Bob and Charlie) observe a
+#   bar every 10 blocks, and run the price, regime and MSRR models on each new bar; sentiment
+#   tasks settle for texts users submit;
+# - each settled task is printed here as it settles.
+# RPC on ws://127.0.0.1:9944, Prometheus on :9615. State lives in a temporary directory: every
+# start is a fresh chain. Ctrl-C stops everything.
 # Extra arguments are passed to the node, e.g. `scripts/run-dev.sh --base-path /data/dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +23,46 @@ source scripts/env.sh
 cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node
 # The published artifacts the dev genesis registers by hash, checked against it.
 NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh
-exec "$NODERR_NODE" --dev --rpc-cors=all --ml-models "$NODERR_CACHE/artifacts" "$@"
+
+devnet=(node tests/e2e/devnet.mjs)
+replay_port="${NODERR_REPLAY_PORT:-9960}"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+"${devnet[@]}" replay --port "$replay_port" &
+pids+=($!)
+"$NODERR_NODE" --dev --rpc-cors=all --ml-models "$NODERR_CACHE/artifacts" \
+	--market-source "binance=http://127.0.0.1:$replay_port" \
+	--market-source "coinbase=http://127.0.0.1:$replay_port" "$@" &
+node_pid=$!
+pids+=("$node_pid")
+
+# The node's RPC port (9944 unless the extra arguments chose another).
+rpc_port=9944
+for ((i = 1; i <= $#; i++)); do
+	case "${!i}" in
+	--rpc-port=*) rpc_port="${!i#--rpc-port=}" ;;
+	--rpc-port) j=$((i + 1)) && rpc_port="${!j}" ;;
+	esac
+done
+rpc="ws://127.0.0.1:$rpc_port"
+for _ in $(seq 1 120); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$rpc_port") 2>/dev/null; then break; fi
+	kill -0 "$node_pid" 2>/dev/null || { echo "the node exited" >&2; exit 1; }
+	sleep 0.5
+done
+"${devnet[@]}" seed --rpc "$rpc"
+cat <<EOF
+
+==> The dev chain is doing its main job. Watch it:
+    - settled tasks, printed below as they settle (or: node tests/e2e/devnet.mjs follow --rpc $rpc);
+    - polkadot.js apps: https://polkadot.js.org/apps/?rpc=$rpc#/explorer
+      (Network > Explorer for events; Developer > Runtime calls > inferenceApi for tasks, bars,
+      operators and track records);
+    - submit a sentiment task: Developer > Extrinsics > inference.createTask(<sentiment model
+      hash>, { Text: "your text" }, fee).
+EOF
+"${devnet[@]}" follow --rpc "$rpc" &
+pids+=($!)
+wait "$node_pid"

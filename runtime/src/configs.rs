@@ -362,7 +362,10 @@ impl pallet_inference::WorkerKeys<AccountId, crate::Signature> for KeystoreWorke
 		use sp_runtime::RuntimeAppPublic;
 		noderr_primitives::worker_crypto::Public::all()
 			.into_iter()
-			.map(|key| AccountId::new(sp_core::sr25519::Public::from(key).0))
+			.map(|key| {
+				use sp_runtime::traits::IdentifyAccount;
+				sp_runtime::MultiSigner::from(sp_core::sr25519::Public::from(key)).into_account()
+			})
 			.collect()
 	}
 

@@ -116,7 +116,7 @@ fn genesis(
 	);
 	patch["beacon"] = serde_json::json!({ "initial": initial.0 });
 	let mut inference = serde_json::json!({
-		"feeds": [[0, b"BTC/USD".to_vec(), 3_600, FIRST_BAR_TIME, [b"BTC-USD".to_vec(), b"BTCUSDT".to_vec()]]],
+		"feeds": [[0, b"BTC/USD".to_vec(), 3_600, FIRST_BAR_TIME, [b"coinbase:BTC-USD".to_vec(), b"binance:BTCUSDT".to_vec()]]],
 		"schedules": [[0, options.feed_every, scheduled_models()]],
 	});
 	if options.dev {

@@ -2,8 +2,8 @@
 // node's own ML service: the block author's VRF feeds the beacon; a requester's sentiment task
 // is assigned to live ORACLE-and-up operators, their worker keys commit and reveal the class the
 // ML service gives, the task settles and pays by tier multiplier; a scheduled feed round turns
-// the observers' bars into the on-chain price history. (The off-chain worker that will do the
-// workers' part by itself is a separate piece; here the test plays the workers.)
+// the observers' bars into the on-chain price history. Here the test plays the workers with
+// signed calls (the node's own off-chain workers are off); worker.test.mjs runs them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
@@ -50,7 +50,7 @@ async function waitForEvent(from, name, match = () => true, timeoutMs = 120_000)
 
 before(async () => {
   basePath = tempDir('noderr-e2e-inference-');
-  node = await startNode({ basePath });
+  node = await startNode({ basePath, extraArgs: ['--offchain-worker=never'] });
   api = await connect(node);
   keyring = new Keyring({ type: 'sr25519' });
   const models = await api.call.modelRegistryApi.activeModels('Guardian');

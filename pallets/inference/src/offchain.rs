@@ -21,7 +21,12 @@
 //! formats [`SourceFormat`]).
 
 use crate::*;
-use alloc::{format, string::String, vec, vec::Vec};
+use alloc::{
+	format,
+	string::{String, ToString},
+	vec,
+	vec::Vec,
+};
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
 use frame_support::BoundedVec;

@@ -1,0 +1,141 @@
+// The dev chain's main job, end to end, with nothing played by the test: the node's off-chain
+// workers (Dave, Eve, Ferdie for Alice, Bob, Charlie) declare what their ML service serves,
+// observe BTC/USD bars from market sources (one answering garbage, one answering the wrong hour,
+// one the replay of real bars), and answer the scheduled price, regime and MSRR tasks and a
+// user's sentiment task through the ML service, commit-revealed; the chain aggregates and pays.
+// Driven and checked only through polkadot.js, JSON-RPC and the node's ML service.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { connect, httpRpc, removeDir, servedModels, startNode, submit, tempDir, waitFor } from './lib.mjs';
+import { readBars, replayServer, seedFeed } from './devnet.mjs';
+
+const UNIT = 10n ** 12n;
+const SEEDED = 200;
+let node;
+let api;
+let basePath;
+let keyring;
+let servers = [];
+let models = {};
+const created = new Map(); // task id -> its status when first seen open
+const settled = new Map(); // task id -> TaskSettled data
+let unsubscribe;
+
+before(async () => {
+  await cryptoWaitReady();
+  keyring = new Keyring({ type: 'sr25519' });
+  const bars = readBars();
+  servers = await Promise.all([
+    replayServer({ bars, fault: 'garbage' }),
+    replayServer({ bars, fault: 'late' }),
+    replayServer({ bars }),
+  ]);
+  const [garbage, late, good] = servers.map((s) => `http://127.0.0.1:${s.address().port}`);
+  basePath = tempDir('noderr-e2e-worker-');
+  node = await startNode({
+    basePath,
+    extraArgs: [`--market-source=binance=${garbage}`, `--market-source=coinbase=${late}`,
+      `--market-source=binance=${good}`],
+  });
+  api = await connect(node);
+  for (const m of await api.call.modelRegistryApi.activeModels('Guardian')) {
+    models[m.name.toUtf8()] = m.spec.artifactHash.toHex();
+  }
+  unsubscribe = await api.query.system.events(async (records) => {
+    for (const { event } of records) {
+      if (event.section !== 'inference') continue;
+      const task = event.data.task?.toString();
+      if (event.method === 'TaskCreated') {
+        const status = await api.call.inferenceApi.task(task);
+        if (status.isSome && status.unwrap().isOpen) created.set(task, status.unwrap().asOpen);
+      } else if (event.method === 'TaskSettled') settled.set(task, event.data);
+    }
+  });
+  const n = await seedFeed(api, { bars, signer: keyring.addFromUri('//Alice') });
+  assert.equal(n, SEEDED);
+  await waitFor(async () => (await servedModels(node)).length === 4, { timeoutMs: 120_000, what: 'the default models served' });
+});
+
+after(async () => {
+  unsubscribe?.();
+  await api?.disconnect();
+  await node?.stop();
+  for (const s of servers) s.close();
+  removeDir(basePath);
+});
+
+const barCount = async () => (await api.query.inference.barCount(0)).toNumber();
+
+test('observers aggregate the real bar from the good source and log the bad ones', async () => {
+  await waitFor(async () => (await barCount()) > SEEDED, { timeoutMs: 180_000, intervalMs: 1_000, what: 'an observed bar' });
+  const bar = (await api.query.inference.bars(0, SEEDED)).unwrap();
+  const real = readBars()[SEEDED];
+  assert.equal(bar.time.toNumber(), real.time);
+  const fixed6 = (x) => BigInt(Math.round(Number(x) * 1e6));
+  assert.equal(bar.close.toBigInt(), fixed6(real.close));
+  assert.equal(bar.open.toBigInt(), fixed6(real.open));
+  assert.match(node.log(), /market source .*: garbage \(not JSON\); skipped/);
+  assert.match(node.log(), /market source .*: no bar for time \d+ \(got \[\d+\]\); skipped/);
+});
+
+/** The window of bars `end + 1 - len ..= end` of feed 0 as the ML service reads them. */
+async function window(end, len) {
+  const out = [];
+  for (let n = end + 1 - len; n <= end; n += 1) {
+    const b = (await api.query.inference.bars(0, n % 512)).unwrap();
+    const d = (x) => Number(x.toBigInt()) / 1e6;
+    out.push({ open: d(b.open), high: d(b.high), low: d(b.low), close: d(b.close), volume: d(b.volume) });
+  }
+  return out;
+}
+
+test('the scheduled models settle on the new history with what every node computes itself', async () => {
+  const byModel = (name) => [...created.entries()].find(([id, s]) =>
+    s.model.isSome && s.model.unwrap().toHex() === models[name] && settled.has(id));
+  await waitFor(async () => ['price-transformer', 'gaf-regime', 'msrr'].every(byModel),
+    { timeoutMs: 240_000, intervalMs: 2_000, what: 'price, regime and MSRR results settled' });
+  const cases = [
+    ['price-transformer', 'ml_predict', 160, (r) => [r.return, r.volatility, r.confidence]],
+    ['gaf-regime', 'ml_classifyRegime', 64, (r) => [r.class]],
+    ['msrr', 'ml_msrr', 168, (r) => [r.p_calm, r.p_turbulent, r.turbulence_next, r.expected_return_pct, r.semivariance_pct2, r.allocation]],
+  ];
+  for (const [name, method, len, fields] of cases) {
+    const [id, open] = byModel(name);
+    const end = open.input.asHistory.end.toNumber();
+    const ml = await httpRpc(node.mlUrl, method, { model: models[name], bars: await window(end, len) });
+    assert.ok(ml.result, `${method}: ${JSON.stringify(ml.error)}`);
+    const answer = settled.get(id).answer.map((x) => x.toNumber());
+    assert.deepEqual(answer, fields(ml.result), `${name} task ${id}: the aggregate is the node's own answer`);
+    const agreed = settled.get(id).agreed.toNumber();
+    assert.equal(agreed, settled.get(id).assigned.toNumber(), `${name}: every assigned operator agreed`);
+  }
+});
+
+test("a user's sentiment task settles with the ML service's class and pays by tier", async () => {
+  const two = keyring.addFromUri('//Two');
+  await waitFor(async () => {
+    const s = await api.call.inferenceApi.operator(keyring.addFromUri('//Bob').address);
+    return s.live.isTrue && s.heartbeat.unwrap()[1].some((k) => k.toHex() === models.sentiment);
+  }, { timeoutMs: 60_000, what: "Bob's worker declaring the sentiment model" });
+  const text = 'The new exchange listing sent the token soaring to record highs';
+  const { events } = await submit(api, api.tx.inference.createTask(models.sentiment, { Text: text }, UNIT), two);
+  const task = events.find(({ event }) => api.events.inference.TaskCreated.is(event)).event.data.task.toString();
+  await waitFor(async () => settled.has(task), { timeoutMs: 90_000, intervalMs: 1_000, what: `sentiment task ${task} settled` });
+  const ml = await httpRpc(node.mlUrl, 'ml_sentiment', { model: models.sentiment, text });
+  assert.deepEqual(settled.get(task).answer.map((x) => x.toNumber()), [ml.result.class]);
+  const finished = (await api.call.inferenceApi.task(task)).unwrap().asFinished;
+  const alice = keyring.addFromUri('//Alice').address;
+  const bob = keyring.addFromUri('//Bob').address;
+  const reward = (who) => finished.operators.find((o) => o.who.toString() === who).reward.toBigInt();
+  assert.ok(finished.operators.every((o) => o.participation.isAgreed));
+  // GUARDIAN 5x, ORACLE 2x: the rewards' ratio, up to a unit of rounding.
+  const ratio = Number(reward(alice) * 1000n / reward(bob)) / 1000;
+  assert.ok(Math.abs(ratio - 2.5) < 0.01, `reward ratio ${ratio}`);
+  // Each operator's participation, through the runtime API.
+  const status = await api.call.inferenceApi.operator(alice);
+  assert.equal(status.worker.unwrap().toString(), keyring.addFromUri('//Dave').address);
+  assert.ok(status.stats.agreed.toNumber() >= 1);
+  assert.equal(status.stats.strikes.toNumber(), 0);
+});
