@@ -431,7 +431,7 @@ where
 pub struct InferenceBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
+impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber, crate::Signature>
 	for InferenceBenchmarkHelper
 {
 	fn set_operator(who: &AccountId, tier: noderr_primitives::Tier, stake: Balance) {
@@ -479,5 +479,16 @@ impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
 
 	fn set_beacon_after(block: BlockNumber) {
 		pallet_beacon::ByBlock::<Runtime>::insert(block, [7; 32]);
+	}
+
+	fn worker_key() -> AccountId {
+		use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
+		let key = noderr_primitives::worker_crypto::Public::generate_pair(None);
+		sp_runtime::MultiSigner::from(sp_core::sr25519::Public::from(key)).into_account()
+	}
+
+	fn sign(worker: &AccountId, payload: &[u8]) -> crate::Signature {
+		<KeystoreWorkers as pallet_inference::WorkerKeys<_, _>>::sign(worker, payload)
+			.expect("the benchmark's keystore holds the key it generated")
 	}
 }

@@ -18,7 +18,7 @@ use noderr_primitives::{
 	commitment, Answer, Beacon, InputSpec, ModelSpec, ModelState, OutputSpec, Participation,
 	TaskKind, Tier, MAX_ANSWER_VALUES,
 };
-use sp_runtime::traits::{Bounded, Saturating, Zero};
+use sp_runtime::traits::{Bounded, Saturating, Verify, Zero};
 
 /// Moves off the genesis block, as the benchmark runner does before the measured code but
 /// after the set-up: the set-up then reckons from the block the measured code runs in.
@@ -448,6 +448,25 @@ mod benchmarks {
 		_(RawOrigin::Signed(worker), new.clone());
 		assert_eq!(Heartbeats::<T>::get(&who).expect("a heartbeat").keys, new);
 		assert!(!ListedAt::<T>::contains_key(model_hash(0), &who));
+	}
+
+	/// What authorizing a submission adds to the work itself (weighed separately, by kind):
+	/// building the signed payload and checking the worker's signature.
+	#[benchmark]
+	fn authorize_submit() {
+		let (id, operators) = assigned_task::<T>();
+		let operator = operators[0].clone();
+		let worker = T::BenchmarkHelper::worker_key();
+		Inference::<T>::do_link_worker(operator.clone(), worker.clone()).expect("a new key");
+		let commitment = committed_answer::<T>(id, &operator, 0);
+		let submission = Submission { operator, work: Work::Commit { task: id, commitment } };
+		let signature =
+			T::BenchmarkHelper::sign(&worker, &Inference::<T>::signing_payload(&submission));
+		#[block]
+		{
+			let payload = Inference::<T>::signing_payload(&submission);
+			assert!(signature.verify(&payload[..], &worker));
+		}
 	}
 
 	/// A new worker key replacing the previous one.

@@ -184,6 +184,7 @@ pub mod pallet {
 			Self::AccountId,
 			BalanceOf<Self>,
 			BlockNumberFor<Self>,
+			Self::WorkerSignature,
 		>;
 	}
 
@@ -770,8 +771,10 @@ pub mod pallet {
 		#[pallet::authorize(|_source, submission, signature| {
 			Pallet::<T>::authorize_submission(submission, signature)
 		})]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit())]
-		#[pallet::weight(T::WeightInfo::submit())]
+		#[pallet::weight_of_authorize(
+			T::WeightInfo::authorize_submit().saturating_add(Pallet::<T>::work_weight(&submission.work))
+		)]
+		#[pallet::weight(Pallet::<T>::work_weight(&submission.work))]
 		pub fn submit(
 			origin: OriginFor<T>,
 			submission: SubmissionOf<T>,

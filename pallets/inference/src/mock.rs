@@ -240,7 +240,9 @@ pub fn set_local_workers(workers: Vec<u64>) {
 #[cfg(feature = "runtime-benchmarks")]
 pub struct BenchmarkSetup;
 #[cfg(feature = "runtime-benchmarks")]
-impl crate::BenchmarkHelper<u64, Balance, u64> for BenchmarkSetup {
+impl crate::BenchmarkHelper<u64, Balance, u64, sp_runtime::testing::TestSignature>
+	for BenchmarkSetup
+{
 	fn set_operator(who: &u64, tier: Tier, stake: Balance) {
 		set_tier(*who, Some((tier, stake)));
 	}
@@ -249,6 +251,12 @@ impl crate::BenchmarkHelper<u64, Balance, u64> for BenchmarkSetup {
 	}
 	// The stand-in beacon has a value for every block before the current one already.
 	fn set_beacon_after(_block: u64) {}
+	fn worker_key() -> u64 {
+		4_242
+	}
+	fn sign(worker: &u64, payload: &[u8]) -> sp_runtime::testing::TestSignature {
+		sp_runtime::testing::TestSignature(*worker, payload.to_vec())
+	}
 }
 
 use codec::Encode;

@@ -103,6 +103,15 @@ impl<T: Config> Pallet<T> {
 		(SIGNING_CONTEXT, genesis, submission).encode()
 	}
 
+	/// The weight of carrying out `work`: that of the signed call doing the same.
+	pub fn work_weight(work: &Work<BlockNumberFor<T>, T::MaxServedModels>) -> Weight {
+		match work {
+			Work::Commit { .. } => T::WeightInfo::commit(),
+			Work::Reveal { .. } => T::WeightInfo::reveal(),
+			Work::Heartbeat { .. } => T::WeightInfo::heartbeat(),
+		}
+	}
+
 	/// Carries out a submission (already authorized).
 	pub(crate) fn do_submission(s: SubmissionOf<T>) -> DispatchResult {
 		match s.work {

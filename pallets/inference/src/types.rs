@@ -573,7 +573,7 @@ impl SquaredReturns {
 /// operators, registered models and beacon values. Implemented by the runtime (and the test
 /// mock) with whatever its tier provider, registry and beacon store.
 #[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId, Balance, BlockNumber> {
+pub trait BenchmarkHelper<AccountId, Balance, BlockNumber, Signature> {
 	/// Makes `who` an operator whose tier in force is `tier`, with at least `stake` active
 	/// (more if the tier's threshold needs it). `who` is funded. The `assign` benchmark calls
 	/// this for up to 10,000 accounts, more than a staking pallet may admit through its calls.
@@ -583,4 +583,8 @@ pub trait BenchmarkHelper<AccountId, Balance, BlockNumber> {
 	/// Makes `Config::Beacon::beacon_after(block)` return a value. Called only for blocks
 	/// before the current one.
 	fn set_beacon_after(block: BlockNumber);
+	/// A new worker account whose key [`Self::sign`] signs with.
+	fn worker_key() -> AccountId;
+	/// `worker`'s signature of `payload`.
+	fn sign(worker: &AccountId, payload: &[u8]) -> Signature;
 }
