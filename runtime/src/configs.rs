@@ -348,7 +348,7 @@ impl pallet_inference::Config for Runtime {
 	type MaxServedModels = ConstU32<16>;
 	type WorkerSignature = crate::Signature;
 	type WorkerKeys = KeystoreWorkers;
-	type WeightInfo = ();
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceBenchmarkHelper;
 }
