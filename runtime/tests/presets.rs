@@ -101,7 +101,7 @@ fn check_common(validators: &[Sr25519Keyring], dev: bool) {
 	assert_eq!(names(Tier::Oracle), ["gaf-regime", "msrr", "price-transformer", "sentiment"]);
 	assert_eq!(names(Tier::Guardian), names(Tier::Oracle));
 	assert!(served(Tier::Guardian).iter().all(|(_, sized, _)| *sized));
-	pallet_model_registry::Pallet::<Runtime>::check_invariants().expect("registry invariants");
+	pallet_model_registry::Pallet::<Runtime>::do_try_state().expect("registry invariants");
 	pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
 	pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
 	pallet_inference::Pallet::<Runtime>::do_try_state().expect("inference invariants");

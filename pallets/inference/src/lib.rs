@@ -768,8 +768,8 @@ pub mod pallet {
 		/// authorized transaction: no signer, nonce or fee. It enters the pool only if signed by
 		/// the operator's linked worker key and acceptable as the corresponding call would be.
 		#[pallet::call_index(8)]
-		#[pallet::authorize(|_source, submission, signature| {
-			Pallet::<T>::authorize_submission(submission, signature)
+		#[pallet::authorize(|source, submission, signature| {
+			Pallet::<T>::authorize_submission(source, submission, signature)
 		})]
 		#[pallet::weight_of_authorize(
 			T::WeightInfo::authorize_submit().saturating_add(Pallet::<T>::work_weight(&submission.work))

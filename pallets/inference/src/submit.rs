@@ -133,7 +133,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `submission` may enter the pool and a block: signed by the operator's linked
 	/// worker key, and acceptable now (the same checks the call makes, rolled back).
+	///
+	/// In a block (`InBlock`) the checks are not run here: the dispatch right after runs them
+	/// all, so their weight is refunded and a submission's work is paid for once.
 	pub(crate) fn authorize_submission(
+		source: TransactionSource,
 		submission: &SubmissionOf<T>,
 		signature: &T::WorkerSignature,
 	) -> TransactionValidityWithRefund {
@@ -143,18 +147,23 @@ impl<T: Config> Pallet<T> {
 		if !signature.verify(&payload[..], &worker) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
-		let checked = with_transaction(|| {
-			TransactionOutcome::Rollback(Ok::<_, DispatchError>(Self::do_submission(
-				submission.clone(),
-			)))
-		});
-		if let Err(e) = checked.and_then(|r| r) {
-			let code = match e {
-				DispatchError::Module(m) => m.error[0],
-				_ => u8::MAX,
-			};
-			return Err(InvalidTransaction::Custom(code).into());
-		}
+		let refund = if source == TransactionSource::InBlock {
+			Self::work_weight(&submission.work)
+		} else {
+			let checked = with_transaction(|| {
+				TransactionOutcome::Rollback(Ok::<_, DispatchError>(Self::do_submission(
+					submission.clone(),
+				)))
+			});
+			if let Err(e) = checked.and_then(|r| r) {
+				let code = match e {
+					DispatchError::Module(m) => m.error[0],
+					_ => u8::MAX,
+				};
+				return Err(InvalidTransaction::Custom(code).into());
+			}
+			Weight::zero()
+		};
 		let tag = match &submission.work {
 			Work::Commit { task, .. } => (b"commit", *task).encode(),
 			Work::Reveal { task, .. } => (b"reveal", *task).encode(),
@@ -166,6 +175,6 @@ impl<T: Config> Pallet<T> {
 			.longevity(8)
 			.propagate(true)
 			.build()?;
-		Ok((valid, Weight::zero()))
+		Ok((valid, refund))
 	}
 }

@@ -960,6 +960,42 @@ mod authorized {
 	}
 
 	#[test]
+	fn in_a_block_the_work_is_checked_once_by_the_dispatch_and_its_weight_refunded() {
+		run_test(|| {
+			let id = assigned_sentiment_task(25);
+			let op = assigned(id)[0];
+			let a = answer(&[2]);
+			let commit = Submission {
+				operator: op,
+				work: Work::Commit {
+					task: id,
+					commitment: noderr_primitives::commitment(id, &op, &a, &salt(op)),
+				},
+			};
+			assert_ok!(dispatch(&commit, signed(&commit, worker(op))));
+			let call = RuntimeCall::Inference(Call::submit {
+				submission: commit.clone(),
+				signature: signed(&commit, worker(op)),
+			});
+			// The pool refuses the repeated commit; in a block, authorize checks only the
+			// signature, refunds the checks' weight, and the dispatch refuses it.
+			assert!(call.authorize(TransactionSource::External).unwrap().is_err());
+			let (_, refund) = call.authorize(TransactionSource::InBlock).unwrap().unwrap();
+			assert_eq!(refund, <Test as Config>::WeightInfo::commit());
+			assert_noop!(
+				dispatch(&commit, signed(&commit, worker(op))),
+				Error::<Test>::AlreadyCommitted
+			);
+			// A bad signature is refused in a block too.
+			let forged = RuntimeCall::Inference(Call::submit {
+				submission: commit.clone(),
+				signature: signed(&commit, worker(op) + 1),
+			});
+			assert!(forged.authorize(TransactionSource::InBlock).unwrap().is_err());
+		});
+	}
+
+	#[test]
 	fn bad_signatures_and_bad_work_never_enter_the_pool() {
 		run_test(|| {
 			let id = assigned_sentiment_task(25);
