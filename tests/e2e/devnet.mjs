@@ -144,8 +144,11 @@ export async function follow(api, out = (line) => console.log(line)) {
   const kinds = new Map();
   return api.query.system.events(async (records) => {
     const header = await api.rpc.chain.getHeader();
+    const seeded = records.find(({ event }) => event.section === 'inference' && event.method === 'HistorySeeded');
+    if (seeded) out(`#${header.number} feed ${seeded.event.data.feed} seeded with ${seeded.event.data.bars} archived bars`);
     for (const { event } of records) {
       if (event.section !== 'inference') continue;
+      if (seeded && event.method === 'BarAdded') continue;
       const d = event.data;
       if (event.method === 'TaskCreated') {
         kinds.set(d.task.toString(), [d.class.toString(), d.model.isSome ? names.get(d.model.unwrap().toHex()) ?? d.model.unwrap().toHex() : 'market']);

@@ -44,6 +44,8 @@ use sp_runtime::offchain::{
 pub const ML_URL_KEY: &[u8] = b"noderr/ml-url";
 /// Off-chain storage key of the node's market sources: UTF-8 lines `format=base-url`.
 pub const MARKET_SOURCES_KEY: &[u8] = b"noderr/market-sources";
+/// Off-chain storage key of the block at which the service's models were last listed.
+const SERVED_CHECKED_KEY: &[u8] = b"noderr/served-checked-at";
 /// How long one HTTP request may take.
 pub const HTTP_DEADLINE_MS: u64 = 10_000;
 /// How long a run may hold an operator's lock before another run may take it over.
@@ -168,6 +170,13 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let now: u32 = now.try_into().unwrap_or(u32::MAX);
+		// Compare the service's models with the heartbeats every tenth of a heartbeat period.
+		let period: u32 = Configuration::<T>::get().heartbeat_period.try_into().unwrap_or(u32::MAX);
+		let checked = StorageValueRef::persistent(SERVED_CHECKED_KEY);
+		let check = match checked.get::<u32>() {
+			Ok(Some(at)) => now >= at.saturating_add((period / 10).max(1)) || now < at,
+			_ => true,
+		};
 		let mut served = None;
 		for worker in workers {
 			let Some(operator) = OperatorOf::<T>::get(&worker) else {
@@ -185,8 +194,11 @@ impl<T: Config> Pallet<T> {
 				log::debug!(target: LOG, "a previous run still works for {operator:?}");
 				continue;
 			};
-			Self::heartbeat_if_due(&worker, &operator, now, &mut served);
+			Self::heartbeat_if_due(&worker, &operator, now, check, &mut served);
 			Self::answer_tasks(&worker, &operator, now);
+		}
+		if served.is_some() {
+			checked.set(&now);
 		}
 	}
 
@@ -201,24 +213,26 @@ impl<T: Config> Pallet<T> {
 		raw.and_then(|b| String::from_utf8(b).ok()).map(|s| parse_sources(&s)).unwrap_or_default()
 	}
 
-	/// Declares the served models when due: none in force, or half the period passed (so an
-	/// operator whose service went down is unlisted within a period). `served` caches the ML
-	/// service's list for this run.
+	/// Declares the served models when due: none in force, half the period passed, or (when
+	/// `check` says the service's list is to be compared this run) the set changed. So a model
+	/// loaded after the node started is declared within a check interval, and an operator whose
+	/// service went down is unlisted within one. `served` caches the service's list for the run.
 	fn heartbeat_if_due(
 		worker: &T::AccountId,
 		operator: &T::AccountId,
 		now: u32,
+		check: bool,
 		served: &mut Option<Vec<[u8; 32]>>,
 	) {
 		let tier = T::Tiers::tier(operator);
 		let config = Configuration::<T>::get();
 		let period: u32 = config.heartbeat_period.try_into().unwrap_or(u32::MAX);
 		let current = Heartbeats::<T>::get(operator);
-		let due = current.as_ref().is_none_or(|h| {
+		let aged = current.as_ref().is_none_or(|h| {
 			let at: u32 = h.at.try_into().unwrap_or(0);
 			now >= at.saturating_add(period / 2)
 		});
-		if !due || tier.is_none() {
+		if !(aged || check) || tier.is_none() {
 			return;
 		}
 		let mut keys = served
@@ -245,6 +259,9 @@ impl<T: Config> Pallet<T> {
 		keys.truncate(T::MaxServedModels::get() as usize);
 		let keys: BoundedVec<[u8; 32], T::MaxServedModels> =
 			keys.try_into().expect("truncated to the bound");
+		if !aged && current.is_some_and(|h| h.keys == keys) {
+			return;
+		}
 
 		// One heartbeat in flight at a time.
 		let sent_key = (b"noderr/heartbeat-sent/", operator).encode();

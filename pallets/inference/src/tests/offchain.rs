@@ -187,21 +187,41 @@ fn the_worker_declares_what_its_ml_service_serves_once() {
 		both.sort();
 		assert_eq!(keys, vec![(1, vec![PRICE]), (4, both)]);
 		include(subs);
-		// In force now: later runs neither ask nor submit until half the period has passed.
+		// In force now. The service's list is compared every tenth of the period (2 blocks):
+		// unchanged, nothing is submitted; when a model disappears, the heartbeat follows.
 		next_block();
 		Inference::offchain_worker(System::block_number());
-		assert!(pool.read().transactions.is_empty());
+		assert!(pool.read().transactions.is_empty(), "no check due yet");
+		next_block();
+		expect_ml_list(state, &[PRICE, SENTIMENT, [9; 32]]);
+		Inference::offchain_worker(System::block_number());
+		assert!(pool.read().transactions.is_empty(), "unchanged");
+		run_to_block(5);
+		expect_ml_list(state, &[PRICE]);
+		Inference::offchain_worker(System::block_number());
+		let subs = drain(pool);
+		let changed: Vec<_> = subs
+			.iter()
+			.map(|(s, _)| match &s.work {
+				Work::Heartbeat { keys, .. } => (s.operator, keys.to_vec()),
+				other => panic!("{other:?}"),
+			})
+			.collect();
+		assert_eq!(changed, vec![(4, vec![PRICE])], "only operator 4's set changed");
+		include(subs);
+		// Half a period after the first, both renew even unchanged.
 		run_to_block(1 + HEARTBEAT / 2);
 		expect_ml_list(state, &[PRICE]);
 		Inference::offchain_worker(System::block_number());
 		let renewed: Vec<_> = drain(pool).into_iter().map(|(s, _)| s.operator).collect();
-		assert_eq!(renewed, vec![1, 4], "both renewed, operator 4 now without the sentiment model");
+		assert_eq!(renewed, vec![1], "operator 4 declared at block 5, operator 1 at block 1");
 	});
 }
 
 /// Operators 4..=9 (ORACLE and GUARDIAN) run workers that serve the sentiment model; a sentiment
 /// task is created and assigned to three of them.
 fn sentiment_round(state: &State, pool: &Pool) -> (TaskId, Vec<u64>) {
+	long_heartbeats();
 	set_ml_url(ML);
 	set_local_workers((4..=9).map(worker).collect());
 	expect_ml_list(state, &[SENTIMENT]);
@@ -347,7 +367,7 @@ fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 
 /// Heartbeats that stay in force for the whole test.
 fn long_heartbeats() {
-	let mut c = DefaultConfig::get();
+	let mut c = Configuration::<Test>::get();
 	c.heartbeat_period = 100_000;
 	assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
 }
