@@ -40,7 +40,7 @@ fn registered() -> BTreeMap<String, ([u8; 32], u64, i64)> {
 			(
 				hash.try_into().unwrap(),
 				reg["spec"]["artifact_size"].as_u64().unwrap(),
-				reg["output"]["tolerance"].as_i64().unwrap(),
+				reg["spec"]["output"]["tolerance"].as_i64().unwrap(),
 			),
 		);
 	}
