@@ -920,6 +920,12 @@ mod authorized {
 		call.authorize(TransactionSource::External).expect("submit is authorized").map(|_| ())
 	}
 
+	/// Operator `op`'s commitment to `a` for task `id`, as a submission.
+	fn commit_of(id: TaskId, op: u64, a: &Answer) -> SubmissionOf<Test> {
+		let commitment = noderr_primitives::commitment(id, &op, a, &salt(op));
+		Submission { operator: op, work: Work::Commit { task: id, commitment } }
+	}
+
 	fn dispatch(s: &SubmissionOf<Test>, sig: TestSignature) -> sp_runtime::DispatchResult {
 		Inference::submit(frame_system::RawOrigin::Authorized.into(), s.clone(), sig)
 	}
@@ -930,13 +936,7 @@ mod authorized {
 			let id = assigned_sentiment_task(25);
 			let op = assigned(id)[0];
 			let a = answer(&[2]);
-			let commit = Submission {
-				operator: op,
-				work: Work::Commit {
-					task: id,
-					commitment: noderr_primitives::commitment(id, &op, &a, &salt(op)),
-				},
-			};
+			let commit = commit_of(id, op, &a);
 			assert_ok!(authorize(&commit, signed(&commit, worker(op))));
 			// Authorizing changed nothing.
 			assert!(!Commitments::<Test>::contains_key(id, op));
@@ -965,13 +965,7 @@ mod authorized {
 			let id = assigned_sentiment_task(25);
 			let op = assigned(id)[0];
 			let a = answer(&[2]);
-			let commit = Submission {
-				operator: op,
-				work: Work::Commit {
-					task: id,
-					commitment: noderr_primitives::commitment(id, &op, &a, &salt(op)),
-				},
-			};
+			let commit = commit_of(id, op, &a);
 			assert_ok!(dispatch(&commit, signed(&commit, worker(op))));
 			let call = RuntimeCall::Inference(Call::submit {
 				submission: commit.clone(),
