@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { submit } from './lib.mjs';
 
 const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
 const defaultData = path.join(cacheDir, 'data', 'btc_1h.csv');
@@ -116,20 +117,7 @@ export async function seedFeed(api, { count = 200, bars = readBars(), signer } =
     time: b.time, open: fixed(b.open), high: fixed(b.high), low: fixed(b.low),
     close: fixed(b.close), volume: fixed(b.volume),
   }));
-  const tx = api.tx.sudo.sudo(api.tx.inference.seedBars(0, chosen));
-  await new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (dispatchError) reject(new Error(dispatchError.toString()));
-      if (status.isInBlock) {
-        const failed = events.find(({ event }) => api.events.sudo.Sudid.is(event) && event.data[0].isErr);
-        if (failed) {
-          const err = failed.event.data[0].asErr;
-          const what = err.isModule ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(err.asModule)) : err.toString();
-          reject(new Error(`seeding failed: ${what}`));
-        } else resolve();
-      }
-    }).catch(reject);
-  });
+  await submit(api, api.tx.sudo.sudo(api.tx.inference.seedBars(0, chosen)), signer);
   return chosen.length;
 }
 
