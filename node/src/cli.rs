@@ -46,6 +46,35 @@ pub enum Subcommand {
 	/// partial or has a wrong hash, whether the ML service serves it; then stored files the
 	/// registry no longer lists.
 	Models(ModelsCmd),
+
+	/// Print the tasks a running node's chain settled: kind, model, answer, dispersion,
+	/// participation, rewards and blocks from creation to settlement; and the bars feeds add.
+	/// With `--follow`, keep printing as blocks are finalized.
+	Results(ResultsCmd),
+}
+
+/// Options of `noderr-node results`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResultsCmd {
+	/// The node's JSON-RPC HTTP endpoint.
+	#[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9944")]
+	pub rpc_url: String,
+
+	/// Keep following finalized blocks until interrupted.
+	#[arg(long, short)]
+	pub follow: bool,
+
+	/// Start at this block (default: `--blocks` before the finalized head).
+	#[arg(long, value_name = "NUMBER")]
+	pub from: Option<u32>,
+
+	/// How many finalized blocks back to start when `--from` is not given.
+	#[arg(long, value_name = "COUNT", default_value_t = 100)]
+	pub blocks: u32,
+
+	/// One JSON object per line instead of text.
+	#[arg(long)]
+	pub json: bool,
 }
 
 /// Options of `noderr-node models`.

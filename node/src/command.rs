@@ -120,6 +120,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Models(cmd)) => {
 			crate::models::print_status(cmd).map_err(sc_cli::Error::Input)
 		}
+		Some(Subcommand::Results(cmd)) => crate::results::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<noderr_runtime::Block>(&config))

@@ -8,8 +8,10 @@ mod cli;
 mod command;
 mod models;
 mod preflight;
+mod results;
 mod rpc;
 mod service;
+mod worker_metrics;
 
 fn main() {
 	if let Err(error) = command::run() {

@@ -119,7 +119,8 @@ impl Progress {
 	}
 }
 
-fn label(info: &ModelInfo<BlockNumber>) -> String {
+/// A model version as people name it: `name 1.2.3`.
+pub(crate) fn label(info: &ModelInfo<BlockNumber>) -> String {
 	format!("{} {}", String::from_utf8_lossy(&info.name), info.version)
 }
 

@@ -230,6 +230,11 @@ pub fn new_full<
 
 	write_worker_settings(&backend, &worker)?;
 	insert_dev_worker_keys(&config, &keystore_container.keystore())?;
+	if let (Some(registry), Some(storage)) =
+		(config.prometheus_registry(), backend.offchain_storage())
+	{
+		crate::worker_metrics::WorkerMetrics::register(storage, registry)?;
+	}
 
 	let ml = match ml {
 		Some(ml) => {
@@ -360,8 +365,13 @@ pub fn new_full<
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let keystore = keystore_container.keystore();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				keystore: keystore.clone(),
+			};
 			let mut module = crate::rpc::create_full(deps)?;
 			if let Some((store, models, operator)) = models_rpc.clone() {
 				module

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, httpRpc, removeDir, servedModels, startNode, submit, tempDir, waitFor } from './lib.mjs';
+import { connect, httpRpc, removeDir, rssMiB, runToExit, servedModels, startNode, submit, tempDir, waitFor } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
@@ -138,4 +138,73 @@ test("a user's sentiment task settles with the ML service's class and pays by ti
   assert.equal(status.worker.unwrap().toString(), keyring.addFromUri('//Dave').address);
   assert.ok(status.stats.agreed.toNumber() >= 1);
   assert.equal(status.stats.strikes.toNumber(), 0);
+});
+
+/** The node's Prometheus samples: `name{labels}` (no `chain` label) -> value. */
+async function scrape() {
+  const text = await (await fetch(`http://127.0.0.1:${node.promPort}/metrics`)).text();
+  const samples = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    // Without the node's own `chain` label.
+    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l && !l.startsWith('chain='));
+    samples.set(labels.length ? `${m[1]}{${labels.join(',')}}` : m[1], Number(m[3]));
+  }
+  return samples;
+}
+
+test("the node's metrics, `results` and worker-key RPC show and serve the worker", async () => {
+  const m = await scrape();
+  console.log([...m].filter(([k]) => k.startsWith('noderr_worker') && !k.includes('_bucket')).map(([k, v]) => `${k} ${v}`).join('\n'));
+  const settledHere = [...settled.values()];
+  const assignedTotal = settledHere.reduce((a, d) => a + d.assigned.toNumber(), 0);
+  // Every operator is local on --dev: each settled task's assignments were all this node's.
+  assert.ok(m.get('noderr_worker_tasks_assigned_total') >= assignedTotal, `assigned ${m.get('noderr_worker_tasks_assigned_total')} < ${assignedTotal}`);
+  assert.ok(m.get('noderr_worker_tasks_revealed_total') >= assignedTotal);
+  assert.ok(m.get('noderr_worker_tasks_committed_total') >= assignedTotal);
+  assert.ok(m.get('noderr_worker_heartbeats_total') >= 3, 'one heartbeat per operator at least');
+  const [garbage, late, good] = servers.map((s) => `http://127.0.0.1:${s.address().port}`);
+  assert.ok(m.get(`noderr_worker_market_source_failures_total{source="${garbage}"}`) >= 1);
+  assert.ok(m.get(`noderr_worker_market_source_failures_total{source="${late}"}`) >= 1);
+  assert.equal(m.get(`noderr_worker_market_source_failures_total{source="${good}"}`), undefined, 'the good source never failed');
+  const mlCalls = m.get('noderr_worker_ml_call_seconds_count');
+  assert.ok(mlCalls >= settledHere.length, 'one ML call per model answer at least');
+  assert.equal(m.get('noderr_worker_ml_call_seconds_bucket{le="+Inf"}'), mlCalls);
+  const runs = m.get('noderr_worker_runs_total');
+  assert.equal(m.get('noderr_worker_run_seconds_count'), runs);
+  console.log(`worker: ${runs} runs, mean ${(m.get('noderr_worker_run_seconds_sum') / runs * 1000).toFixed(1)} ms wall time per run; `
+    + `${mlCalls} ML calls, mean ${(m.get('noderr_worker_ml_call_seconds_sum') / mlCalls * 1000).toFixed(1)} ms; node RSS ${rssMiB(node.child.pid).toFixed(0)} MiB`);
+
+  // `noderr-node results` prints every settled task with the chain's answer.
+  const out = await runToExit(['results', `--rpc-url=http://127.0.0.1:${node.rpcPort}`, '--from=1', '--json']);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const tasks = new Map(lines.filter((l) => l.kind === 'task').map((l) => [String(l.task), l]));
+  for (const [id, d] of settled) {
+    const printed = tasks.get(id);
+    if (!printed) continue; // settled after the command read the finalized head
+    assert.deepEqual(printed.answer, d.answer.map((x) => x.toNumber()), `task ${id}`);
+    assert.equal(printed.agreed, d.agreed.toNumber());
+    assert.ok(printed.settled > printed.created);
+  }
+  assert.ok(tasks.size >= settled.size - 2, `results printed ${tasks.size} of ${settled.size} settled tasks`);
+  assert.ok(lines.some((l) => l.kind === 'seeded' && l.bars === SEEDED));
+  assert.ok(lines.some((l) => l.kind === 'bar' && l.number === SEEDED));
+  const text = await runToExit(['results', `--rpc-url=http://127.0.0.1:${node.rpcPort}`, '--blocks=50']);
+  assert.match(text.stdout, /task \d+ (prediction|regime|risk|observation|sentiment) .*: answer \[/);
+
+  // A new worker key, made in the node's keystore over RPC, linked from polkadot.js.
+  const rpcUrl = `http://127.0.0.1:${node.rpcPort}`;
+  const made = await httpRpc(rpcUrl, 'worker_generateKey');
+  assert.ok(made.result, JSON.stringify(made.error));
+  assert.match(made.result.public, /^0x[0-9a-f]{64}$/);
+  const held = (await httpRpc(rpcUrl, 'worker_keys')).result.map((k) => k.ss58);
+  for (const who of [made.result.ss58, ...['//Dave', '//Eve', '//Ferdie'].map((s) => keyring.addFromUri(s).address)]) {
+    assert.ok(held.includes(who), `${who} held`);
+  }
+  const charlie = keyring.addFromUri('//Charlie');
+  await submit(api, api.tx.inference.linkWorker(made.result.public), charlie);
+  const status = await api.call.inferenceApi.operator(charlie.address);
+  assert.equal(status.worker.unwrap().toString(), made.result.ss58);
 });

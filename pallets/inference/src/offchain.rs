@@ -20,6 +20,10 @@
 //! ([`ML_URL_KEY`]) and the market sources ([`MARKET_SOURCES_KEY`], `format=base-url` lines;
 //! formats [`SourceFormat`]).
 
+mod stats;
+
+pub use stats::{Histogram, Labelled, WorkerStats, LATENCY_BUCKETS_MS, MAX_LABELS, STATS_KEY};
+
 use crate::*;
 use alloc::{
 	format,
@@ -29,7 +33,10 @@ use alloc::{
 };
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
-use frame_support::BoundedVec;
+use frame_support::{
+	storage::{with_transaction, TransactionOutcome},
+	BoundedVec,
+};
 use frame_system::offchain::SubmitTransaction;
 use noderr_primitives::{commitment, Answer, ModelProvider, TierProvider};
 use serde_json::Value;
@@ -39,6 +46,7 @@ use sp_runtime::offchain::{
 	storage_lock::{StorageLock, Time},
 	Duration,
 };
+use sp_runtime::DispatchError;
 
 /// Off-chain storage key of the ML service's JSON-RPC URL (UTF-8), written by the node.
 pub const ML_URL_KEY: &[u8] = b"noderr/ml-url";
@@ -162,6 +170,28 @@ pub enum Skip {
 	NoMarketData,
 }
 
+impl Skip {
+	/// The reason's label in the worker's metrics.
+	pub fn label(&self) -> &'static str {
+		match self {
+			Self::NoMlService => "no_ml_service",
+			Self::MlUnreachable(_) => "ml_unreachable",
+			Self::MlError(_) => "ml_error",
+			Self::BadMlAnswer(_) => "bad_ml_answer",
+			Self::UnknownModel => "unknown_model",
+			Self::HistoryGone => "history_gone",
+			Self::NoMarketData => "no_market_data",
+		}
+	}
+}
+
+/// Per task, the worker's latest outcome, as a metrics label.
+type Seen = Vec<(TaskId, Vec<u8>)>;
+const ASSIGNED: &[u8] = b"not_answered";
+const COMMITTED: &[u8] = b"no_reveal";
+const REFUSED: &[u8] = b"refused";
+const REVEALED: &[u8] = b"revealed";
+
 impl<T: Config> Pallet<T> {
 	/// The worker's run for an imported block.
 	pub fn offchain_work(now: BlockNumberFor<T>) {
@@ -169,6 +199,8 @@ impl<T: Config> Pallet<T> {
 		if workers.is_empty() {
 			return;
 		}
+		let started = sp_io::offchain::timestamp();
+		let mut tally = WorkerStats { runs: 1, ..Default::default() };
 		let now: u32 = now.try_into().unwrap_or(u32::MAX);
 		// Compare the service's models with the heartbeats every tenth of a heartbeat period.
 		let period: u32 = Configuration::<T>::get().heartbeat_period.try_into().unwrap_or(u32::MAX);
@@ -194,12 +226,14 @@ impl<T: Config> Pallet<T> {
 				log::debug!(target: LOG, "a previous run still works for {operator:?}");
 				continue;
 			};
-			Self::heartbeat_if_due(&worker, &operator, now, check, &mut served);
-			Self::answer_tasks(&worker, &operator, now);
+			Self::heartbeat_if_due(&worker, &operator, now, check, &mut served, &mut tally);
+			Self::answer_tasks(&worker, &operator, now, &mut tally);
 		}
 		if served.is_some() {
 			checked.set(&now);
 		}
+		tally.run_time.observe(sp_io::offchain::timestamp().diff(&started).millis());
+		tally.save();
 	}
 
 	/// The ML service's URL, as the node wrote it.
@@ -223,6 +257,7 @@ impl<T: Config> Pallet<T> {
 		now: u32,
 		check: bool,
 		served: &mut Option<Vec<[u8; 32]>>,
+		tally: &mut WorkerStats,
 	) {
 		let tier = T::Tiers::tier(operator);
 		let config = Configuration::<T>::get();
@@ -236,7 +271,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let mut keys = served
-			.get_or_insert_with(|| match Self::ml_url().map(|url| served_models(&url)) {
+			.get_or_insert_with(|| match Self::ml_url().map(|url| served_models(&url, tally)) {
 				Some(Ok(hashes)) => hashes,
 				Some(Err(e)) => {
 					log::warn!(target: LOG, "ML service unavailable ({e:?}): declaring no models");
@@ -272,20 +307,39 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let work = Work::Heartbeat { keys: keys.clone(), at: now.into() };
-		if Self::submit_work(worker, operator, work) {
+		if Self::submit_work(worker, operator, work, tally) {
+			tally.heartbeats += 1;
 			sent.set(&(now, keys.to_vec()));
 			log::info!(target: LOG, "heartbeat for {operator:?}: {} service keys", keys.len());
 		}
 	}
 
 	/// Commits and reveals for every open task assigned to `operator`.
-	fn answer_tasks(worker: &T::AccountId, operator: &T::AccountId, now: u32) {
+	fn answer_tasks(
+		worker: &T::AccountId,
+		operator: &T::AccountId,
+		now: u32,
+		tally: &mut WorkerStats,
+	) {
 		let index_key = (b"noderr/worker-tasks/", operator).encode();
 		let index_ref = StorageValueRef::persistent(&index_key);
 		let mut index: Vec<TaskId> = index_ref.get().ok().flatten().unwrap_or_default();
+		let seen_key = (b"noderr/worker-seen/", operator).encode();
+		let seen_ref = StorageValueRef::persistent(&seen_key);
+		let mut seen: Seen = seen_ref.get().ok().flatten().unwrap_or_default();
+		let seen_before = seen.clone();
+		let note = |seen: &mut Seen, id: TaskId, outcome: &[u8]| {
+			if let Some(entry) = seen.iter_mut().find(|(t, _)| *t == id) {
+				entry.1 = outcome.to_vec();
+			}
+		};
 		for (id, task) in Tasks::<T>::iter() {
 			if !task.assigned.iter().any(|a| &a.who == operator) {
 				continue;
+			}
+			if !seen.iter().any(|(t, _)| *t == id) {
+				seen.push((id, ASSIGNED.to_vec()));
+				tally.assigned += 1;
 			}
 			let key = (b"noderr/worker-answer/", id, operator).encode();
 			let record = StorageValueRef::persistent(&key);
@@ -294,8 +348,11 @@ impl<T: Config> Pallet<T> {
 				Phase::Commit { .. } if !Commitments::<T>::contains_key(id, operator) => {
 					let persisted = match persisted {
 						Some(p) if now < p.committed_at.saturating_add(RESUBMIT_AFTER) => continue,
-						Some(p) => p,
-						None => match Self::compute(&task) {
+						Some(p) => {
+							tally.resubmitted.add(b"commit", 1);
+							p
+						}
+						None => match Self::compute(&task, tally) {
 							Ok(answer) => Persisted {
 								answer,
 								salt: sp_io::offchain::random_seed(),
@@ -304,6 +361,7 @@ impl<T: Config> Pallet<T> {
 							},
 							Err(why) => {
 								log::warn!(target: LOG, "task {id}: skipped, {why:?}");
+								note(&mut seen, id, why.label().as_bytes());
 								continue;
 							}
 						},
@@ -316,12 +374,13 @@ impl<T: Config> Pallet<T> {
 						index_ref.set(&index);
 					}
 					let hash = commitment(id, operator, &persisted.answer, &persisted.salt);
-					if Self::submit_work(
-						worker,
-						operator,
-						Work::Commit { task: id, commitment: hash },
-					) {
+					let work = Work::Commit { task: id, commitment: hash };
+					if Self::submit_work(worker, operator, work, tally) {
+						tally.committed += 1;
+						note(&mut seen, id, COMMITTED);
 						log::info!(target: LOG, "task {id}: committed {:?}", persisted.answer);
+					} else {
+						note(&mut seen, id, REFUSED);
 					}
 				}
 				Phase::Reveal { .. }
@@ -334,16 +393,24 @@ impl<T: Config> Pallet<T> {
 							"task {id}: committed on chain but no answer persisted here (another \
 							 node with this worker key?); cannot reveal"
 						);
+						note(&mut seen, id, b"no_persisted_answer");
 						continue;
 					};
 					if p.revealed_at.is_some_and(|at| now < at.saturating_add(RESUBMIT_AFTER)) {
 						continue;
 					}
+					if p.revealed_at.is_some() {
+						tally.resubmitted.add(b"reveal", 1);
+					}
 					let work = Work::Reveal { task: id, answer: p.answer.clone(), salt: p.salt };
-					if Self::submit_work(worker, operator, work) {
+					if Self::submit_work(worker, operator, work, tally) {
+						tally.revealed += 1;
+						note(&mut seen, id, REVEALED);
 						p.revealed_at = Some(now);
 						record.set(&p);
 						log::info!(target: LOG, "task {id}: revealed {:?}", p.answer);
+					} else {
+						note(&mut seen, id, REFUSED);
 					}
 				}
 				_ => {}
@@ -362,6 +429,17 @@ impl<T: Config> Pallet<T> {
 		if index.len() != before {
 			index_ref.set(&index);
 		}
+		// Tasks that closed without an accepted reveal were missed, for their last reason.
+		seen.retain(|(id, outcome)| {
+			let open = Tasks::<T>::contains_key(id);
+			if !open && outcome.as_slice() != REVEALED {
+				tally.missed.add(outcome, 1);
+			}
+			open
+		});
+		if seen != seen_before {
+			seen_ref.set(&seen);
+		}
 	}
 
 	/// Signs and submits `work` for `operator` as an authorized transaction.
@@ -369,8 +447,24 @@ impl<T: Config> Pallet<T> {
 		worker: &T::AccountId,
 		operator: &T::AccountId,
 		work: Work<BlockNumberFor<T>, T::MaxServedModels>,
+		tally: &mut WorkerStats,
 	) -> bool {
 		let submission = Submission { operator: operator.clone(), work };
+		// The pallet's own checks first, rolled back: a refusal gets its error's name.
+		let checked = with_transaction(|| {
+			TransactionOutcome::Rollback(Ok::<_, DispatchError>(Self::do_submission(
+				submission.clone(),
+			)))
+		});
+		if let Err(e) = checked.and_then(|r| r) {
+			let name = match e {
+				DispatchError::Module(m) => m.message.unwrap_or("unknown"),
+				other => other.into(),
+			};
+			tally.refused.add(name.as_bytes(), 1);
+			log::warn!(target: LOG, "submission for {operator:?} not made: the chain refuses it ({name})");
+			return false;
+		}
 		let payload = Self::signing_payload(&submission);
 		let Some(signature) = T::WorkerKeys::sign(worker, &payload) else {
 			log::error!(target: LOG, "the keystore cannot sign with worker key {worker:?}");
@@ -381,6 +475,7 @@ impl<T: Config> Pallet<T> {
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 			Ok(()) => true,
 			Err(()) => {
+				tally.refused.add(b"pool", 1);
 				log::warn!(target: LOG, "the transaction pool refused a submission for {operator:?}");
 				false
 			}
@@ -388,9 +483,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The answer to `task`.
-	pub fn compute(task: &TaskOf<T>) -> Result<Answer, Skip> {
+	pub fn compute(task: &TaskOf<T>, tally: &mut WorkerStats) -> Result<Answer, Skip> {
 		match &task.input {
-			TaskInput::Observe { feed, bar_time } => Self::observe(*feed, *bar_time),
+			TaskInput::Observe { feed, bar_time } => Self::observe(*feed, *bar_time, tally),
 			TaskInput::History { feed, end } => {
 				let model = task.model.ok_or(Skip::UnknownModel)?;
 				let spec = T::Models::model(&model).ok_or(Skip::UnknownModel)?;
@@ -417,7 +512,7 @@ impl<T: Config> Pallet<T> {
 					),
 					_ => return Err(Skip::UnknownModel),
 				};
-				let result = ml_call(&url, method, params)?;
+				let result = ml_call(&url, method, params, tally)?;
 				answer_fields(&result, fields)
 			}
 			TaskInput::Text(text) => {
@@ -426,14 +521,14 @@ impl<T: Config> Pallet<T> {
 				let text = core::str::from_utf8(text)
 					.map_err(|_| Skip::MlError("the task's text is not UTF-8".into()))?;
 				let params = serde_json::json!({ "model": hex(&model), "text": text });
-				answer_fields(&ml_call(&url, "ml_sentiment", params)?, &["class"])
+				answer_fields(&ml_call(&url, "ml_sentiment", params, tally)?, &["class"])
 			}
 		}
 	}
 
 	/// The feed's bar opening at `bar_time`: the median (by close) of what the node's market
 	/// sources report, skipping sources that fail or report another bar.
-	fn observe(feed: FeedId, bar_time: u64) -> Result<Answer, Skip> {
+	fn observe(feed: FeedId, bar_time: u64, tally: &mut WorkerStats) -> Result<Answer, Skip> {
 		let Some(f) = Feeds::<T>::get(feed) else { return Err(Skip::NoMarketData) };
 		let mut bars = Vec::new();
 		for source in Self::market_sources() {
@@ -448,12 +543,15 @@ impl<T: Config> Pallet<T> {
 			};
 			match fetch_bar(&source, &symbol, f.interval, bar_time) {
 				Ok(bar) => bars.push(bar),
-				Err(e) => log::warn!(
-					target: LOG,
-					"market source {} ({}): {e}; skipped",
-					source.base,
-					source.format.name()
-				),
+				Err(e) => {
+					tally.source_failures.add(source.base.as_bytes(), 1);
+					log::warn!(
+						target: LOG,
+						"market source {} ({}): {e}; skipped",
+						source.base,
+						source.format.name()
+					)
+				}
 			}
 		}
 		if bars.is_empty() {
@@ -546,8 +644,18 @@ fn read_response(
 	Ok(response.body().collect())
 }
 
-/// Calls the ML service's JSON-RPC `method`.
-fn ml_call(url: &str, method: &str, params: Value) -> Result<Value, Skip> {
+/// Calls the ML service's JSON-RPC `method`, counting its latency and failures.
+fn ml_call(url: &str, method: &str, params: Value, tally: &mut WorkerStats) -> Result<Value, Skip> {
+	let started = sp_io::offchain::timestamp();
+	let result = ml_request(url, method, params);
+	tally.ml_calls.observe(sp_io::offchain::timestamp().diff(&started).millis());
+	if let Err(why) = &result {
+		tally.ml_failures.add(why.label().as_bytes(), 1);
+	}
+	result
+}
+
+fn ml_request(url: &str, method: &str, params: Value) -> Result<Value, Skip> {
 	let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
 	let body = serde_json::to_vec(&body).expect("JSON serialises");
 	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(HTTP_DEADLINE_MS));
@@ -568,8 +676,8 @@ fn ml_call(url: &str, method: &str, params: Value) -> Result<Value, Skip> {
 }
 
 /// The models the ML service serves, by artifact hash.
-fn served_models(url: &str) -> Result<Vec<[u8; 32]>, Skip> {
-	let list = ml_call(url, "ml_listModels", serde_json::json!([]))?;
+fn served_models(url: &str, tally: &mut WorkerStats) -> Result<Vec<[u8; 32]>, Skip> {
+	let list = ml_call(url, "ml_listModels", serde_json::json!([]), tally)?;
 	let items =
 		list.as_array().ok_or_else(|| Skip::BadMlAnswer("ml_listModels: not a list".into()))?;
 	Ok(items.iter().filter_map(|m| parse_hash(m.get("hash")?.as_str()?)).collect())

@@ -283,6 +283,47 @@ fn workers_commit_then_reveal_what_they_persisted_and_the_task_settles() {
 			)
 			.is_none());
 		}
+		// What the node's Prometheus endpoint publishes.
+		let n = ops.len() as u64;
+		let stats = offchain::WorkerStats::load();
+		assert_eq!(stats.runs, 5, "one run in the round's setup, four here");
+		assert_eq!(
+			(stats.heartbeats, stats.assigned, stats.committed, stats.revealed),
+			(6, n, n, n)
+		);
+		assert_eq!(stats.ml_calls.count(), 1 + n, "one model list, one answer per operator");
+		assert_eq!(stats.run_time.count(), 5);
+		assert!(stats.missed.0.is_empty() && stats.refused.0.is_empty());
+		assert!(stats.ml_failures.0.is_empty() && stats.source_failures.0.is_empty());
+	});
+}
+
+#[test]
+fn a_corrupted_persisted_answer_is_never_revealed_and_the_refusal_is_counted() {
+	with_worker(|state, pool| {
+		let (id, ops) = sentiment_round(state, pool);
+		expect_sentiment(state, ops.len(), 2);
+		Inference::offchain_worker(System::block_number());
+		include(drain(pool));
+		next_block();
+		// The first operator's record is damaged on disk: another answer than the committed one.
+		let key = codec::Encode::encode(&(b"noderr/worker-answer/", id, ops[0]));
+		let record = sp_runtime::offchain::storage::StorageValueRef::persistent(&key);
+		let mut p: offchain::Persisted = record.get().unwrap().unwrap();
+		p.answer = answer(&[0]);
+		record.set(&p);
+		Inference::offchain_worker(System::block_number());
+		let reveals = drain(pool);
+		assert_eq!(reveals.len(), ops.len() - 1, "the damaged answer is not submitted");
+		assert!(reveals.iter().all(|(s, _)| s.operator != ops[0]));
+		include(reveals);
+		run_to_block(System::block_number() + 10);
+		assert!(Records::<Test>::contains_key(id) && !Tasks::<Test>::contains_key(id));
+		Inference::offchain_worker(System::block_number());
+		let stats = offchain::WorkerStats::load();
+		assert_eq!(stats.refused.0, vec![(b"CommitmentMismatch".to_vec(), 1)]);
+		assert_eq!(stats.missed.0, vec![(b"refused".to_vec(), 1)]);
+		assert_eq!(stats.revealed, ops.len() as u64 - 1);
 	});
 }
 
@@ -336,13 +377,16 @@ fn a_commit_that_did_not_land_is_resubmitted_with_the_same_answer() {
 		};
 		assert_eq!(commitments(&again), commitments(&first));
 		assert_eq!(again.len(), ops.len());
+		let stats = offchain::WorkerStats::load();
+		assert_eq!(stats.resubmitted.0, vec![(b"commit".to_vec(), ops.len() as u64)]);
+		assert_eq!(stats.committed, 2 * ops.len() as u64, "both submissions counted");
 	});
 }
 
 #[test]
 fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 	with_worker(|state, pool| {
-		let (_id, _ops) = sentiment_round(state, pool);
+		let (id, ops) = sentiment_round(state, pool);
 		// The service fails: an HTTP error for every request.
 		for _ in 0..3 {
 			state.write().expect_request(PendingRequest {
@@ -360,8 +404,14 @@ fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 		}
 		Inference::offchain_worker(System::block_number());
 		assert!(pool.read().transactions.is_empty());
-		// And no answer persisted for a commitment that was never made.
-		let _ = sp_io::offchain::timestamp();
+		// Once the task is over, each operator's miss is counted with its reason.
+		run_to_block(System::block_number() + 20);
+		assert!(!Tasks::<Test>::contains_key(id));
+		Inference::offchain_worker(System::block_number());
+		let stats = offchain::WorkerStats::load();
+		assert_eq!(stats.missed.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
+		assert_eq!(stats.ml_failures.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
+		assert_eq!((stats.assigned, stats.committed), (ops.len() as u64, 0));
 	});
 }
 
@@ -543,5 +593,31 @@ fn with_no_usable_market_source_the_observer_skips_the_round() {
 		}
 		Inference::offchain_worker(System::block_number());
 		assert!(pool.read().transactions.is_empty(), "no guess submitted");
+		let failures = offchain::WorkerStats::load().source_failures;
+		assert_eq!(failures.0, vec![(b"http://down.example".to_vec(), assigned(obs).len() as u64)]);
 	});
+}
+
+#[test]
+fn worker_statistics_stay_bounded_and_add_up() {
+	let mut labels = offchain::Labelled::default();
+	for i in 0..100u32 {
+		labels.add(format!("http://source-{i}.example").as_bytes(), 1);
+	}
+	assert_eq!(labels.0.len(), offchain::MAX_LABELS);
+	assert_eq!(
+		labels.0.iter().map(|(_, n)| n).sum::<u64>(),
+		100,
+		"nothing lost, the rest is other"
+	);
+	assert_eq!(labels.get(b"other"), 100 - (offchain::MAX_LABELS as u64 - 1));
+	let mut h = offchain::Histogram::default();
+	for ms in [0, 5, 6, 10_000, 10_001, u64::MAX] {
+		h.observe(ms);
+	}
+	assert_eq!(h.counts[0], 2, "0 and 5 ms are within the first bound");
+	assert_eq!(h.counts[1], 1);
+	assert_eq!(h.counts[offchain::LATENCY_BUCKETS_MS.len() - 1], 1, "10 s in the last bound");
+	assert_eq!(h.counts[offchain::LATENCY_BUCKETS_MS.len()], 2, "above it");
+	assert_eq!((h.count(), h.sum_ms), (6, u64::MAX), "the sum saturates");
 }

@@ -1,0 +1,303 @@
+//! `noderr-node results`: prints the tasks a running node's chain settled, block by block, from
+//! the node's JSON-RPC (HTTP) endpoint: each task's kind, model, answer, dispersion,
+//! participation, rewards and latency, and each bar a feed adds. With `--follow` it keeps
+//! printing as blocks are finalized.
+
+use crate::cli::ResultsCmd;
+use codec::{Decode, Encode};
+use noderr_ml::store::Http;
+use noderr_primitives::Participation;
+use noderr_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent};
+use pallet_inference::{Event as InferenceEvent, Outcome, TaskClass, TaskStatus};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
+type Status = TaskStatus<AccountId, Balance, BlockNumber>;
+
+/// The node's chain, over JSON-RPC.
+struct Chain<'a> {
+	http: Http,
+	url: &'a str,
+}
+
+impl Chain<'_> {
+	async fn call(&self, method: &str, params: Value) -> Result<Value, String> {
+		self.http
+			.json_rpc(self.url, method, params)
+			.await
+			.map_err(|e| format!("{method} on {}: {e}", self.url))
+	}
+
+	async fn finalized_number(&self) -> Result<BlockNumber, String> {
+		let hash = self.call("chain_getFinalizedHead", json!([])).await?;
+		let header = self.call("chain_getHeader", json!([hash])).await?;
+		parse_number(&header["number"])
+	}
+
+	async fn hash(&self, number: BlockNumber) -> Result<String, String> {
+		let hash = self.call("chain_getBlockHash", json!([number])).await?;
+		hash.as_str().map(String::from).ok_or_else(|| format!("no block #{number}"))
+	}
+
+	async fn bytes(&self, method: &str, params: Value) -> Result<Option<Vec<u8>>, String> {
+		match self.call(method, params).await? {
+			Value::Null => Ok(None),
+			Value::String(s) => {
+				sp_core::bytes::from_hex(&s).map(Some).map_err(|_| format!("{method}: not hex"))
+			}
+			other => Err(format!("{method}: unexpected answer {other}")),
+		}
+	}
+
+	/// Calls runtime API `function` with `args` at block `at` and decodes its answer.
+	async fn runtime_api<R: Decode>(
+		&self,
+		function: &str,
+		args: Vec<u8>,
+		at: &str,
+	) -> Result<R, String> {
+		let args = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&args));
+		let raw = self.bytes("state_call", json!([function, args, at])).await?.unwrap_or_default();
+		R::decode(&mut &raw[..]).map_err(|_| {
+			format!("{function}: the answer does not decode with this node's runtime types")
+		})
+	}
+
+	async fn events(&self, at: &str) -> Result<EventRecords, String> {
+		let key = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&events_key()));
+		let raw = self.bytes("state_getStorage", json!([key, at])).await?.unwrap_or_default();
+		EventRecords::decode(&mut &raw[..]).map_err(|_| {
+			"the block's events do not decode with this node's runtime types: use the noderr-node \
+			 that matches the chain's runtime"
+				.to_string()
+		})
+	}
+}
+
+fn events_key() -> Vec<u8> {
+	[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat()
+}
+
+fn parse_number(v: &Value) -> Result<BlockNumber, String> {
+	let s = v.as_str().ok_or("a block number is not a string")?;
+	BlockNumber::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
+}
+
+/// Whole NODERR with up to 4 decimals.
+fn noderr(amount: Balance) -> String {
+	let whole = amount / 1_000_000_000_000;
+	let frac = (amount % 1_000_000_000_000) / 100_000_000;
+	if frac == 0 {
+		format!("{whole}")
+	} else {
+		format!("{whole}.{}", format!("{frac:04}").trim_end_matches('0'))
+	}
+}
+
+fn class_name(class: TaskClass) -> String {
+	format!("{class:?}").to_lowercase()
+}
+
+/// Runs the command.
+pub fn run(cmd: &ResultsCmd) -> Result<(), String> {
+	let runtime = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| e.to_string())?;
+	runtime.block_on(follow(cmd))
+}
+
+async fn follow(cmd: &ResultsCmd) -> Result<(), String> {
+	let chain = Chain { http: Http::new()?, url: &cmd.rpc_url };
+	let head = chain.finalized_number().await?;
+	let mut next = cmd.from.unwrap_or(head.saturating_sub(cmd.blocks).max(1));
+	let mut names: HashMap<[u8; 32], String> = HashMap::new();
+	if !cmd.json {
+		let until = if cmd.follow {
+			"following finalized blocks, Ctrl-C to stop".into()
+		} else {
+			format!("to #{head}")
+		};
+		println!("settled tasks on {} from #{next} ({until})", cmd.rpc_url);
+	}
+	loop {
+		let head = chain.finalized_number().await?;
+		while next <= head {
+			let at = chain.hash(next).await?;
+			for record in chain.events(&at).await? {
+				let RuntimeEvent::Inference(event) = record.event else { continue };
+				if let Some(line) = describe(&chain, &mut names, next, &at, event, cmd.json).await?
+				{
+					println!("{line}");
+				}
+			}
+			next += 1;
+		}
+		if !cmd.follow {
+			return Ok(());
+		}
+		tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+	}
+}
+
+/// A model's name and version, from the registry at `at`.
+async fn model_name(
+	chain: &Chain<'_>,
+	names: &mut HashMap<[u8; 32], String>,
+	hash: [u8; 32],
+	at: &str,
+) -> Result<String, String> {
+	if !names.contains_key(&hash) {
+		let models: Vec<pallet_model_registry_runtime_api::ModelInfo<BlockNumber>> = chain
+			.runtime_api(
+				"ModelRegistryApi_active_models",
+				noderr_primitives::Tier::Guardian.encode(),
+				at,
+			)
+			.await?;
+		for m in models {
+			names.insert(m.spec.artifact_hash, crate::models::label(&m));
+		}
+	}
+	Ok(names
+		.get(&hash)
+		.cloned()
+		.unwrap_or_else(|| format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&hash))))
+}
+
+async fn describe(
+	chain: &Chain<'_>,
+	names: &mut HashMap<[u8; 32], String>,
+	block: BlockNumber,
+	at: &str,
+	event: InferenceEvent<noderr_runtime::Runtime>,
+	as_json: bool,
+) -> Result<Option<String>, String> {
+	let task = match event {
+		InferenceEvent::TaskSettled { task, .. } | InferenceEvent::TaskFailed { task, .. } => task,
+		InferenceEvent::BarAdded { feed, number, bar } => {
+			let time = chrono_free_utc(bar.time);
+			let close = bar.close as f64 / 1e6;
+			return Ok(Some(if as_json {
+				json!({ "block": block, "kind": "bar", "feed": feed, "number": number, "time": bar.time, "close": bar.close }).to_string()
+			} else {
+				format!("#{block} feed {feed} bar {number} {time} close {close:.2}")
+			}));
+		}
+		InferenceEvent::HistorySeeded { feed, bars, .. } => {
+			return Ok(Some(if as_json {
+				json!({ "block": block, "kind": "seeded", "feed": feed, "bars": bars }).to_string()
+			} else {
+				format!("#{block} feed {feed} seeded with {bars} archived bars")
+			}));
+		}
+		_ => return Ok(None),
+	};
+	let status: Option<Status> = chain.runtime_api("InferenceApi_task", task.encode(), at).await?;
+	let Some(TaskStatus::Finished { class, model, created, settled, outcome, operators }) = status
+	else {
+		return Ok(None);
+	};
+	let model_name = match model {
+		Some(hash) => model_name(chain, names, hash, at).await?,
+		None => "market".into(),
+	};
+	let paid: Balance = operators.iter().map(|o| o.reward).sum();
+	let agreed =
+		operators.iter().filter(|o| matches!(o.participation, Participation::Agreed)).count();
+	if as_json {
+		let (answer, dispersion) = match &outcome {
+			Outcome::Settled { answer, dispersion } => {
+				(Some(answer.to_vec()), Some(dispersion.to_vec()))
+			}
+			_ => (None, None),
+		};
+		let ops: Vec<Value> = operators
+			.iter()
+			.map(|o| {
+				json!({
+					"operator": o.who.to_string(),
+					"participation": format!("{:?}", o.participation),
+					"answer": o.answer.as_ref().map(|a| a.to_vec()),
+					"reward": o.reward.to_string(),
+				})
+			})
+			.collect();
+		return Ok(Some(
+			json!({
+				"block": block, "kind": "task", "task": task, "class": class_name(class),
+				"model": model_name, "created": created, "settled": settled,
+				"outcome": format!("{outcome:?}").split([' ', '{']).next().unwrap_or(""),
+				"answer": answer, "dispersion": dispersion, "assigned": operators.len(),
+				"agreed": agreed, "paid": paid.to_string(), "operators": ops,
+			})
+			.to_string(),
+		));
+	}
+	let head = format!("#{block} task {task} {} {model_name}", class_name(class));
+	let latency = format!("{} blocks after creation", settled.saturating_sub(created));
+	let body = match outcome {
+		Outcome::Settled { answer, dispersion } => {
+			let parts: Vec<String> = operators
+				.iter()
+				.map(|o| {
+					let who = o.who.to_string();
+					format!(
+						"{}…:{:?}+{}",
+						&who[..6.min(who.len())],
+						o.participation,
+						noderr(o.reward)
+					)
+				})
+				.collect();
+			format!(
+				"answer {:?} dispersion {:?}, {agreed}/{} agreed, paid {} NODERR, {latency} ({})",
+				answer.to_vec(),
+				dispersion.to_vec(),
+				operators.len(),
+				noderr(paid),
+				parts.join(" ")
+			)
+		}
+		other => format!("{other:?}, {latency}"),
+	};
+	Ok(Some(format!("{head}: {body}")))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (civil-from-days, proleptic Gregorian calendar).
+fn chrono_free_utc(unix: u64) -> String {
+	let days = (unix / 86_400) as i64;
+	let secs = unix % 86_400;
+	let z = days + 719_468;
+	let era = z.div_euclid(146_097);
+	let doe = z.rem_euclid(146_097);
+	let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	let mp = (5 * doy + 2) / 153;
+	let day = doy - (153 * mp + 2) / 5 + 1;
+	let month = if mp < 10 { mp + 3 } else { mp - 9 };
+	let year = yoe + era * 400 + i64::from(month <= 2);
+	format!(
+		"{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+		secs / 3_600,
+		secs % 3_600 / 60,
+		secs % 60
+	)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn times_and_amounts_read_as_people_write_them() {
+		assert_eq!(chrono_free_utc(0), "1970-01-01T00:00:00Z");
+		assert_eq!(chrono_free_utc(1_709_251_200), "2024-03-01T00:00:00Z", "after a leap day");
+		assert_eq!(chrono_free_utc(951_782_400), "2000-02-29T00:00:00Z");
+		assert_eq!(chrono_free_utc(1_735_689_599), "2024-12-31T23:59:59Z");
+		assert_eq!(noderr(5_000_000_000_000), "5");
+		assert_eq!(noderr(400_000_000_000), "0.4");
+		assert_eq!(noderr(1_234_567_890_123), "1.2345");
+	}
+}
