@@ -10,7 +10,7 @@
 #   off-chain workers (Dave, Eve and Ferdie, for the operators Alice, Bob and Charlie) observe a
 #   bar every 10 blocks, and run the price, regime and MSRR models on each new bar; sentiment
 #   tasks settle for texts users submit;
-# - each settled task is printed here as it settles.
+# - each settled task is printed here as it settles (`noderr-node results --follow`).
 # RPC on ws://127.0.0.1:9944, Prometheus on :9615. State lives in a temporary directory: every
 # start is a fresh chain. Ctrl-C stops everything.
 # Extra arguments are passed to the node, e.g. `scripts/run-dev.sh --base-path /data/dev`.
@@ -56,13 +56,15 @@ done
 cat <<EOF
 
 ==> The dev chain is doing its main job. Watch it:
-    - settled tasks, printed below as they settle (or: node tests/e2e/devnet.mjs follow --rpc $rpc);
+    - settled tasks, printed below as they settle (from another terminal:
+      $NODERR_NODE results --follow --rpc-url http://127.0.0.1:$rpc_port);
+    - the workers' metrics: curl -s http://127.0.0.1:9615/metrics | grep noderr_worker;
     - polkadot.js apps: https://polkadot.js.org/apps/?rpc=$rpc#/explorer
       (Network > Explorer for events; Developer > Runtime calls > inferenceApi for tasks, bars,
       operators and track records);
     - submit a sentiment task: Developer > Extrinsics > inference.createTask(<sentiment model
       hash>, { Text: "your text" }, fee).
 EOF
-"${devnet[@]}" follow --rpc "$rpc" &
+"$NODERR_NODE" results --follow --from 1 --rpc-url "http://127.0.0.1:$rpc_port" &
 pids+=($!)
 wait "$node_pid"

@@ -10,9 +10,8 @@
 //       Seeds the empty BTC/USD feed (feed 0) with the N bars before its next bar time through
 //       sudo(inference.seedBars): the models need 160-168 bars of history before their first
 //       task. Does nothing if the feed already has history.
-//   node devnet.mjs follow [--rpc URL]
-//       Prints each task as it settles or fails: kind, model, answer, dispersion, participation
-//       and rewards; and each bar the feed adds.
+//
+// Settled tasks are followed with the node's own command: `noderr-node results --follow`.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -121,47 +120,6 @@ export async function seedFeed(api, { count = 200, bars = readBars(), signer } =
   return chosen.length;
 }
 
-const units = (x, scale = 1_000_000) => (Number(x) / scale).toString();
-
-/** Prints every settled or failed task and every new bar, until the process ends. */
-export async function follow(api, out = (line) => console.log(line)) {
-  const names = new Map();
-  for (const m of await api.call.modelRegistryApi.activeModels('Guardian')) {
-    names.set(m.spec.artifactHash.toHex(), `${m.name.toUtf8()} ${m.version.major}.${m.version.minor}.${m.version.patch}`);
-  }
-  const kinds = new Map();
-  return api.query.system.events(async (records) => {
-    const header = await api.rpc.chain.getHeader();
-    const seeded = records.find(({ event }) => event.section === 'inference' && event.method === 'HistorySeeded');
-    if (seeded) out(`#${header.number} feed ${seeded.event.data.feed} seeded with ${seeded.event.data.bars} archived bars`);
-    for (const { event } of records) {
-      if (event.section !== 'inference') continue;
-      if (seeded && event.method === 'BarAdded') continue;
-      const d = event.data;
-      if (event.method === 'TaskCreated') {
-        kinds.set(d.task.toString(), [d.class.toString(), d.model.isSome ? names.get(d.model.unwrap().toHex()) ?? d.model.unwrap().toHex() : 'market']);
-      } else if (event.method === 'BarAdded') {
-        const b = d.bar;
-        out(`#${header.number} bar ${d.number} ${new Date(b.time.toNumber() * 1000).toISOString()} close ${units(b.close)}`);
-      } else if (event.method === 'TaskSettled' || event.method === 'TaskFailed') {
-        const task = d.task.toString();
-        const status = (await api.call.inferenceApi.task(task)).unwrapOr(null);
-        const [kind, model] = kinds.get(task) ?? ['?', '?'];
-        if (event.method === 'TaskFailed') {
-          out(`#${header.number} task ${task} ${kind} ${model}: FAILED (${d.reason.toString()})`);
-          continue;
-        }
-        const ops = status?.isFinished ? status.asFinished.operators : [];
-        const parts = ops.map((o) => `${o.who.toString().slice(0, 6)}…:${o.participation.toString()}+${units(o.reward.toBigInt(), 1e12)}`);
-        out(`#${header.number} task ${task} ${kind} ${model}: answer [${d.answer.map((x) => x.toString()).join(', ')}]`
-          + ` dispersion [${d.dispersion.map((x) => x.toString()).join(', ')}]`
-          + ` agreed ${d.agreed}/${d.revealed}/${d.assigned} paid ${units(d.paid.toBigInt(), 1e12)} NODERR`
-          + (parts.length ? ` (${parts.join(' ')})` : ''));
-      }
-    }
-  });
-}
-
 function arg(args, name, fallback) {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
@@ -182,12 +140,8 @@ async function main() {
     const n = await seedFeed(api, { count: Number(arg(args, '--bars', '200')), bars: readBars(data), signer: alice });
     console.log(n ? `seeded the BTC/USD feed with ${n} bars` : 'the BTC/USD feed already has history');
     await api.disconnect();
-  } else if (command === 'follow') {
-    const api = await connectRpc(rpc);
-    console.log(`following settled tasks on ${rpc} (Ctrl-C to stop)`);
-    await follow(api);
   } else {
-    console.error('usage: devnet.mjs replay [--port N] | seed [--rpc URL] [--bars N] | follow [--rpc URL]');
+    console.error('usage: devnet.mjs replay [--port N] | seed [--rpc URL] [--bars N]');
     process.exit(2);
   }
 }

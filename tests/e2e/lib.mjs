@@ -158,6 +158,26 @@ export async function waitFor(predicate, { timeoutMs = 60_000, intervalMs = 250,
   }
 }
 
+/** CPU time (user + system) a process has used, in seconds, from /proc (100 ticks a second). */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The node's Prometheus samples: `name{labels}` (without the node's `chain` label) -> value. */
+export async function scrapeMetrics(node) {
+  const text = await (await fetch(`http://127.0.0.1:${node.promPort}/metrics`)).text();
+  const samples = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l && !l.startsWith('chain='));
+    samples.set(labels.length ? `${m[1]}{${labels.join(',')}}` : m[1], Number(m[3]));
+  }
+  return samples;
+}
+
 /** Resident set size of a process, in MiB, from /proc. */
 export function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

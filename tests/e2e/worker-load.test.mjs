@@ -1,15 +1,19 @@
 // Workers with tasks in 20 consecutive blocks lose no submission: a user creates a sentiment
-// task in each of 20 blocks; every task settles with every assigned operator agreeing, no
-// worker submission fails in a block (no nonce to collide on, no duplicate), and the test
-// prints the latency from creation to settlement.
+// task in each of 20 blocks (NODERR_LOAD_TASKS to change); every task settles with every
+// assigned operator agreeing, no worker submission fails in a block (no nonce to collide on, no
+// duplicate). The test prints the latency from creation to settlement in blocks and seconds,
+// the node's CPU time per block and RSS idle and under this load, and the worker's own run
+// time, ML call latency and resubmissions from its metrics.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, removeDir, servedModels, startNode, tempDir, waitFor } from './lib.mjs';
+import {
+  connect, cpuSeconds, removeDir, rssMiB, scrapeMetrics, servedModels, startNode, tempDir, waitFor,
+} from './lib.mjs';
 
 const UNIT = 10n ** 12n;
-const TASKS = 20;
+const TASKS = Number(process.env.NODERR_LOAD_TASKS ?? 20);
 let node;
 let api;
 const basePath = tempDir('noderr-e2e-worker-load-');
@@ -20,7 +24,7 @@ after(async () => {
   removeDir(basePath);
 });
 
-test('workers with tasks in 20 consecutive blocks lose no submission', async () => {
+test(`workers with tasks in ${TASKS} consecutive blocks lose no submission`, async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
   const requester = keyring.addFromUri('//Two');
@@ -36,6 +40,16 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
     }, { timeoutMs: 90_000, what: `${who}'s worker declaring sentiment` });
   }
 
+  // Idle: the workers heartbeat, no task is open.
+  const pid = node.child.pid;
+  const head = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+  const idleFrom = [await head(), cpuSeconds(pid)];
+  await waitFor(async () => (await head()) >= idleFrom[0] + 5, { timeoutMs: 60_000, what: 'five idle blocks' });
+  const idleTo = [await head(), cpuSeconds(pid)];
+  const idle = { rss: rssMiB(pid), cpu: (idleTo[1] - idleFrom[1]) / (idleTo[0] - idleFrom[0]) };
+  const metricsBefore = await scrapeMetrics(node);
+  let busyRss = 0;
+
   // Every inference event and every failed extrinsic, by block.
   const created = new Map(); // task -> block
   const settled = new Map(); // task -> [block, data]
@@ -43,8 +57,11 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
   const revealed = new Map();
   const submittedIn = new Set(); // blocks holding a worker's commit or reveal
   const failures = [];
+  const times = new Map(); // block -> timestamp ms
   const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
     const n = header.number.toNumber();
+    busyRss = Math.max(busyRss, rssMiB(pid));
+    times.set(n, (await (await api.at(header.hash)).query.timestamp.now()).toNumber());
     const events = await (await api.at(header.hash)).query.system.events();
     for (const { event, phase } of events) {
       if (api.events.system.ExtrinsicFailed.is(event)) failures.push([n, phase.toString(), event.data.toString()]);
@@ -59,6 +76,7 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
   });
 
   // One task per block: each creation waits for the previous one's block.
+  const busyFrom = [await head(), cpuSeconds(pid)];
   let nonce = (await api.rpc.system.accountNextIndex(requester.address)).toNumber();
   const mine = [];
   for (let i = 0; i < TASKS; i += 1) {
@@ -72,9 +90,12 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
   const blocks = mine.map((t) => created.get(t));
   assert.equal(new Set(blocks).size, TASKS, `one task per block: ${blocks}`);
 
-  await waitFor(() => mine.every((t) => settled.has(t)), { timeoutMs: 180_000, intervalMs: 1_000, what: 'every task settled' });
+  await waitFor(() => mine.every((t) => settled.has(t)), { timeoutMs: 180_000 + TASKS * 6_000, intervalMs: 1_000, what: 'every task settled' });
+  const busyTo = [await head(), cpuSeconds(pid)];
   unsubscribe();
+  const metricsAfter = await scrapeMetrics(node);
   const latencies = [];
+  const seconds = [];
   for (const t of mine) {
     const [at, event] = settled.get(t);
     assert.ok(api.events.inference.TaskSettled.is(event), `task ${t}: ${event.method} ${event.data.toString()}`);
@@ -84,6 +105,7 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
     assert.equal(committed.get(t), assigned.toNumber(), `task ${t}: one commitment each`);
     assert.equal(revealed.get(t), assigned.toNumber(), `task ${t}: one reveal each`);
     latencies.push(at - created.get(t));
+    seconds.push((times.get(at) - times.get(created.get(t))) / 1000);
   }
   assert.deepEqual(failures, [], 'no extrinsic failed');
   // The workers submitted in at least 20 consecutive blocks.
@@ -93,5 +115,18 @@ test('workers with tasks in 20 consecutive blocks lose no submission', async () 
   sorted.forEach((b, i) => { run = i > 0 && b === sorted[i - 1] + 1 ? run + 1 : 1; longest = Math.max(longest, run); });
   assert.ok(longest >= TASKS, `worker submissions in ${longest} consecutive blocks: ${sorted}`);
   latencies.sort((a, b) => a - b);
-  console.log(`${TASKS} sentiment tasks, blocks from creation to settlement: median ${latencies[TASKS >> 1]}, worst ${latencies.at(-1)} (assignment delay 2 + prompt commit, reveal, settle)`);
+  seconds.sort((a, b) => a - b);
+  const hist = latencies.reduce((h, l) => ({ ...h, [l]: (h[l] ?? 0) + 1 }), {});
+  console.log(`${TASKS} sentiment tasks, blocks from creation to settlement: median ${latencies[TASKS >> 1]}, worst ${latencies.at(-1)}`
+    + ` (assignment delay 2 + prompt commit, reveal, settle); by count ${JSON.stringify(hist)};`
+    + ` seconds: median ${seconds[TASKS >> 1]}, worst ${seconds.at(-1)}`);
+  const delta = (name) => (metricsAfter.get(name) ?? 0) - (metricsBefore.get(name) ?? 0);
+  const runs = delta('noderr_worker_runs_total');
+  const ml = delta('noderr_worker_ml_call_seconds_count');
+  const busyCpu = (busyTo[1] - busyFrom[1]) / (busyTo[0] - busyFrom[0]);
+  console.log(`node CPU per block: idle ${(idle.cpu * 1000).toFixed(0)} ms, under load ${(busyCpu * 1000).toFixed(0)} ms;`
+    + ` RSS idle ${idle.rss.toFixed(0)} MiB, under load up to ${busyRss.toFixed(0)} MiB;`
+    + ` worker runs under load: ${runs}, mean ${(delta('noderr_worker_run_seconds_sum') / runs * 1000).toFixed(1)} ms;`
+    + ` ML calls ${ml}, mean ${(delta('noderr_worker_ml_call_seconds_sum') / ml * 1000).toFixed(1)} ms;`
+    + ` resubmitted: commits ${delta('noderr_worker_resubmissions_total{kind="commit"}')}, reveals ${delta('noderr_worker_resubmissions_total{kind="reveal"}')}`);
 });

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, httpRpc, removeDir, rssMiB, runToExit, servedModels, startNode, submit, tempDir, waitFor } from './lib.mjs';
+import {
+  connect, httpRpc, removeDir, rssMiB, runToExit, scrapeMetrics, servedModels, startNode, submit, tempDir, waitFor,
+} from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
@@ -140,19 +142,7 @@ test("a user's sentiment task settles with the ML service's class and pays by ti
   assert.equal(status.stats.strikes.toNumber(), 0);
 });
 
-/** The node's Prometheus samples: `name{labels}` (no `chain` label) -> value. */
-async function scrape() {
-  const text = await (await fetch(`http://127.0.0.1:${node.promPort}/metrics`)).text();
-  const samples = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    // Without the node's own `chain` label.
-    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l && !l.startsWith('chain='));
-    samples.set(labels.length ? `${m[1]}{${labels.join(',')}}` : m[1], Number(m[3]));
-  }
-  return samples;
-}
+const scrape = () => scrapeMetrics(node);
 
 test("the node's metrics, `results` and worker-key RPC show and serve the worker", async () => {
   const m = await scrape();
