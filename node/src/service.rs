@@ -352,7 +352,16 @@ pub fn new_full<
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
 			"offchain-worker",
-			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+			offchain_workers
+				.run(
+					Arc::new(ImportsAfterPool {
+						client: client.clone(),
+						pool: transaction_pool.clone(),
+						spawn: task_manager.spawn_handle(),
+					}),
+					task_manager.spawn_handle(),
+				)
+				.boxed(),
 		);
 	}
 
@@ -505,4 +514,70 @@ fn start_ml_service(
 		}
 	});
 	Ok(models)
+}
+
+/// The client's block imports as the off-chain workers see them: each new best block announced
+/// once the transaction pool has taken it in (its view of the pool at that block exists, or 2 s
+/// passed).
+///
+/// Without this, a worker that submits within a millisecond of the import (a reveal needs no ML
+/// call) could reach the pool while it still only knew the parent block: the pool checks a local
+/// submission against the views it has, the reveal is not valid yet at the parent (the commit
+/// phase ended in the new block), and the pool drops it while reporting success. One reveal in
+/// ten (6 of 60 tasks in `worker-load.test.mjs`) was lost that way and resubmitted three blocks later.
+struct ImportsAfterPool<P> {
+	client: Arc<FullClient>,
+	pool: Arc<P>,
+	spawn: sc_service::SpawnTaskHandle,
+}
+
+impl<P> sc_client_api::BlockchainEvents<Block> for ImportsAfterPool<P>
+where
+	P: sc_transaction_pool_api::TransactionPool<Block = Block> + 'static,
+{
+	fn import_notification_stream(&self) -> sc_client_api::ImportNotifications<Block> {
+		let (sender, receiver) =
+			sc_utils::mpsc::tracing_unbounded("mpsc_offchain_imports", 100_000);
+		let mut imports = self.client.import_notification_stream();
+		let pool = self.pool.clone();
+		self.spawn.spawn("offchain-imports-after-pool", Some("offchain-worker"), async move {
+			use futures::StreamExt;
+			while let Some(import) = imports.next().await {
+				if import.is_new_best {
+					let wait = std::time::Duration::from_secs(2);
+					if tokio::time::timeout(wait, pool.ready_at(import.hash)).await.is_err() {
+						log::debug!(
+							target: "noderr::worker",
+							"the pool took more than 2 s to take in block {}",
+							import.hash
+						);
+					}
+				}
+				if sender.unbounded_send(import).is_err() {
+					break;
+				}
+			}
+		});
+		receiver
+	}
+
+	fn every_import_notification_stream(&self) -> sc_client_api::ImportNotifications<Block> {
+		self.client.every_import_notification_stream()
+	}
+
+	fn finality_notification_stream(&self) -> sc_client_api::FinalityNotifications<Block> {
+		self.client.finality_notification_stream()
+	}
+
+	fn storage_changes_notification_stream(
+		&self,
+		filter_keys: Option<&[sc_client_api::StorageKey]>,
+		child_filter_keys: Option<
+			&[(sc_client_api::StorageKey, Option<Vec<sc_client_api::StorageKey>>)],
+		>,
+	) -> sp_blockchain::Result<
+		sc_client_api::StorageEventStream<<Block as sp_runtime::traits::Block>::Hash>,
+	> {
+		self.client.storage_changes_notification_stream(filter_keys, child_filter_keys)
+	}
 }

@@ -108,6 +108,13 @@ test(`workers with tasks in ${TASKS} consecutive blocks lose no submission`, asy
     seconds.push((times.get(at) - times.get(created.get(t))) / 1000);
   }
   assert.deepEqual(failures, [], 'no extrinsic failed');
+  // Every first submission landed: none had to be sent again (the node starts its workers on a
+  // block only once the transaction pool has taken that block in).
+  for (const kind of ['commit', 'reveal']) {
+    const again = (metricsAfter.get(`noderr_worker_resubmissions_total{kind="${kind}"}`) ?? 0)
+      - (metricsBefore.get(`noderr_worker_resubmissions_total{kind="${kind}"}`) ?? 0);
+    assert.equal(again, 0, `${kind}s resubmitted`);
+  }
   // The workers submitted in at least 20 consecutive blocks.
   let run = 0;
   let longest = 0;
