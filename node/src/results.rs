@@ -125,8 +125,28 @@ async fn follow(cmd: &ResultsCmd) -> Result<(), String> {
 		let head = chain.finalized_number().await?;
 		while next <= head {
 			let at = chain.hash(next).await?;
-			for record in chain.events(&at).await? {
-				let RuntimeEvent::Inference(event) = record.event else { continue };
+			let events: Vec<_> = chain
+				.events(&at)
+				.await?
+				.into_iter()
+				.filter_map(|r| match r.event {
+					RuntimeEvent::Inference(e) => Some(e),
+					_ => None,
+				})
+				.collect();
+			// A seeded history is one line, not a line per archived bar.
+			let seeded: Vec<_> = events
+				.iter()
+				.filter_map(|e| match e {
+					InferenceEvent::HistorySeeded { feed, .. } => Some(*feed),
+					_ => None,
+				})
+				.collect();
+			for event in events {
+				if matches!(&event, InferenceEvent::BarAdded { feed, .. } if seeded.contains(feed))
+				{
+					continue;
+				}
 				if let Some(line) = describe(&chain, &mut names, next, &at, event, cmd.json).await?
 				{
 					println!("{line}");
