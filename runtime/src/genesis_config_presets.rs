@@ -1,9 +1,12 @@
-//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob),
-//! `testnet` (Alice, Bob and Charlie), each with the default models in the registry, the BTC/USD
-//! feed and its schedule. The development and local presets also link the dev operators' worker
-//! keys, fund the treasury that pays task rewards, and shorten the staking periods so that a
-//! newly bonded operator works within a minute. Chain specs in `chain-specs/` are exported from
-//! these.
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob),
+//! each with the default models in the registry, the BTC/USD feed and its schedule, the dev
+//! operators' worker keys linked, the treasury that pays task rewards funded, and short staking
+//! periods so that a newly bonded operator works within a minute. Chain specs in `chain-specs/`
+//! are exported from these.
+//!
+//! A live network has no preset: its validators, sudo key, endowments and genesis operators
+//! are its launcher's ([`live_genesis`], built by the node from a launch file), never the
+//! well-known development keys.
 
 use crate::{
 	configs::{DefaultTierConfig, TreasuryAccount},
@@ -17,9 +20,6 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-
-/// Name of the public test network preset.
-pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
 
 /// NODERR given to each endowed dev account: enough to bond into any tier.
 pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
@@ -62,10 +62,25 @@ struct Options {
 }
 
 /// A validator at genesis: its account and session keys.
-struct Validator {
-	account: AccountId,
-	aura: AuraId,
-	grandpa: GrandpaId,
+pub struct Validator {
+	/// Its account (stash and controller).
+	pub account: AccountId,
+	/// Its Aura (block authoring) key.
+	pub aura: AuraId,
+	/// Its GRANDPA (finality) key.
+	pub grandpa: GrandpaId,
+}
+
+/// What the launcher of a live network decides at genesis.
+pub struct LiveNetwork {
+	/// The first validators.
+	pub validators: Vec<Validator>,
+	/// The sudo key (governance until the network has other governance).
+	pub root: AccountId,
+	/// Accounts and their free balances.
+	pub endowed: Vec<(AccountId, u128)>,
+	/// Operators bonded from genesis: account, display name, bond (from their endowment).
+	pub operators: Vec<(AccountId, Vec<u8>, u128)>,
 }
 
 fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Validator {
@@ -83,19 +98,18 @@ fn dev_operators() -> Vec<(AccountId, Vec<u8>, u128)> {
 
 fn genesis(
 	validators: Vec<Validator>,
-	endowed: Vec<AccountId>,
+	mut balances: Vec<(AccountId, u128)>,
+	operators: Vec<(AccountId, Vec<u8>, u128)>,
 	root: AccountId,
 	options: Options,
 ) -> Value {
-	let mut balances: Vec<(AccountId, u128)> =
-		endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
 	// The treasury must exist to receive slashed stake of any size; on dev networks it also
 	// pays the per-task emission.
 	let treasury = if options.dev { ENDOWMENT } else { EXISTENTIAL_DEPOSIT };
 	balances.push((TreasuryAccount::get(), treasury));
 	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },
-		staking_tiers: StakingTiersConfig { operators: dev_operators() },
+		staking_tiers: StakingTiersConfig { operators },
 		sudo: SudoConfig { key: Some(root) },
 		validator_set: ValidatorSetConfig {
 			initial_validators: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
@@ -138,8 +152,9 @@ fn genesis(
 	patch
 }
 
-fn dev_accounts() -> Vec<AccountId> {
-	Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
+/// The well-known dev accounts, each endowed with [`ENDOWMENT`].
+fn dev_accounts() -> Vec<(AccountId, u128)> {
+	Sr25519Keyring::iter().map(|k| (k.to_account_id(), ENDOWMENT)).collect()
 }
 
 /// One validator (Alice), all dev accounts endowed, Alice is sudo.
@@ -147,6 +162,7 @@ pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
+		dev_operators(),
 		Sr25519Keyring::Alice.to_account_id(),
 		Options { dev: true, feed_every: 10 },
 	)
@@ -160,21 +176,22 @@ pub fn local_config_genesis() -> Value {
 			dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 		],
 		dev_accounts(),
+		dev_operators(),
 		Sr25519Keyring::Alice.to_account_id(),
 		Options { dev: true, feed_every: 10 },
 	)
 }
 
-/// Three validators (Alice, Bob, Charlie), for a shared test network.
-pub fn testnet_config_genesis() -> Value {
+/// A live network's genesis: the launcher's validators, sudo key, endowments and operators, the
+/// default models, the BTC/USD feed observed every hour (600 blocks), staking periods as
+/// configured by default (hour epochs, seven-day unbonding). The node builds it from a launch
+/// file (`noderr-node export-chain-spec --chain launch:FILE`) and refuses well-known keys.
+pub fn live_genesis(network: LiveNetwork) -> Value {
 	genesis(
-		vec![
-			dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		],
-		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		network.validators,
+		network.endowed,
+		network.operators,
+		network.root,
 		Options { dev: false, feed_every: 600 },
 	)
 }
@@ -184,7 +201,6 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
-		TESTNET_RUNTIME_PRESET => testnet_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -196,9 +212,5 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 
 /// The names of the presets this runtime offers.
 pub fn preset_names() -> Vec<PresetId> {
-	vec![
-		PresetId::from(DEV_RUNTIME_PRESET),
-		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
-		PresetId::from(TESTNET_RUNTIME_PRESET),
-	]
+	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
 }

@@ -1,6 +1,6 @@
 //! The genesis presets build, and give the chain what the chain specs promise: validators
 //! with session keys, dev operators in each tier, the default models, a funded treasury,
-//! consistent pallet state.
+//! consistent pallet state. A live network's genesis holds its launcher's keys only.
 
 use frame_support::traits::{fungible::Inspect, IntegrityTest};
 use noderr_primitives::{Tier, TierProvider};
@@ -120,9 +120,58 @@ fn local_testnet_preset() {
 }
 
 #[test]
-fn testnet_preset() {
-	ext_for(presets::testnet_config_genesis()).execute_with(|| {
-		check_common(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie], false)
+fn a_live_genesis_has_the_launchers_keys_and_nothing_of_the_dev_networks() {
+	use sp_core::{ed25519, sr25519, Pair};
+	let sr = |seed: u8| sr25519::Pair::from_seed(&[seed; 32]).public();
+	let validators: Vec<presets::Validator> = (1..=3u8)
+		.map(|i| presets::Validator {
+			account: sr(i).into(),
+			aura: sr(i + 10).into(),
+			grandpa: ed25519::Pair::from_seed(&[i + 20; 32]).public().into(),
+		})
+		.collect();
+	let accounts: Vec<AccountId> = validators.iter().map(|v| v.account.clone()).collect();
+	let root: AccountId = sr(30).into();
+	let guardian: AccountId = sr(31).into();
+	let mut endowed: Vec<(AccountId, Balance)> =
+		accounts.iter().map(|a| (a.clone(), 100 * UNIT)).collect();
+	endowed.push((root.clone(), 50 * UNIT));
+	endowed.push((guardian.clone(), 20_000 * UNIT));
+	let network = presets::LiveNetwork {
+		validators,
+		root: root.clone(),
+		endowed,
+		operators: vec![(guardian.clone(), b"first guardian".to_vec(), 10_000 * UNIT)],
+	};
+	ext_for(presets::live_genesis(network)).execute_with(|| {
+		let mut expected = accounts.clone();
+		expected.sort();
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
+		let aura: Vec<_> = pallet_aura::Authorities::<Runtime>::get().into_inner();
+		assert_eq!(aura.len(), 3);
+		assert!(aura.iter().all(|a| (11..=13).any(|i| sr(i) == *a.as_ref())));
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(root.clone()));
+		assert_eq!(Balances::balance(&root), 50 * UNIT);
+		let tier = |a: &AccountId| <StakingTiers as TierProvider<AccountId, Balance>>::tier(a);
+		assert_eq!(tier(&guardian), Some(Tier::Guardian));
+		// Nothing of the dev networks: no dev account holds anything or any role.
+		for k in Sr25519Keyring::iter() {
+			assert_eq!(Balances::balance(&k.to_account_id()), 0, "{k:?}");
+			assert_eq!(tier(&k.to_account_id()), None, "{k:?}");
+		}
+		// A live network's treasury holds the existential deposit only, staking periods are
+		// the defaults, no worker is linked, the feed is observed hourly.
+		assert_eq!(Balances::balance(&TreasuryAccount::get()), EXISTENTIAL_DEPOSIT);
+		assert_eq!(
+			pallet_staking_tiers::Configuration::<Runtime>::get().epoch_length,
+			noderr_runtime::configs::DefaultTierConfig::get().epoch_length
+		);
+		assert_eq!(pallet_inference::WorkerOf::<Runtime>::iter().count(), 0);
+		assert_eq!(pallet_inference::Schedules::<Runtime>::get(0).unwrap().every, 600);
+		pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
+		pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
+		pallet_inference::Pallet::<Runtime>::do_try_state().expect("inference invariants");
 	});
 }
 

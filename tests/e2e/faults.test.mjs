@@ -19,7 +19,7 @@ test('unknown chain name: names the built-in chains', async () => {
   const dir = tempDir('noderr-e2e-bad-');
   try {
     const result = await runToExit(['--chain=moonbase', `--base-path=${dir}`]);
-    assertCleanError(result, /unknown chain 'moonbase': use one of dev, local, testnet/);
+    assertCleanError(result, /unknown chain 'moonbase': use one of dev, local, launch:FILE or the path/);
   } finally {
     removeDir(dir);
   }
