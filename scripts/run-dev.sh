@@ -32,7 +32,11 @@ trap cleanup EXIT INT TERM
 
 "${devnet[@]}" replay --port "$replay_port" &
 pids+=($!)
-"$NODERR_NODE" --dev --rpc-cors=all --ml-models "$NODERR_CACHE/artifacts" \
+# Browsers may call the node's RPC (unsafe methods included, as on any --dev localhost port)
+# from local pages and polkadot.js apps only, not from any web page (--dev alone allows all).
+"$NODERR_NODE" --dev \
+	--rpc-cors "http://localhost:*,http://127.0.0.1:*,https://localhost:*,https://127.0.0.1:*,https://polkadot.js.org" \
+	--ml-models "$NODERR_CACHE/artifacts" \
 	--market-source "binance=http://127.0.0.1:$replay_port" \
 	--market-source "coinbase=http://127.0.0.1:$replay_port" "$@" &
 node_pid=$!
