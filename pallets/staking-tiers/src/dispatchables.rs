@@ -101,7 +101,10 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Removes `who` from the operators, with its tier in force: an operator that leaves (or
+	/// is rejected) keeps no tier, whatever the epoch.
 	fn remove_operator(who: &T::AccountId) {
+		Self::set_effective_tier(who, None);
 		Operators::<T>::remove(who);
 		OperatorCount::<T>::mutate(|n| *n = n.saturating_sub(1));
 		Self::unmark_for_update(who);

@@ -3,8 +3,8 @@
 
 use crate::{
 	mock::*, Configuration, EffectiveTiers, Error, Event, HardwareClass, HoldReason, Ledgers,
-	OperatorCount, OperatorState, Operators, PendingSlashCount, PendingSlashes, PerTier,
-	SlashQueue, TierConfig, UnlockChunk,
+	NextEpochAt, OperatorCount, OperatorState, Operators, PendingSlashCount, PendingSlashes,
+	PerTier, SlashQueue, TierConfig, TierMembers, UnlockChunk,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -193,6 +193,37 @@ fn withdraw_application_while_pending_or_unbonded() {
 		assert_ok!(StakingTiers::withdraw_application(RuntimeOrigin::signed(2)));
 		assert_eq!(state(2), None);
 		assert_eq!(OperatorCount::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn an_operator_that_leaves_before_the_epoch_boundary_keeps_no_tier() {
+	run_test(|| {
+		// Unbonding shorter than the epoch (valid: it still covers the slash defer period).
+		let mut config = Configuration::<Test>::get();
+		config.epoch_length = 50;
+		config.unbonding_period = DEFER;
+		assert_ok!(StakingTiers::set_config(RuntimeOrigin::root(), config));
+		bonded(1, 1_000);
+		next_epoch();
+		assert_eq!(tier(1), Some(Tier::All));
+		// Unbond everything, withdraw it and leave, all before the next epoch boundary.
+		let start = System::block_number();
+		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_000));
+		run_to_block(start + DEFER);
+		assert_ok!(StakingTiers::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		assert!(NextEpochAt::<Test>::get() > System::block_number(), "still inside the epoch");
+		assert_eq!(tier(1), Some(Tier::All), "the tier waits for the epoch while an operator");
+		assert_ok!(StakingTiers::withdraw_application(RuntimeOrigin::signed(1)));
+		System::assert_has_event(
+			Event::TierChanged { who: 1, from: Some(Tier::All), to: None }.into(),
+		);
+		assert_eq!(tier(1), None, "a non-operator holds no tier");
+		assert!(!TierMembers::<Test>::contains_key(Tier::All, 1));
+		assert_eq!(held(1), 0);
+		assert_eq!(Balances::balance(&1), ENDOWMENT, "every unit returned");
+		next_epoch();
+		assert_eq!(tier(1), None);
 	});
 }
 
