@@ -458,6 +458,10 @@ pub mod pallet {
 		TooManyReporters,
 		/// No block in reach has room in its slash queue.
 		SlashQueueFull,
+		/// A reporter is listed twice: it would take two shares.
+		DuplicateReporter,
+		/// The slashed operator is among the reporters: it would be paid part of its own slash.
+		SelfReport,
 	}
 
 	#[pallet::hooks]

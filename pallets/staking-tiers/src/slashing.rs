@@ -14,6 +14,7 @@ use frame_support::{
 		Get,
 	},
 	weights::Weight,
+	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use noderr_primitives::SlashId;
@@ -37,7 +38,12 @@ impl<T: Config> Pallet<T> {
 			PendingSlashCount::<T>::get() < T::MaxPendingSlashes::get(),
 			Error::<T>::TooManyPendingSlashes
 		);
-		let reporters = reporters.try_into().map_err(|_| Error::<T>::TooManyReporters)?;
+		let reporters: BoundedVec<_, T::MaxReporters> =
+			reporters.try_into().map_err(|_| Error::<T>::TooManyReporters)?;
+		ensure!(!reporters.contains(who), Error::<T>::SelfReport);
+		for (i, r) in reporters.iter().enumerate() {
+			ensure!(!reporters[..i].contains(r), Error::<T>::DuplicateReporter);
+		}
 		let due = frame_system::Pallet::<T>::block_number()
 			.saturating_add(Configuration::<T>::get().slash_defer_period);
 		let id = NextSlashId::<T>::get();

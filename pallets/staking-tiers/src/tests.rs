@@ -839,6 +839,25 @@ fn too_many_reporters_is_refused() {
 	});
 }
 
+#[test]
+fn a_reporter_listed_twice_or_the_slashed_operator_as_reporter_is_refused() {
+	run_test(|| {
+		bonded(1, 10_000);
+		let schedule = |reporters: Vec<u64>| {
+			<StakingTiers as Slash<u64>>::schedule_slash(
+				&1,
+				Perbill::from_percent(10),
+				reporters,
+				Perbill::from_percent(50),
+			)
+		};
+		assert_eq!(schedule(vec![2, 2]), Err(Error::<Test>::DuplicateReporter.into()));
+		assert_eq!(schedule(vec![2, 1]), Err(Error::<Test>::SelfReport.into()));
+		assert_eq!(PendingSlashCount::<Test>::get(), 0, "nothing scheduled");
+		assert!(schedule(vec![2, 3]).is_ok());
+	});
+}
+
 // ---- provider and genesis ----
 
 #[test]
