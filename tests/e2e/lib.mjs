@@ -267,3 +267,14 @@ export async function registrationCall(api, file, args = []) {
 export async function waitForLog(node, re, { timeoutMs = 10_000 } = {}) {
   await waitFor(async () => re.test(node.log()), { timeoutMs, what: `a log line matching ${re}` });
 }
+
+/** Feed 0's on-chain bars `end + 1 - len ..= end`, as the ML service reads them (numbers). */
+export async function barWindow(api, end, len) {
+  const out = [];
+  for (let n = end + 1 - len; n <= end; n += 1) {
+    const b = (await api.query.inference.bars(0, n % 512)).unwrap();
+    const d = (x) => Number(x.toBigInt()) / 1e6;
+    out.push({ open: d(b.open), high: d(b.high), low: d(b.low), close: d(b.close), volume: d(b.volume) });
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  artifactsDir, connect, freePort, httpRpc, mlBinary, removeDir, startNode, submit, tempDir, waitFor,
+  artifactsDir, barWindow, connect, freePort, httpRpc, mlBinary, removeDir, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
@@ -99,17 +99,6 @@ async function taskCount(api) {
   return (await api.query.inference.nextTaskId()).toNumber();
 }
 
-/** Feed 0's bars `end + 1 - len ..= end` as the ML service reads them. */
-async function window(api, end, len) {
-  const out = [];
-  for (let n = end + 1 - len; n <= end; n += 1) {
-    const b = (await api.query.inference.bars(0, n % 512)).unwrap();
-    const d = (x) => Number(x.toBigInt()) / 1e6;
-    out.push({ open: d(b.open), high: d(b.high), low: d(b.low), close: d(b.close), volume: d(b.volume) });
-  }
-  return out;
-}
-
 /** Waits for the first task from `from` on with `pred(status)`; resolves with its id and its
  * open status if it was still open when found (tasks stay open for several blocks, longer than
  * the 2 s between looks). */
@@ -154,7 +143,7 @@ test('every task settles with every operator agreeing, bit-identical across the 
     // The same record on every node's chain, and each node's own ML service, asked for the
     // task's on-chain window as that node reads it, answers the aggregate exactly.
     assert.equal((await finished(apis[name], price.id)).toHex(), record.toHex(), `${name}'s chain holds the same record`);
-    const ml = await httpRpc(node.mlUrl, 'ml_predict', { model: models['price-transformer'], bars: await window(apis[name], end, 160) });
+    const ml = await httpRpc(node.mlUrl, 'ml_predict', { model: models['price-transformer'], bars: await barWindow(apis[name], end, 160) });
     assert.ok(ml.result, `${name}: ${JSON.stringify(ml.error)}`);
     assert.deepEqual([ml.result.return, ml.result.volatility, ml.result.confidence], aggregate, `${name}'s ML service answers the aggregate`);
   }

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  connect, httpRpc, removeDir, rssMiB, runToExit, scrapeMetrics, servedModels, startNode, submit, tempDir, waitFor,
+  barWindow, connect, httpRpc, removeDir, rssMiB, runToExit, scrapeMetrics, servedModels, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
@@ -82,17 +82,6 @@ test('observers aggregate the real bar from the good source and log the bad ones
   assert.match(node.log(), /market source .*: no bar for time \d+ \(got \[[\d, ]+\]\); skipped/);
 });
 
-/** The window of bars `end + 1 - len ..= end` of feed 0 as the ML service reads them. */
-async function window(end, len) {
-  const out = [];
-  for (let n = end + 1 - len; n <= end; n += 1) {
-    const b = (await api.query.inference.bars(0, n % 512)).unwrap();
-    const d = (x) => Number(x.toBigInt()) / 1e6;
-    out.push({ open: d(b.open), high: d(b.high), low: d(b.low), close: d(b.close), volume: d(b.volume) });
-  }
-  return out;
-}
-
 test('the scheduled models settle on the new history with what every node computes itself', async () => {
   const byModel = (name) => [...created.entries()].find(([id, s]) =>
     s.model.isSome && s.model.unwrap().toHex() === models[name] && settled.has(id));
@@ -106,7 +95,7 @@ test('the scheduled models settle on the new history with what every node comput
   for (const [name, method, len, fields] of cases) {
     const [id, open] = byModel(name);
     const end = open.input.asHistory.end.toNumber();
-    const ml = await httpRpc(node.mlUrl, method, { model: models[name], bars: await window(end, len) });
+    const ml = await httpRpc(node.mlUrl, method, { model: models[name], bars: await barWindow(api, end, len) });
     assert.ok(ml.result, `${method}: ${JSON.stringify(ml.error)}`);
     const answer = settled.get(id).answer.map((x) => x.toNumber());
     assert.deepEqual(answer, fields(ml.result), `${name} task ${id}: the aggregate is the node's own answer`);
