@@ -126,11 +126,27 @@ pub const SESSION_PERIOD: BlockNumber = 10;
 #[cfg(not(feature = "fast-runtime"))]
 pub const SESSION_PERIOD: BlockNumber = 60 * crate::MINUTES;
 
+/// Shortest session in force, whatever governance stores: sessions rotate every block at worst.
+pub const MIN_SESSION_PERIOD: BlockNumber = 1;
+
 parameter_types! {
-	/// Blocks per session. A storage parameter: governance changes it without a runtime
-	/// upgrade by `system.setStorage` of a SCALE `u32` at `twox_128(":SessionPeriod:")`.
+	/// Blocks per session as governance set it. A storage parameter: governance changes it
+	/// without a runtime upgrade by `system.setStorage` of a SCALE `u32` at
+	/// `twox_128(":SessionPeriod:")`. Read through [`SessionLength`].
 	pub storage SessionPeriod: BlockNumber = SESSION_PERIOD;
 	pub const SessionOffset: BlockNumber = 0;
+}
+
+/// The session length in force: [`SessionPeriod`], never below [`MIN_SESSION_PERIOD`]. A stored
+/// 0 (or any value that is not a SCALE `u32`, which reads as the default) cannot stop the chain:
+/// sessions end at `block % period`, and a period of 0 would panic in every block, `set_code`'s
+/// included.
+pub struct SessionLength;
+
+impl frame_support::traits::Get<BlockNumber> for SessionLength {
+	fn get() -> BlockNumber {
+		SessionPeriod::get().max(MIN_SESSION_PERIOD)
+	}
 }
 
 impl pallet_validator_set::Config for Runtime {
@@ -145,8 +161,8 @@ impl pallet_session::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type ValidatorId = AccountId;
 	type ValidatorIdOf = ConvertInto;
-	type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-	type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
+	type ShouldEndSession = pallet_session::PeriodicSessions<SessionLength, SessionOffset>;
+	type NextSessionRotation = pallet_session::PeriodicSessions<SessionLength, SessionOffset>;
 	type SessionManager = ValidatorSet;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;

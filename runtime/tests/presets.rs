@@ -187,3 +187,30 @@ fn preset_names_resolve() {
 fn pallet_integrity() {
 	sp_io::TestExternalities::new_empty().execute_with(AllPalletsWithSystem::integrity_test);
 }
+
+#[test]
+fn a_stored_session_period_of_zero_cannot_stop_block_production() {
+	use codec::Encode;
+	use frame_support::traits::{EstimateNextSessionRotation, Get, Hooks};
+	use noderr_runtime::configs::{SessionLength, SessionOffset, SessionPeriod};
+	ext_for(presets::local_config_genesis()).execute_with(|| {
+		// What governance's `system.setStorage` writes: a SCALE u32 at twox_128(":SessionPeriod:").
+		sp_io::storage::set(&sp_io::hashing::twox_128(b":SessionPeriod:"), &0u32.encode());
+		assert_eq!(SessionPeriod::get(), 0, "the write took effect");
+		assert_eq!(SessionLength::get(), 1, "the period in force is clamped");
+		// Block after block, the session hook (which ended sessions at `block % period`) runs
+		// and rotates: a session a block, not a panic.
+		let start = pallet_session::CurrentIndex::<Runtime>::get();
+		for n in 1..=5u32 {
+			frame_system::Pallet::<Runtime>::set_block_number(n);
+			<pallet_session::Pallet<Runtime> as Hooks<u32>>::on_initialize(n);
+		}
+		assert_eq!(pallet_session::CurrentIndex::<Runtime>::get(), start + 5);
+		let (next, _) = <pallet_session::PeriodicSessions<SessionLength, SessionOffset> as
+			EstimateNextSessionRotation<u32>>::estimate_next_session_rotation(5);
+		assert_eq!(next, Some(6));
+		// A sane value is used as it is.
+		sp_io::storage::set(&sp_io::hashing::twox_128(b":SessionPeriod:"), &7u32.encode());
+		assert_eq!(SessionLength::get(), 7);
+	});
+}
