@@ -310,8 +310,9 @@ mod tests {
 		assert!(refused(launch(&alice, &grandpa)).contains("well-known development key //Alice"));
 		assert!(refused(launch(&address(4), &alice_ed))
 			.contains("validator 1 grandpa key is the well-known"));
-		assert!(refused(launch("nonsense", &grandpa))
-			.contains("\"nonsense\" is not an SS58 address"));
+		assert!(
+			refused(launch("nonsense", &grandpa)).contains("\"nonsense\" is not an SS58 address")
+		);
 		let twice = launch(&address(1), &grandpa);
 		assert!(refused(twice).contains("endowed account 2 is listed twice"));
 		assert!(refused("{}".into()).contains("missing field"));
