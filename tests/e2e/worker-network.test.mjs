@@ -172,10 +172,17 @@ async function metric(node, name) {
 test("with its ML service stopped, Charlie's operator misses, is no longer assigned, and the others settle", async () => {
   const alice = keyring.addFromUri('//Alice');
   const strikesBefore = (await apis.alice.call.inferenceApi.operator(ops.Charlie)).stats.strikes.toNumber();
-  // Kill the service right after the worker compared its models with its heartbeat, so the tasks
-  // created now are assigned before the next comparison notices.
-  const last = await checkedAt();
-  await waitFor(async () => (await checkedAt()) !== last, { timeoutMs: 120_000, intervalMs: 200, what: "Charlie's worker checking its models" });
+  // Kill the service right after the worker compared its models with its heartbeat, and while
+  // that heartbeat is not due for renewal (which also asks the service), so the task created
+  // now is assigned to him before his worker notices.
+  const period = (await apis.alice.query.inference.configuration()).heartbeatPeriod.toNumber();
+  await waitFor(async () => {
+    const last = await checkedAt();
+    await waitFor(async () => (await checkedAt()) !== last, { timeoutMs: 120_000, intervalMs: 200, what: "Charlie's worker checking its models" });
+    const now = (await apis.charlie.rpc.chain.getHeader()).number.toNumber();
+    const beat = (await apis.charlie.call.inferenceApi.operator(ops.Charlie)).heartbeat.unwrap()[0].toNumber();
+    return now + 8 < beat + Math.floor(period / 2);
+  }, { timeoutMs: 600_000, intervalMs: 0, what: 'a check well before the heartbeat renewal' });
   external.kill('SIGKILL');
   const from = await taskCount(apis.alice);
   const end = (await apis.alice.call.inferenceApi.bars(0, 1))[0][0].toNumber();
