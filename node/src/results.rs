@@ -7,7 +7,7 @@ use crate::cli::ResultsCmd;
 use codec::{Decode, Encode};
 use noderr_ml::store::Http;
 use noderr_primitives::Participation;
-use noderr_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent};
+use noderr_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent, UNIT};
 use pallet_inference::{Event as InferenceEvent, Outcome, TaskClass, TaskStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -86,8 +86,8 @@ fn parse_number(v: &Value) -> Result<BlockNumber, String> {
 
 /// Whole NODERR with up to 4 decimals.
 fn noderr(amount: Balance) -> String {
-	let whole = amount / 1_000_000_000_000;
-	let frac = (amount % 1_000_000_000_000) / 100_000_000;
+	let whole = amount / UNIT;
+	let frac = (amount % UNIT) / (UNIT / 10_000);
 	if frac == 0 {
 		format!("{whole}")
 	} else {
