@@ -129,9 +129,9 @@ impl<T: Config> Pallet<T> {
 		u64::from_le_bytes(h.0[..8].try_into().expect("8 bytes"))
 	}
 
-	/// Draws up to `k` distinct eligible operators listed under `key` for `task`. Reads at most
-	/// `4k + 8` index entries (each with its heartbeat, tier and stake), however many operators
-	/// are listed.
+	/// Draws up to `k` distinct eligible operators listed under `key` for `task`, none of
+	/// `exclude`. Reads at most `4k + 8 + exclude.len()` index entries (each with its heartbeat,
+	/// tier and stake), however many operators are listed.
 	pub(crate) fn draw(
 		task: TaskId,
 		key: &[u8; 32],
@@ -139,13 +139,14 @@ impl<T: Config> Pallet<T> {
 		k: u32,
 		seed: &[u8; 32],
 		now: BlockNumberFor<T>,
+		exclude: &[T::AccountId],
 	) -> Vec<Assignee<T::AccountId, BalanceOf<T>>> {
 		let mut picked: Vec<Assignee<T::AccountId, BalanceOf<T>>> = Vec::new();
 		let mut lapsed = Vec::new();
 		// Positions already drawn hold the value of the position they were swapped with.
 		let mut swapped: BTreeMap<u32, u32> = BTreeMap::new();
 		let mut remaining = ListedCount::<T>::get(key);
-		let max_draws = k.saturating_mul(4).saturating_add(8);
+		let max_draws = k.saturating_mul(4).saturating_add(8).saturating_add(exclude.len() as u32);
 		let mut draws = 0;
 		while (picked.len() as u32) < k && remaining > 0 && draws < max_draws {
 			let r = (Self::random(seed, task, draws) % remaining as u64) as u32;
@@ -155,6 +156,9 @@ impl<T: Config> Pallet<T> {
 			swapped.insert(r, *swapped.get(&last).unwrap_or(&last));
 			remaining = last;
 			let Some(who) = Listed::<T>::get(key, position) else { continue };
+			if exclude.contains(&who) {
+				continue;
+			}
 			if !Self::is_live(&who, now) {
 				lapsed.push(who);
 				continue;
@@ -180,20 +184,30 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn assign(id: TaskId, mut task: TaskOf<T>, now: BlockNumberFor<T>) {
 		let config = Configuration::<T>::get();
 		let class = config.classes[task.class.index()];
-		let (key, min_tier) = match task.model {
+		let (key, mut min_tier) = match task.model {
 			None => (OBSERVATION_KEY, config.observation_tier),
 			Some(model) => match T::Models::model(&model) {
 				Some(spec) => (model, spec.min_tier),
 				None => return Self::fail(id, task, FailureReason::ModelRetired, now),
 			},
 		};
+		// An audit's panel: GUARDIANs who neither worked on the task nor reported it.
+		let mut k = (class.assigned as u32).min(T::MaxAssigned::get());
+		let mut exclude = Vec::new();
+		if let Some(audit) = &task.audit {
+			min_tier = Tier::Guardian;
+			k = (audit.panel as u32).min(T::MaxAssigned::get());
+			exclude = Records::<T>::get(audit.of)
+				.map(|r| r.operators.into_iter().map(|o| o.who).collect())
+				.unwrap_or_default();
+			exclude.extend(audit.exclude.clone());
+		}
 		let Some(seed) =
 			T::Beacon::beacon_after(task.created.saturating_add(config.assignment_delay))
 		else {
 			return Self::fail(id, task, FailureReason::NoRandomness, now);
 		};
-		let k = (class.assigned as u32).min(T::MaxAssigned::get());
-		let picked = Self::draw(id, &key, min_tier, k, &seed, now);
+		let picked = Self::draw(id, &key, min_tier, k, &seed, now, &exclude);
 		if picked.is_empty() {
 			return Self::fail(id, task, FailureReason::NoOperators, now);
 		}

@@ -338,6 +338,8 @@ fn fill_records<T: Config>(n: u32) {
 			TaskRecord {
 				class: TaskClass::Prediction,
 				model: None,
+				input: TaskInput::Observe { feed: 0, bar_time: 0 },
+				audit_of: None,
 				created: Zero::zero(),
 				settled: Zero::zero(),
 				outcome: Outcome::Unassigned,
@@ -635,7 +637,7 @@ mod benchmarks {
 		let picks = max_k::<T>().min(n);
 		let reach = n.min(max_k::<T>().saturating_mul(4).saturating_add(8));
 		// The candidates in the order the draw reaches them (all live so far: nothing written).
-		let candidates = Inference::<T>::draw(id, &model, Tier::All, reach, &seed, at);
+		let candidates = Inference::<T>::draw(id, &model, Tier::All, reach, &seed, at, &[]);
 		assert_eq!(candidates.len() as u32, reach);
 		for c in &candidates[..(reach - picks) as usize] {
 			Heartbeats::<T>::mutate(&c.who, |h| {

@@ -29,7 +29,41 @@ impl<T: Config> Pallet<T> {
 		let assign_at = Self::free_deadline(Self::assignment_block())?;
 		T::Currency::hold(&HoldReason::TaskFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::CannotPayFee)?;
-		Ok(Self::insert_task(class, Some(model), input, Some(who), fee, assign_at))
+		Ok(Self::insert_task(class, Some(model), input, Some(who), fee, assign_at, None))
+	}
+
+	/// Creates an audit of settled model task `of`: the same model on the same input, assigned
+	/// like any task (after the delay, from the beacon) but to `panel` GUARDIANs serving the
+	/// model who were not among `of`'s operators and are not `exclude`. No fee; the panel is paid
+	/// the per-task emission with the GUARDIAN multiplier, and strikes as any worker would.
+	pub(crate) fn do_create_audit(
+		of: TaskId,
+		panel: u8,
+		exclude: Option<T::AccountId>,
+	) -> Result<TaskId, DispatchError> {
+		let record = Records::<T>::get(of).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(record.audit_of.is_none(), Error::<T>::AuditOfAudit);
+		ensure!(matches!(record.outcome, Outcome::Settled { .. }), Error::<T>::NotSettled);
+		let model = record.model.ok_or(Error::<T>::NotAuditable)?;
+		ensure!(panel > 0 && panel as u32 <= T::MaxAssigned::get(), Error::<T>::InvalidPanel);
+		// The model may be deprecated since (still served); retired is gone.
+		ensure!(T::Models::model(&model).is_some(), Error::<T>::UnknownModel);
+		if let TaskInput::History { feed, end } = &record.input {
+			let spec = T::Models::model(&model).ok_or(Error::<T>::UnknownModel)?;
+			let needed = Self::bars_needed(&spec.input).unwrap_or(0);
+			ensure!(Self::window_available(*feed, *end, needed), Error::<T>::InsufficientHistory);
+		}
+		let assign_at = Self::free_deadline(Self::assignment_block())?;
+		let audit = AuditSpec { of, panel, exclude };
+		Ok(Self::insert_task(
+			record.class,
+			Some(model),
+			record.input,
+			None,
+			Zero::zero(),
+			assign_at,
+			Some(audit),
+		))
 	}
 
 	/// The class of work of a live model and the input checked against what it reads (a
@@ -105,12 +139,14 @@ impl<T: Config> Pallet<T> {
 		requester: Option<T::AccountId>,
 		fee: BalanceOf<T>,
 		assign_at: BlockNumberFor<T>,
+		audit: Option<AuditSpec<T::AccountId>>,
 	) -> TaskId {
 		let id = NextTaskId::<T>::mutate(|n| {
 			let id = *n;
 			*n = n.saturating_add(1);
 			id
 		});
+		let audit_of = audit.as_ref().map(|a| a.of);
 		// `assign_at` came from free_deadline in this same call: the push cannot fail.
 		let _ = Deadlines::<T>::try_mutate(assign_at, |q| q.try_push(id));
 		Tasks::<T>::insert(
@@ -126,6 +162,7 @@ impl<T: Config> Pallet<T> {
 				assigned: BoundedVec::new(),
 				committed: 0,
 				revealed: 0,
+				audit,
 			},
 		);
 		Self::deposit_event(Event::TaskCreated {
@@ -135,6 +172,7 @@ impl<T: Config> Pallet<T> {
 			requester,
 			fee,
 			assign_at,
+			audit_of,
 		});
 		id
 	}
@@ -154,8 +192,15 @@ impl<T: Config> Pallet<T> {
 			}
 			if let Ok(at) = Self::free_deadline(Self::assignment_block()) {
 				let input = TaskInput::Observe { feed, bar_time: f.next_bar_time };
-				let id =
-					Self::insert_task(TaskClass::Observation, None, input, None, Zero::zero(), at);
+				let id = Self::insert_task(
+					TaskClass::Observation,
+					None,
+					input,
+					None,
+					Zero::zero(),
+					at,
+					None,
+				);
 				Observing::<T>::insert(feed, id);
 				created += 1;
 			}
@@ -172,7 +217,7 @@ impl<T: Config> Pallet<T> {
 			let created = Self::check_model_input(&model, TaskInput::History { feed, end })
 				.and_then(|(class, input)| {
 					let at = Self::free_deadline(Self::assignment_block())?;
-					Ok(Self::insert_task(class, Some(model), input, None, Zero::zero(), at))
+					Ok(Self::insert_task(class, Some(model), input, None, Zero::zero(), at, None))
 				});
 			if let Err(error) = created {
 				Self::deposit_event(Event::ScheduledTaskSkipped { feed, model, error });

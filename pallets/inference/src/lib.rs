@@ -40,6 +40,7 @@ pub use weights::WeightInfo;
 
 pub mod aggregate;
 mod assign;
+mod audit;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod commit_reveal;
@@ -90,6 +91,7 @@ pub type TaskRecordOf<T> = TaskRecord<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
 	BlockNumberFor<T>,
+	<T as Config>::MaxTextLength,
 	<T as Config>::MaxAssigned,
 >;
 /// A feed in the genesis: (id, pair, interval in seconds, first bar's open time, source hints).
@@ -356,6 +358,8 @@ pub mod pallet {
 			fee: BalanceOf<T>,
 			/// Block of assignment.
 			assign_at: BlockNumberFor<T>,
+			/// For an audit, the settled task it re-executes.
+			audit_of: Option<TaskId>,
 		},
 		/// Operators were assigned to a task.
 		TaskAssigned {
@@ -584,6 +588,14 @@ pub mod pallet {
 		BarOutOfSequence,
 		/// A seeded bar's prices are not positive, or high and low do not bracket open and close.
 		InvalidBar,
+		/// An audit's task is itself an audit.
+		AuditOfAudit,
+		/// The task did not settle with an aggregate.
+		NotSettled,
+		/// The task has no model to re-run (a feed observation).
+		NotAuditable,
+		/// An audit panel of zero, or above `MaxAssigned`.
+		InvalidPanel,
 	}
 
 	#[pallet::genesis_config]

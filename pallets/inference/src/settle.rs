@@ -230,6 +230,8 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			}
+			// An audit's answer is the panel's check, not a new result of the model.
+			(_, Outcome::Settled { .. }) if task.audit.is_some() => {}
 			(input, Outcome::Settled { answer, .. }) => {
 				if let Some(model) = task.model {
 					Latest::<T>::insert(model, id);
@@ -251,6 +253,8 @@ impl<T: Config> Pallet<T> {
 			TaskRecord {
 				class: task.class,
 				model: task.model,
+				input: task.input,
+				audit_of: task.audit.map(|a| a.of),
 				created: task.created,
 				settled: now,
 				outcome,

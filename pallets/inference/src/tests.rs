@@ -64,7 +64,8 @@ fn create_task_holds_the_fee_and_queues_the_assignment() {
 				model: Some(SENTIMENT),
 				requester: Some(REQUESTER),
 				fee: 25,
-				assign_at: at
+				assign_at: at,
+				audit_of: None,
 			}
 			.into()
 		);
@@ -1161,5 +1162,62 @@ fn an_empty_feed_is_seeded_from_an_archive_once() {
 		assert_eq!(Feeds::<Test>::get(0).unwrap().next_bar_time, start + 200 * 3_600);
 		// Once the feed has history, only observation rounds extend it.
 		assert_noop!(seed(0, vec![bar(200)]), Error::<Test>::FeedHasHistory);
+	});
+}
+
+#[test]
+fn an_audit_reruns_a_settled_task_on_guardians_who_did_not_work_on_it() {
+	use noderr_primitives::TaskResults;
+	run_test(|| {
+		let id = assigned_sentiment_task(40);
+		let ops = assigned(id);
+		let a = answer(&[2]);
+		next_block();
+		for op in &ops {
+			assert_ok!(commit(*op, id, &a));
+		}
+		next_block();
+		for op in &ops {
+			assert_ok!(reveal(*op, id, &a));
+		}
+		next_block();
+		let settled = <Inference as TaskResults<u64>>::finished(id).expect("kept");
+		assert_eq!(settled.aggregate, Some(a.clone()));
+		// Bad audit requests change nothing.
+		assert_noop!(Inference::do_create_audit(id + 100, 3, None), Error::<Test>::UnknownTask);
+		assert_noop!(Inference::do_create_audit(id, 0, None), Error::<Test>::InvalidPanel);
+		// The guardian not excluded and not among the operators.
+		let exclude = (7..=9).find(|g| !ops.contains(g));
+		let audit = Inference::do_create_audit(id, 3, exclude).expect("audit created");
+		assert!(events().iter().any(
+			|e| matches!(e, Event::TaskCreated { task, audit_of: Some(of), fee: 0, .. } if *task == audit && *of == id)
+		));
+		assert_noop!(Inference::do_create_audit(audit, 3, None), Error::<Test>::UnknownTask);
+		run_to_block(System::block_number() + DELAY + 1);
+		let panel = assigned(audit);
+		assert!(!panel.is_empty());
+		for g in &panel {
+			assert!((7..=9).contains(g), "GUARDIANs only: {panel:?}");
+			assert!(!ops.contains(g) && Some(*g) != exclude, "none of the task's operators");
+		}
+		let before: Vec<Balance> = panel.iter().map(Balances::free_balance).collect();
+		next_block();
+		for g in &panel {
+			assert_ok!(commit(*g, audit, &a));
+		}
+		next_block();
+		for g in &panel {
+			assert_ok!(reveal(*g, audit, &a));
+		}
+		next_block();
+		let record = Records::<Test>::get(audit).expect("settled");
+		assert_eq!(record.audit_of, Some(id));
+		assert_eq!(Latest::<Test>::get(SENTIMENT), Some(id), "an audit is not a new result");
+		// Paid the per-task emission, all at the GUARDIAN multiplier.
+		for (g, b) in panel.iter().zip(before) {
+			assert_eq!(Balances::free_balance(g) - b, REWARD / panel.len() as u64);
+		}
+		// An audit cannot itself be audited.
+		assert_noop!(Inference::do_create_audit(audit, 3, None), Error::<Test>::AuditOfAudit);
 	});
 }

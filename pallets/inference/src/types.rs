@@ -348,6 +348,22 @@ pub struct Task<
 	pub committed: u8,
 	/// How many of them revealed (answers are in `Reveals`).
 	pub revealed: u8,
+	/// For an audit: the settled task it re-executes, and the panel's size and exclusion.
+	pub audit: Option<AuditSpec<AccountId>>,
+}
+
+/// What makes a task an audit: a re-execution of a settled task by GUARDIANs who did not work
+/// on it.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct AuditSpec<AccountId> {
+	/// The settled task it re-executes.
+	pub of: TaskId,
+	/// GUARDIANs to draw.
+	pub panel: u8,
+	/// Who may not sit on the panel besides the task's operators (the reporter).
+	pub exclude: Option<AccountId>,
 }
 
 /// How a task ended.
@@ -403,17 +419,22 @@ pub struct OperatorOutcome<AccountId, Balance> {
 	MaxEncodedLen,
 	TypeInfo,
 )]
-#[scale_info(skip_type_params(MaxAssigned))]
+#[scale_info(skip_type_params(MaxText, MaxAssigned))]
 pub struct TaskRecord<
 	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
 	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxText: Get<u32>,
 	MaxAssigned: Get<u32>,
 > {
 	/// Class of work.
 	pub class: TaskClass,
 	/// The model; none for an observation.
 	pub model: Option<[u8; 32]>,
+	/// What it computed on (an audit re-runs the model on it).
+	pub input: TaskInput<MaxText>,
+	/// For an audit, the task it re-executed.
+	pub audit_of: Option<TaskId>,
 	/// Block of creation.
 	pub created: BlockNumber,
 	/// Block of settlement.

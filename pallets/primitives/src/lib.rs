@@ -186,6 +186,16 @@ pub trait Slash<AccountId> {
 		reporters: Vec<AccountId>,
 		reporter_share: Perbill,
 	) -> Result<SlashId, DispatchError>;
+
+	/// Cancels a scheduled slash that has not applied yet (an error once it has applied or
+	/// was cancelled).
+	fn cancel_slash(id: SlashId) -> Result<(), DispatchError>;
+
+	/// Whether slash `id` is scheduled and not yet applied or cancelled.
+	fn is_pending(id: SlashId) -> bool;
+
+	/// Suspends `who`: it loses its tier at once, until governance reinstates it.
+	fn suspend(who: &AccountId) -> Result<(), DispatchError>;
 }
 
 /// Most values in one answer (the widest default model, MSRR, reports six).
@@ -282,12 +292,37 @@ impl Participation {
 	}
 }
 
-/// Results of settled tasks, as the guardian pallet reads them.
+/// A finished task as the guardian pallet reads it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct FinishedTask<AccountId> {
+	/// Its model (none for a feed observation).
+	pub model: Option<[u8; 32]>,
+	/// The aggregate, when it settled with one.
+	pub aggregate: Option<Answer>,
+	/// Each assigned operator with how it did and what it revealed, in assignment order.
+	pub answers: Vec<(AccountId, Participation, Option<Answer>)>,
+	/// The task it re-executed, for an audit.
+	pub audit_of: Option<u64>,
+}
+
+/// Results of finished tasks and re-execution of settled ones, as the guardian pallet uses them.
 pub trait TaskResults<AccountId> {
 	/// Strikes recorded against `who` (missed reveals and outliers), over its history.
 	fn strikes(who: &AccountId) -> u32;
 	/// What `who` revealed for `task`, if the task's record is still kept.
 	fn revealed(task: u64, who: &AccountId) -> Option<Answer>;
+	/// A finished task, if its record is still kept.
+	fn finished(task: u64) -> Option<FinishedTask<AccountId>>;
+	/// The operator a worker key submits for.
+	fn operator_of(worker: &AccountId) -> Option<AccountId>;
+	/// Creates an audit of settled model task `task`: the same model on the same input, assigned
+	/// (with the usual delay and beacon) to `panel` GUARDIANs serving the model who were not
+	/// among the task's operators and are not `exclude`, through the usual commit-reveal.
+	/// Returns the audit task's id.
+	fn create_audit(task: u64, panel: u8, exclude: Option<AccountId>)
+		-> Result<u64, DispatchError>;
+	/// The operators assigned to an open task (empty when not assigned yet or finished).
+	fn assigned(task: u64) -> Vec<AccountId>;
 }
 
 /// Called when a task settles, with its id, the model (none for a feed observation), the

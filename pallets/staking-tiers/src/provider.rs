@@ -38,6 +38,18 @@ impl<T: Config> Slash<T::AccountId> for Pallet<T> {
 	) -> Result<SlashId, DispatchError> {
 		Self::do_schedule_slash(who, fraction, reporters, reporter_share)
 	}
+
+	fn cancel_slash(id: SlashId) -> Result<(), DispatchError> {
+		Self::do_cancel_slash(id)
+	}
+
+	fn is_pending(id: SlashId) -> bool {
+		crate::PendingSlashes::<T>::contains_key(id)
+	}
+
+	fn suspend(who: &T::AccountId) -> Result<(), DispatchError> {
+		Self::do_suspend(who.clone(), b"repeated confirmed offences".to_vec())
+	}
 }
 
 impl<T: Config> Pallet<T> {

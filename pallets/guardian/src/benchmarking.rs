@@ -1,0 +1,1 @@
+//! FRAME benchmarks (written next).
