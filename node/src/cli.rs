@@ -141,6 +141,12 @@ pub struct MlParams {
 	#[arg(long)]
 	pub no_ml: bool,
 
+	/// TEST ONLY: the embedded ML service answers wrongly on purpose, `bias:N` (N fixed-point
+	/// units added to every number, the next class reported) or `random-class`, so that tests
+	/// can run a dishonest operator and watch the guardians slash it. Never on a real network.
+	#[arg(long, value_name = "MODE", value_parser = noderr_ml::service::Faulty::parse)]
+	pub ml_test_faulty: Option<noderr_ml::service::Faulty>,
+
 	/// A market-data source the off-chain worker observes feeds from, as FORMAT=URL: `binance`
 	/// (klines) or `coinbase` (candles) and the source's base URL, for example
 	/// `binance=https://api.binance.com`. Repeat for several; each observed bar is the median

@@ -140,6 +140,7 @@ pub fn run() -> sc_cli::Result<()> {
 							models: None,
 							workers: ml.ml_workers.max(1),
 							max_connections: 64,
+							faulty: ml.ml_test_faulty,
 						},
 						store: config.base_path.path().join("models"),
 						import_dir: ml.ml_models.clone(),

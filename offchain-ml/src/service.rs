@@ -59,6 +59,78 @@ pub struct Config {
 	pub models: Option<PathBuf>,
 	pub workers: usize,
 	pub max_connections: u32,
+	/// Test-only: answer wrongly on purpose ([`Faulty`]). `None` on every real node.
+	pub faulty: Option<Faulty>,
+}
+
+/// Test-only faulty-operator mode: the service answers wrongly on purpose, so that tests can run
+/// one dishonest operator among honest ones and watch the guardians catch it. A node in this
+/// mode is slashed on a real network. Off unless asked for (`--test-faulty` of `noderr-ml serve`,
+/// `--ml-test-faulty` of the node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Faulty {
+	/// Adds this many fixed-point units to every number it reports, and reports the next class
+	/// instead of the computed one.
+	Bias(i64),
+	/// Reports a class drawn at random (numbers unchanged).
+	RandomClass,
+}
+
+impl Faulty {
+	/// Parses `bias:N` (fixed-point units) or `random-class`.
+	pub fn parse(s: &str) -> Result<Self, String> {
+		if s == "random-class" {
+			return Ok(Faulty::RandomClass);
+		}
+		match s.strip_prefix("bias:").map(str::parse::<i64>) {
+			Some(Ok(n)) if n != 0 => Ok(Faulty::Bias(n)),
+			_ => Err(format!(
+				"unknown faulty mode {s:?}: use bias:N (N fixed-point units, not 0) or random-class"
+			)),
+		}
+	}
+
+	/// Falsifies a result in place: numbers of a prediction, the class of a classification.
+	pub fn falsify(self, value: &mut serde_json::Value) {
+		use serde_json::Value;
+		match value {
+			Value::Array(items) => items.iter_mut().for_each(|v| self.falsify(v)),
+			Value::Object(map) => {
+				let classes =
+					map.get("probabilities").and_then(|p| p.as_array()).map(|a| a.len() as u64);
+				for (key, v) in map.iter_mut() {
+					match (key.as_str(), self) {
+						("class", _) => {
+							let (Some(class), Some(n)) = (v.as_u64(), classes) else { continue };
+							let n = n.max(1);
+							let wrong = match self {
+								Faulty::Bias(_) => (class + 1) % n,
+								Faulty::RandomClass => random_u64() % n,
+							};
+							*v = wrong.into();
+						}
+						("direction" | "probabilities" | "label", _) => {}
+						(_, Faulty::Bias(bias)) => {
+							if let Some(x) = v.as_i64() {
+								*v = x.saturating_add(bias).into();
+							}
+						}
+						_ => {}
+					}
+				}
+			}
+			_ => {}
+		}
+	}
+}
+
+/// A random number for [`Faulty::RandomClass`] (std's per-process hash keys, a counter).
+fn random_u64() -> u64 {
+	use std::hash::{BuildHasher, Hasher};
+	static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+	let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+	h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+	h.finish()
 }
 
 struct Metrics {
@@ -308,6 +380,15 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 		metrics,
 	});
 	let models = Models { ctx: ctx.clone() };
+	let faulty = config.faulty;
+	if let Some(mode) = faulty {
+		log::warn!(
+			target: "noderr-ml",
+			"TEST-ONLY faulty mode {mode:?}: this service answers wrongly on purpose; an operator \
+			 running it on a real network is slashed"
+		);
+		eprintln!("WARNING: test-only faulty mode {mode:?}: answers are wrong on purpose");
+	}
 	if let Some(dir) = &config.models {
 		for path in crate::engine::artifact_files(dir).map_err(|e| e.to_string())? {
 			match models.load(&path, None) {
@@ -333,22 +414,26 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 				.map_err(|e| e.to_string())?;
 		}};
 	}
-	let timed = |ctx: &Context,
-	             method: &str,
-	             model: &str,
-	             f: &dyn Fn(&Engine) -> Result<serde_json::Value, InferenceError>| {
-		ctx.pool.with(|engine| {
-			let start = Instant::now();
-			let out = f(engine).map_err(rpc_error);
-			if out.is_ok() {
-				ctx.metrics
-					.latency
-					.with_label_values(&[model, method])
-					.observe(start.elapsed().as_secs_f64());
-			}
-			out
-		})
-	};
+	let timed =
+		move |ctx: &Context,
+		      method: &str,
+		      model: &str,
+		      f: &dyn Fn(&Engine) -> Result<serde_json::Value, InferenceError>| {
+			ctx.pool.with(|engine| {
+				let start = Instant::now();
+				let mut out = f(engine).map_err(rpc_error);
+				if let (Ok(value), Some(mode)) = (&mut out, faulty) {
+					mode.falsify(value);
+				}
+				if out.is_ok() {
+					ctx.metrics
+						.latency
+						.with_label_values(&[model, method])
+						.observe(start.elapsed().as_secs_f64());
+				}
+				out
+			})
+		};
 
 	method!("ml_health", |_params, ctx| {
 		let models = ctx.pool.with(|e| e.list().len());
@@ -454,4 +539,52 @@ pub async fn serve(
 		.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
 	let addr = server.local_addr().map_err(|e| e.to_string())?;
 	Ok((addr, server.start(module)))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Faulty;
+	use serde_json::json;
+
+	#[test]
+	fn faulty_modes_parse_and_refuse_nonsense() {
+		assert_eq!(Faulty::parse("bias:5000"), Ok(Faulty::Bias(5000)));
+		assert_eq!(Faulty::parse("bias:-7"), Ok(Faulty::Bias(-7)));
+		assert_eq!(Faulty::parse("random-class"), Ok(Faulty::RandomClass));
+		for bad in ["bias:0", "bias:", "bias:x", "stale", ""] {
+			assert!(Faulty::parse(bad).is_err(), "{bad:?}");
+		}
+	}
+
+	#[test]
+	fn a_biased_service_moves_every_number_and_the_class() {
+		let mut prediction =
+			json!({"return": 120, "volatility": 9000, "confidence": 510000, "direction": 1});
+		Faulty::Bias(5000).falsify(&mut prediction);
+		assert_eq!(
+			prediction,
+			json!({"return": 5120, "volatility": 14000, "confidence": 515000, "direction": 1})
+		);
+		let mut class = json!({"label": "bull", "class": 3, "probabilities": [1, 2, 3, 4]});
+		Faulty::Bias(1).falsify(&mut class);
+		assert_eq!(class["class"], 0, "the next class, wrapping");
+		assert_eq!(class["probabilities"], json!([1, 2, 3, 4]));
+		let mut batch = json!([{"return": 1}, {"return": 2}]);
+		Faulty::Bias(10).falsify(&mut batch);
+		assert_eq!(batch, json!([{"return": 11}, {"return": 12}]));
+	}
+
+	#[test]
+	fn a_random_class_service_draws_classes_in_range_and_keeps_numbers() {
+		let mut seen = std::collections::BTreeSet::new();
+		for _ in 0..200 {
+			let mut class = json!({"class": 1, "probabilities": [0, 0, 0], "x": 5});
+			Faulty::RandomClass.falsify(&mut class);
+			let c = class["class"].as_u64().unwrap();
+			assert!(c < 3);
+			assert_eq!(class["x"], 5);
+			seen.insert(c);
+		}
+		assert_eq!(seen.len(), 3, "every class drawn");
+	}
 }

@@ -221,6 +221,7 @@ async fn models_change_while_serving() {
 		models: None,
 		workers: 2,
 		max_connections: 10,
+		faulty: None,
 	};
 	let registry = prometheus_endpoint::Registry::new();
 	let (module, models) = service::module(&config, &registry).unwrap();

@@ -1,9 +1,9 @@
 //! The runtime APIs the node, RPC clients and tools call into.
 
 use crate::{
-	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Inference, InherentDataExt,
-	ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakingTiers,
-	System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Guardian, Inference,
+	InherentDataExt, ModelRegistry, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
+	StakingTiers, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -221,6 +221,28 @@ impl_runtime_apis! {
 	impl pallet_beacon::BeaconApi<Block> for Runtime {
 		fn current() -> [u8; 32] {
 			pallet_beacon::Current::<Runtime>::get()
+		}
+	}
+
+	impl pallet_guardian_runtime_api::GuardianApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn open_reports() -> Vec<pallet_guardian_runtime_api::ReportView<AccountId, Balance, BlockNumber>> {
+			Guardian::open_reports()
+		}
+
+		fn duties(guardian: AccountId) -> Vec<pallet_guardian_runtime_api::Duty<BlockNumber>> {
+			Guardian::duties(&guardian)
+		}
+
+		fn offences(who: AccountId) -> (Vec<pallet_guardian_runtime_api::Offence<BlockNumber>>, u32) {
+			Guardian::offence_history(&who)
+		}
+
+		fn misses(who: AccountId) -> u32 {
+			Guardian::misses(&who)
+		}
+
+		fn config() -> pallet_guardian_runtime_api::GuardianConfig<Balance, BlockNumber> {
+			pallet_guardian::Configuration::<Runtime>::get()
 		}
 	}
 

@@ -16,6 +16,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_staking_tiers, StakingTiers]
 	[pallet_model_registry, ModelRegistry]
 	[pallet_inference, Inference]
+	[pallet_guardian, Guardian]
 );
 
 use frame_benchmarking::baseline::Pallet as BaselineBench;

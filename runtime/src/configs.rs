@@ -343,7 +343,7 @@ impl pallet_inference::Config for Runtime {
 	type Tiers = crate::StakingTiers;
 	type Models = crate::ModelRegistry;
 	type Beacon = crate::Beacon;
-	type OnSettled = ();
+	type OnSettled = crate::Guardian;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type Treasury = TreasuryAccount;
 	type DefaultConfig = DefaultInferenceConfig;
@@ -367,6 +367,76 @@ impl pallet_inference::Config for Runtime {
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = InferenceBenchmarkHelper;
+}
+
+/// Vote window and missed-reveal window of guardian reports.
+#[cfg(feature = "fast-runtime")]
+mod guardian_periods {
+	use super::BlockNumber;
+	pub const VOTE: BlockNumber = 10;
+	pub const MISSES: BlockNumber = 100;
+}
+/// Vote window and missed-reveal window of guardian reports.
+#[cfg(not(feature = "fast-runtime"))]
+mod guardian_periods {
+	use crate::{BlockNumber, DAYS, HOURS};
+	pub const VOTE: BlockNumber = HOURS;
+	pub const MISSES: BlockNumber = DAYS;
+}
+
+parameter_types! {
+	/// Guardian validation before governance sets its own (`guardian.setConfig`): one settled
+	/// task in ten (and every disputed one) re-run by a panel of three GUARDIANs, two of whom
+	/// must find an answer beyond tolerance (and none within it); slashes of 10% for
+	/// equivocation, 5% for a wrong answer or an inactive model, 1% for persistent non-reveal,
+	/// each earlier offence adding the base again, suspension at the third; a fifth of each slash
+	/// to the reporter and the confirming panel; a 100 NODERR report bond.
+	pub const DefaultGuardianConfig: pallet_guardian::GuardianConfig<Balance, BlockNumber> =
+		pallet_guardian::GuardianConfig {
+			sample_share: Perbill::from_percent(10),
+			panel_size: 3,
+			panel_quorum: Perbill::from_parts(666_666_667),
+			vote_window: guardian_periods::VOTE,
+			report_bond: 100 * UNIT,
+			slash: [
+				Perbill::from_percent(10),
+				Perbill::from_percent(5),
+				Perbill::from_percent(1),
+				Perbill::from_percent(5),
+			],
+			escalation: Perbill::from_percent(100),
+			suspend_after: 3,
+			reporter_share: Perbill::from_percent(20),
+			miss_window: guardian_periods::MISSES,
+			miss_threshold: 10,
+		};
+}
+
+impl pallet_guardian::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Tiers = crate::StakingTiers;
+	type Models = crate::ModelRegistry;
+	type Tasks = crate::Inference;
+	type Slash = crate::StakingTiers;
+	type Beacon = crate::Beacon;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Treasury = TreasuryAccount;
+	type DefaultConfig = DefaultGuardianConfig;
+	type Signature = crate::Signature;
+	/// Below the staking pallet's `MaxReporters` (16) with the reporter.
+	type MaxPanel = ConstU32<15>;
+	type MaxOpenReports = ConstU32<256>;
+	type MaxOpenAudits = ConstU32<256>;
+	type MaxOffenceHistory = ConstU32<32>;
+	type MaxQueuedPerBlock = ConstU32<16>;
+	/// The staking pallet's `MaxOperators`.
+	type MaxGuardians = ConstU32<512>;
+	/// The task pallet's `MaxAssigned`.
+	type MaxAssigned = ConstU32<64>;
+	type WeightInfo = pallet_guardian::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = GuardianBenchmarkHelper;
 }
 
 /// The worker keys in the node's keystore (key type `nwrk`), signing through it: what the
@@ -438,6 +508,110 @@ where
 			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 		)
+	}
+}
+
+/// Sets up, for the guardian benchmarks, operators, a model and finished tasks directly in the
+/// other pallets' storage.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct GuardianBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_guardian::benchmarking::BenchmarkHelper<Runtime> for GuardianBenchmarkHelper {
+	fn operator(who: &AccountId, tier: noderr_primitives::Tier) {
+		use frame_support::traits::fungible::Mutate;
+		let thresholds = pallet_staking_tiers::Configuration::<Runtime>::get().thresholds;
+		let bond = match tier {
+			noderr_primitives::Tier::All => thresholds.all,
+			noderr_primitives::Tier::Oracle => thresholds.oracle,
+			noderr_primitives::Tier::Guardian => thresholds.guardian,
+		};
+		let _ = Balances::mint_into(who, bond.saturating_add(10_000 * UNIT));
+		StakingTiers::genesis_operator(who, b"bench", bond).expect("a new operator");
+	}
+
+	fn model() -> [u8; 32] {
+		use noderr_primitives::{InputSpec, ModelSpec, ModelState, OutputSpec, TaskKind, Tier};
+		let hash = [9; 32];
+		<InferenceBenchmarkHelper as pallet_inference::BenchmarkHelper<_, _, _, _>>::register_model(
+			hash,
+			ModelSpec {
+				kind: TaskKind::Regression { outputs: 2 },
+				min_tier: Tier::All,
+				input: InputSpec::Text { max_bytes: 1024 },
+				output: OutputSpec { scale: 1_000_000, tolerance: 1_000 },
+				state: ModelState::Live,
+			},
+		);
+		hash
+	}
+
+	fn finished_task(
+		model: [u8; 32],
+		answers: alloc::vec::Vec<(
+			AccountId,
+			noderr_primitives::Participation,
+			Option<noderr_primitives::Answer>,
+		)>,
+		aggregate: Option<noderr_primitives::Answer>,
+		audit_of: Option<u64>,
+	) -> u64 {
+		use pallet_inference::{
+			NextTaskId, OperatorOutcome, Outcome, Records, TaskClass, TaskInput, TaskRecord,
+		};
+		let id = NextTaskId::<Runtime>::mutate(|n| {
+			let id = *n;
+			*n += 1;
+			id
+		});
+		let outcome = match aggregate {
+			Some(answer) => Outcome::Settled { answer: answer.clone(), dispersion: answer },
+			None => Outcome::Failed,
+		};
+		let text = alloc::vec![b'x'; 1024].try_into().expect("within the text bound");
+		Records::<Runtime>::insert(
+			id,
+			TaskRecord {
+				class: TaskClass::Sentiment,
+				model: Some(model),
+				input: TaskInput::Text(text),
+				audit_of,
+				created: 0,
+				settled: 0,
+				outcome,
+				operators: answers
+					.into_iter()
+					.map(|(who, participation, answer)| OperatorOutcome {
+						who,
+						participation,
+						answer,
+						reward: 0,
+					})
+					.collect::<alloc::vec::Vec<_>>()
+					.try_into()
+					.expect("within MaxAssigned"),
+			},
+		);
+		id
+	}
+
+	fn link_worker(operator: &AccountId, worker: &AccountId) {
+		pallet_inference::WorkerOf::<Runtime>::insert(operator, worker);
+		pallet_inference::OperatorOf::<Runtime>::insert(worker, operator);
+	}
+
+	fn worker_key() -> AccountId {
+		<InferenceBenchmarkHelper as pallet_inference::BenchmarkHelper<_, _, _, _>>::worker_key()
+	}
+
+	fn sign(worker: &AccountId, payload: &[u8]) -> crate::Signature {
+		<InferenceBenchmarkHelper as pallet_inference::BenchmarkHelper<_, _, _, _>>::sign(
+			worker, payload,
+		)
+	}
+
+	fn set_beacon_after(block: BlockNumber) {
+		pallet_beacon::ByBlock::<Runtime>::insert(block, [7; 32]);
 	}
 }
 

@@ -9,7 +9,7 @@
 //! well-known development keys.
 
 use crate::{
-	configs::{DefaultTierConfig, TreasuryAccount},
+	configs::{DefaultGuardianConfig, DefaultTierConfig, TreasuryAccount},
 	AccountId, BalancesConfig, BlockNumber, RuntimeGenesisConfig, SessionConfig, SessionKeys,
 	StakingTiersConfig, SudoConfig, ValidatorSetConfig, EXISTENTIAL_DEPOSIT, UNIT,
 };
@@ -147,6 +147,11 @@ fn genesis(
 		config.unbonding_period = 20;
 		config.slash_defer_period = 5;
 		patch["stakingTiers"]["config"] = serde_json::to_value(config).expect("serializable");
+		// Panels vote for 10 blocks; missed reveals are counted over 100.
+		let mut guardian = DefaultGuardianConfig::get();
+		guardian.vote_window = 10;
+		guardian.miss_window = 100;
+		patch["guardian"] = serde_json::json!({ "config": guardian });
 	}
 	patch["inference"] = inference;
 	patch

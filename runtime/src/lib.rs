@@ -210,4 +210,7 @@ mod runtime {
 	pub type ModelRegistry = pallet_model_registry;
 	#[runtime::pallet_index(22)]
 	pub type Inference = pallet_inference;
+	// After Inference: its on_initialize charges the settlement hook's work of the same block.
+	#[runtime::pallet_index(23)]
+	pub type Guardian = pallet_guardian;
 }

@@ -46,6 +46,15 @@ enum Command {
 		/// Expose Prometheus metrics on this port (127.0.0.1).
 		#[arg(long)]
 		prometheus_port: Option<u16>,
+		/// libtorch's kernel choice: pinned (what nodes run), or default, avx2, avx512 for
+		/// measuring how far honest answers differ between processors' code paths.
+		#[arg(long, default_value = "pinned", value_parser = runtime::CpuMode::parse)]
+		cpu_mode: runtime::CpuMode,
+		/// TEST ONLY: answer wrongly on purpose, `bias:N` (N fixed-point units added to every
+		/// number, the next class reported) or `random-class`, to test that guardians catch a
+		/// dishonest operator. An operator running this on a real network is slashed.
+		#[arg(long, value_name = "MODE", value_parser = service::Faulty::parse)]
+		test_faulty: Option<service::Faulty>,
 	},
 	/// Run every artifact in a directory on windows of a bar series and print the quantised
 	/// outputs, one JSON line per model: nodes (and tests) compare these to check agreement.
@@ -175,9 +184,23 @@ fn run(cli: Cli) -> Result<(), String> {
 				}
 			};
 		}
-		Command::Serve { models, rpc_addr, workers, max_connections, prometheus_port } => {
-			let config =
-				service::Config { addr: rpc_addr, models: Some(models), workers, max_connections };
+		Command::Serve {
+			models,
+			rpc_addr,
+			workers,
+			max_connections,
+			prometheus_port,
+			cpu_mode,
+			test_faulty,
+		} => {
+			runtime::init_with(cpu_mode);
+			let config = service::Config {
+				addr: rpc_addr,
+				models: Some(models),
+				workers,
+				max_connections,
+				faulty: test_faulty,
+			};
 			let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
 			rt.block_on(async move {
 				let registry = prometheus_endpoint::Registry::new();

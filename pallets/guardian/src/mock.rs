@@ -123,7 +123,7 @@ impl pallet_guardian::Config for Test {
 	type MaxOpenAudits = ConstU32<64>;
 	type MaxOffenceHistory = ConstU32<8>;
 	type MaxQueuedPerBlock = ConstU32<4>;
-	type MaxGuardians = ConstU32<64>;
+	type MaxGuardians = ConstU32<32>;
 	type MaxAssigned = ConstU32<8>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -165,8 +165,6 @@ impl noderr_primitives::Beacon<u64> for MockBeacon {
 #[derive(Clone, Debug)]
 pub struct OpenAudit {
 	pub of: u64,
-	pub panel: u8,
-	pub exclude: Option<u64>,
 	pub assigned: Vec<u64>,
 }
 
@@ -222,8 +220,7 @@ impl TaskResults<u64> for MockTasks {
 			n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
 			assigned.push(candidates.swap_remove((n >> 33) as usize % candidates.len()));
 		}
-		AUDITS
-			.with(|a| a.borrow_mut().insert(id, OpenAudit { of: task, panel, exclude, assigned }));
+		AUDITS.with(|a| a.borrow_mut().insert(id, OpenAudit { of: task, assigned }));
 		Ok(id)
 	}
 	fn assigned(task: u64) -> Vec<u64> {
@@ -417,4 +414,48 @@ pub fn run_to_block(n: u64) {
 /// Total issuance: slashes move money, they never create or destroy it (the treasury receives).
 pub fn total() -> Balance {
 	Balances::total_issuance()
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<Test> for () {
+	fn operator(who: &u64, tier: Tier) {
+		use frame_support::traits::fungible::Mutate;
+		let bond = match tier {
+			Tier::All => 1_000,
+			Tier::Oracle => 6_000,
+			Tier::Guardian => 12_000,
+		};
+		let _ = Balances::mint_into(who, bond + ENDOWMENT);
+		StakingTiers::genesis_operator(who, b"bench", bond).expect("a new operator");
+	}
+	fn model() -> [u8; 32] {
+		PRICE
+	}
+	fn finished_task(
+		model: [u8; 32],
+		answers: Vec<(u64, Participation, Option<Answer>)>,
+		aggregate: Option<Answer>,
+		audit_of: Option<u64>,
+	) -> u64 {
+		let id = NEXT_TASK.with(|n| {
+			let id = *n.borrow();
+			*n.borrow_mut() += 1;
+			id
+		});
+		RECORDS.with(|r| {
+			r.borrow_mut()
+				.insert(id, FinishedTask { model: Some(model), aggregate, answers, audit_of })
+		});
+		id
+	}
+	fn link_worker(operator: &u64, worker: &u64) {
+		WORKERS.with(|w| w.borrow_mut().insert(*worker, *operator));
+	}
+	fn worker_key() -> u64 {
+		7_777
+	}
+	fn sign(worker: &u64, payload: &[u8]) -> TestSignature {
+		TestSignature(*worker, payload.to_vec())
+	}
+	fn set_beacon_after(_: u64) {}
 }

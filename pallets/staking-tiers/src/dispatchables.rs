@@ -278,11 +278,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Genesis: an approved operator bonded with `bond`, in its tier at once.
-	pub(crate) fn genesis_operator(
-		who: &T::AccountId,
-		name: &[u8],
-		bond: BalanceOf<T>,
-	) -> DispatchResult {
+	pub fn genesis_operator(who: &T::AccountId, name: &[u8], bond: BalanceOf<T>) -> DispatchResult {
 		ensure!(!Operators::<T>::contains_key(who), Error::<T>::AlreadyApplied);
 		ensure!(OperatorCount::<T>::get() < T::MaxOperators::get(), Error::<T>::TooManyOperators);
 		ensure!(T::Currency::balance(who) > bond, Error::<T>::InsufficientBalance);
