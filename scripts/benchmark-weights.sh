@@ -17,8 +17,9 @@ node="$bench_target/release/noderr-node"
 
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(pallet_staking_tiers pallet_validator_set)
-# Median slopes rather than least squares: least squares fails outright on series that are
-# exactly linear (apply_slash's reads and writes), and is more sensitive to outliers.
+# Median slopes rather than least squares, for time and for proof size: least squares fails
+# outright on series that are exactly linear (apply_slash's reads and writes, the guardian hook's
+# proof size), and is more sensitive to outliers.
 for pallet in "${pallets[@]}"; do
 	dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
 	echo "==> $pallet -> $dir/src/weights.rs"
@@ -31,6 +32,7 @@ for pallet in "${pallets[@]}"; do
 		--repeat "${REPEAT:-10}" \
 		--heap-pages 4096 \
 		--output-analysis median-slopes \
+		--output-pov-analysis median-slopes \
 		--template scripts/weight-template.hbs \
 		--output "$dir/src/weights.rs"
 done

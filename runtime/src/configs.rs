@@ -527,7 +527,7 @@ impl pallet_guardian::benchmarking::BenchmarkHelper<Runtime> for GuardianBenchma
 			noderr_primitives::Tier::Guardian => thresholds.guardian,
 		};
 		let _ = Balances::mint_into(who, bond.saturating_add(10_000 * UNIT));
-		StakingTiers::genesis_operator(who, b"bench", bond).expect("a new operator");
+		crate::StakingTiers::genesis_operator(who, b"bench", bond).expect("a new operator");
 	}
 
 	fn model() -> [u8; 32] {

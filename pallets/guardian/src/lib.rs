@@ -42,7 +42,7 @@ pub use weights::WeightInfo;
 
 mod audit;
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 mod invariants;
 mod judge;
 pub mod measured_spread;
