@@ -1,14 +1,17 @@
 //! `noderr-node results`: prints the tasks a running node's chain settled, block by block, from
 //! the node's JSON-RPC (HTTP) endpoint: each task's kind, model, answer, dispersion,
-//! participation, rewards and latency, and each bar a feed adds. With `--follow` it keeps
-//! printing as blocks are finalized.
+//! participation, rewards and latency, each bar a feed adds, and the guardians' work: audits
+//! opened and concluded, reports and verdicts, confirmed offences and the slashes they lead to.
+//! With `--follow` it keeps printing as blocks are finalized.
 
 use crate::cli::ResultsCmd;
 use codec::{Decode, Encode};
 use noderr_ml::store::Http;
 use noderr_primitives::Participation;
 use noderr_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent, UNIT};
+use pallet_guardian::Event as GuardianEvent;
 use pallet_inference::{Event as InferenceEvent, Outcome, TaskClass, TaskStatus};
+use pallet_staking_tiers::Event as StakingEvent;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -125,9 +128,18 @@ async fn follow(cmd: &ResultsCmd) -> Result<(), String> {
 		let head = chain.finalized_number().await?;
 		while next <= head {
 			let at = chain.hash(next).await?;
-			let events: Vec<_> = chain
-				.events(&at)
-				.await?
+			let records = chain.events(&at).await?;
+			for record in &records {
+				let line = match &record.event {
+					RuntimeEvent::Guardian(e) => describe_guardian(next, e, cmd.json),
+					RuntimeEvent::StakingTiers(e) => describe_slash(next, e, cmd.json),
+					_ => None,
+				};
+				if let Some(line) = line {
+					println!("{line}");
+				}
+			}
+			let events: Vec<_> = records
 				.into_iter()
 				.filter_map(|r| match r.event {
 					RuntimeEvent::Inference(e) => Some(e),
@@ -283,6 +295,138 @@ async fn describe(
 		other => format!("{other:?}, {latency}"),
 	};
 	Ok(Some(format!("{head}: {body}")))
+}
+
+fn short(who: &AccountId) -> String {
+	let s = who.to_string();
+	format!("{}…", &s[..6.min(s.len())])
+}
+
+/// A line for a guardian event worth watching: audits, reports, verdicts, offences.
+fn describe_guardian(
+	block: BlockNumber,
+	event: &GuardianEvent<noderr_runtime::Runtime>,
+	as_json: bool,
+) -> Option<String> {
+	use GuardianEvent as E;
+	Some(match event {
+		E::AuditOpened { task, audit, report, disputed } => {
+			let why = match (report, disputed) {
+				(Some(r), _) => format!("report {r}"),
+				(None, true) => "disputed".into(),
+				(None, false) => "sampled".into(),
+			};
+			if as_json {
+				json!({ "block": block, "kind": "audit-opened", "task": task, "audit": audit, "why": why })
+					.to_string()
+			} else {
+				format!("#{block} audit: task {task} is re-run as task {audit} by a GUARDIAN panel ({why})")
+			}
+		}
+		E::AuditConcluded { audit, task, answered, offenders } => {
+			let found: Vec<String> = offenders.iter().map(|o| o.to_string()).collect();
+			if as_json {
+				json!({ "block": block, "kind": "audit-concluded", "task": task, "audit": audit,
+					"answered": answered, "offenders": found })
+				.to_string()
+			} else {
+				let verdict = if offenders.is_empty() {
+					"every answer within tolerance".to_string()
+				} else {
+					format!(
+						"beyond tolerance: {}",
+						offenders.iter().map(short).collect::<Vec<_>>().join(" ")
+					)
+				};
+				format!("#{block} audit {audit} of task {task}: {answered} GUARDIANs answered, {verdict}")
+			}
+		}
+		E::Reported { report, reporter, accused, kind, task, .. } => {
+			if as_json {
+				json!({ "block": block, "kind": "reported", "report": report,
+					"reporter": reporter.to_string(), "accused": accused.to_string(),
+					"offence": format!("{kind:?}"), "task": task })
+				.to_string()
+			} else {
+				let on = task.map(|t| format!(" on task {t}")).unwrap_or_default();
+				format!(
+					"#{block} report {report}: {} accuses {} of {kind:?}{on}",
+					short(reporter),
+					short(accused)
+				)
+			}
+		}
+		E::ReportJudged { report, verdict, ayes, nays, .. } => {
+			if as_json {
+				json!({ "block": block, "kind": "report-judged", "report": report,
+					"verdict": format!("{verdict:?}"), "ayes": ayes, "nays": nays })
+				.to_string()
+			} else {
+				format!(
+					"#{block} report {report}: {verdict:?} ({ayes} confirming, {nays} rejecting)"
+				)
+			}
+		}
+		E::OffenceConfirmed { who, kind, task, fraction, slash, .. } => {
+			let percent = fraction.deconstruct() as f64 / 1e7;
+			if as_json {
+				json!({ "block": block, "kind": "offence", "who": who.to_string(),
+					"offence": format!("{kind:?}"), "task": task, "percent": percent, "slash": slash })
+				.to_string()
+			} else {
+				let on = task.map(|t| format!(" on task {t}")).unwrap_or_default();
+				let what = match slash {
+					Some(id) => format!("slash {id} of {percent}% scheduled"),
+					None => "no slash could be scheduled".into(),
+				};
+				format!("#{block} offence: {} {kind:?}{on}, {what}", short(who))
+			}
+		}
+		E::OperatorSuspended { who, offences } => {
+			if as_json {
+				json!({ "block": block, "kind": "suspended", "who": who.to_string(), "offences": offences })
+					.to_string()
+			} else {
+				format!("#{block} {} suspended after {offences} confirmed offences", short(who))
+			}
+		}
+		_ => return None,
+	})
+}
+
+/// A line for a slash applied or cancelled.
+fn describe_slash(
+	block: BlockNumber,
+	event: &StakingEvent<noderr_runtime::Runtime>,
+	as_json: bool,
+) -> Option<String> {
+	Some(match event {
+		StakingEvent::SlashApplied { id, who, amount, to_reporters, to_treasury } => {
+			if as_json {
+				json!({ "block": block, "kind": "slash-applied", "slash": id, "who": who.to_string(),
+					"amount": amount.to_string(), "to_reporters": to_reporters.to_string(),
+					"to_treasury": to_treasury.to_string() })
+				.to_string()
+			} else {
+				format!(
+					"#{block} slash {id} applied: {} lost {} NODERR ({} to reporters, {} to the treasury)",
+					short(who),
+					noderr(*amount),
+					noderr(*to_reporters),
+					noderr(*to_treasury)
+				)
+			}
+		}
+		StakingEvent::SlashCancelled { id, who } => {
+			if as_json {
+				json!({ "block": block, "kind": "slash-cancelled", "slash": id, "who": who.to_string() })
+					.to_string()
+			} else {
+				format!("#{block} slash {id} of {} cancelled by governance", short(who))
+			}
+		}
+		_ => return None,
+	})
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (civil-from-days, proleptic Gregorian calendar).

@@ -107,3 +107,42 @@ fn one_block_carries_over_a_thousand_commits_or_reveals() {
 	assert!(fits["commit"] >= 1_000, "commits per block: {}", fits["commit"]);
 	assert!(fits["reveal (8 values)"] >= 1_000, "reveals per block: {}", fits["reveal (8 values)"]);
 }
+
+/// Guardian work at the largest panel (`MaxPanel`) and the most operators per task
+/// (`MaxAssigned`), from the generated weights: each call and hook fits a block many times over.
+#[test]
+fn guardian_work_at_the_largest_panel_fits_a_block_many_times() {
+	use frame_support::traits::Get;
+	use pallet_guardian::WeightInfo;
+	type W = pallet_guardian::weights::SubstrateWeight<Runtime>;
+	let panel: u32 = <Runtime as pallet_guardian::Config>::MaxPanel::get();
+	let operators: u32 = <Runtime as pallet_guardian::Config>::MaxAssigned::get();
+	let guardians: u32 = <Runtime as pallet_guardian::Config>::MaxGuardians::get();
+	let block = RuntimeBlockWeights::get().max_block;
+	let rows = [
+		("report (equivocation: two signatures, slash)", W::report_equivocation()),
+		("report (wrong answer: audit of a 64-operator task)", W::report_audit()),
+		("report (to a panel vote)", W::report_vote()),
+		("vote (deciding vote, panel of 15)", W::vote(panel)),
+		("tally at the vote's end (panel of 15)", W::tally(panel)),
+		("panel draw among 512 GUARDIANs", W::draw_panel(guardians)),
+		("settlement hook (64 operators)", W::on_task_finished(operators)),
+		(
+			"audit verdict (panel of 15, 64 operators all slashed)",
+			W::conclude_audit(panel, operators),
+		),
+		("cancel a slash", W::cancel_slash()),
+	];
+	println!("guardian weights (ref time µs, proof KiB, share of a block's 2 s):");
+	for (what, w) in rows {
+		let share = w.ref_time() as f64 / block.ref_time() as f64;
+		println!(
+			"  {what}: {:.1} µs, {:.1} KiB, {:.3} %",
+			w.ref_time() as f64 / 1e6,
+			w.proof_size() as f64 / 1024.0,
+			share * 100.0
+		);
+		assert!(share < 0.1, "{what} takes {:.1} % of a block", share * 100.0);
+		assert!(w.proof_size() < block.proof_size() / 10, "{what}'s proof");
+	}
+}

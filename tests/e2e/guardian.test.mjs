@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  connect, freePort, httpRpc, removeDir, startNode, submit, tempDir, waitFor,
+  connect, freePort, httpRpc, removeDir, runToExit, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
@@ -197,4 +197,23 @@ test('a faulty operator is audited, confirmed, slashed after the deferral and no
     assert.equal((await api.call.guardianApi.offences(ops[who]))[0].length, 0, `${who}'s offences`);
   }
   assert.equal(events('guardian', 'OffenceConfirmed').filter((e) => e.data.who.toString() !== ops.Charlie).length, 0);
+});
+
+test('`noderr-node results` shows the audit, the offence and the slash as a user watches them', async () => {
+  const url = `--rpc-url=http://127.0.0.1:${nodes.alice.rpcPort}`;
+  const json = await runToExit(['results', url, '--from=1', '--json'], { timeoutMs: 120_000 });
+  assert.equal(json.code, 0, json.stderr);
+  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const offence = lines.find((l) => l.kind === 'offence' && l.who === ops.Charlie);
+  assert.ok(offence, 'the offence is printed');
+  assert.equal(offence.offence, 'OutOfTolerance');
+  assert.equal(offence.percent, 5);
+  assert.ok(lines.some((l) => l.kind === 'audit-opened' && l.task === offence.task), 'the audit that found it');
+  assert.ok(lines.some((l) => l.kind === 'audit-concluded' && l.offenders.includes(ops.Charlie)));
+  const applied = lines.find((l) => l.kind === 'slash-applied' && l.who === ops.Charlie);
+  assert.ok(applied && BigInt(applied.amount) === 50n * UNIT, JSON.stringify(applied));
+  const text = await runToExit(['results', url, '--from=1'], { timeoutMs: 120_000 });
+  assert.match(text.stdout, /audit \d+ of task \d+: \d GUARDIANs answered, beyond tolerance: /);
+  assert.match(text.stdout, /offence: \S+ OutOfTolerance on task \d+, slash \d+ of 5% scheduled/);
+  assert.match(text.stdout, /slash \d+ applied: \S+ lost 50(\.0+)? NODERR/);
 });

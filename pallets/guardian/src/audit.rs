@@ -201,7 +201,7 @@ impl<T: Config> Pallet<T> {
 						.and_then(|(_, _, a)| a.clone())
 				});
 				let (ayes, nays, vetoed) =
-					answer.as_ref().map(|a| judge(a)).unwrap_or((Vec::new(), Vec::new(), true));
+					answer.as_ref().map(judge).unwrap_or((Vec::new(), Vec::new(), true));
 				let verdict = if ayes.len() >= needed && !vetoed {
 					offenders.push(report.accused.clone());
 					Verdict::Confirmed

@@ -169,11 +169,11 @@ pub struct OpenAudit {
 }
 
 thread_local! {
-	pub static RECORDS: RefCell<BTreeMap<u64, FinishedTask<u64>>> = RefCell::new(BTreeMap::new());
-	pub static AUDITS: RefCell<BTreeMap<u64, OpenAudit>> = RefCell::new(BTreeMap::new());
-	pub static NEXT_TASK: RefCell<u64> = RefCell::new(1_000_000);
-	pub static WORKERS: RefCell<BTreeMap<u64, u64>> = RefCell::new(BTreeMap::new());
-	pub static NO_BEACON: RefCell<bool> = RefCell::new(false);
+	pub static RECORDS: RefCell<BTreeMap<u64, FinishedTask<u64>>> = const { RefCell::new(BTreeMap::new()) };
+	pub static AUDITS: RefCell<BTreeMap<u64, OpenAudit>> = const { RefCell::new(BTreeMap::new()) };
+	pub static NEXT_TASK: RefCell<u64> = const { RefCell::new(1_000_000) };
+	pub static WORKERS: RefCell<BTreeMap<u64, u64>> = const { RefCell::new(BTreeMap::new()) };
+	pub static NO_BEACON: RefCell<bool> = const { RefCell::new(false) };
 }
 
 /// The task pallet as this pallet sees it.

@@ -845,3 +845,51 @@ fn classifier_answers_are_judged_by_class() {
 		assert!(Offences::<Test>::get(11).is_empty());
 	});
 }
+
+#[test]
+fn an_inactive_model_confirmed_by_the_panel_is_slashed() {
+	run_test(|| {
+		let mut config = Configuration::<Test>::get();
+		config.sample_share = Perbill::zero();
+		assert_ok!(Guardian::set_config(RuntimeOrigin::root(), config));
+		finish(
+			61,
+			PRICE,
+			vec![(21, Some(price(1))), (22, Some(price(1))), (23, Some(price(1)))],
+			None,
+		);
+		let issuance = total();
+		let before = Balances::balance(&1);
+		assert_ok!(Guardian::report(
+			RuntimeOrigin::signed(1),
+			23,
+			Evidence::InactiveModel { statement: signed(23, 61, OLD_PRICE, &price(1)) }
+		));
+		run_to_block(2);
+		let panel = Reports::<Test>::get(0).unwrap().panel;
+		assert_ok!(Guardian::vote(RuntimeOrigin::signed(panel[0]), 0, true));
+		assert_ok!(Guardian::vote(RuntimeOrigin::signed(panel[1]), 0, true));
+		assert_eq!(Balances::balance(&1), before, "bond returned");
+		let offence = &Offences::<Test>::get(23)[0];
+		assert_eq!(
+			(offence.kind, offence.fraction),
+			(OffenceKind::InactiveModel, Perbill::from_percent(5))
+		);
+		let slash = PendingSlashes::<Test>::get(offence.slash.unwrap()).unwrap();
+		assert_eq!(slash.reporters.len(), 3, "the reporter and the two confirming members");
+		run_to_block(2 + DEFER);
+		assert_eq!(stake(23), 950);
+		// Half of the 50 slashed to the three rewarded (8 each), the rest to the treasury.
+		assert_eq!(Balances::balance(&1), before + 8);
+		assert_eq!(total(), issuance, "money is conserved");
+		// Reported once: the same statement again is a duplicate.
+		assert_noop!(
+			Guardian::report(
+				RuntimeOrigin::signed(2),
+				23,
+				Evidence::InactiveModel { statement: signed(23, 61, OLD_PRICE, &price(1)) }
+			),
+			Error::<Test>::DuplicateReport
+		);
+	});
+}

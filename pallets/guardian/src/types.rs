@@ -1,6 +1,9 @@
 //! The guardian pallet's records: its configuration, offences with their evidence, reports and
 //! their panels, and each operator's offence history.
 
+// The no-bound derives need the bounds on the declarations.
+#![allow(clippy::multiple_bound_locations)]
+
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
