@@ -426,9 +426,14 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 					mode.falsify(value);
 				}
 				if out.is_ok() {
+					// The model answered, so it is loaded: its canonical hash is one of a bounded
+					// set, whatever spelling (case, `0x`) the caller used.
+					let label = crate::artifact::parse_hex(model)
+						.map(|h| crate::artifact::hex(&h))
+						.unwrap_or_else(|| "invalid".into());
 					ctx.metrics
 						.latency
-						.with_label_values(&[model, method])
+						.with_label_values(&[&label, method])
 						.observe(start.elapsed().as_secs_f64());
 				}
 				out

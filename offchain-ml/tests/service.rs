@@ -252,3 +252,59 @@ async fn models_change_while_serving() {
 	}
 	assert_eq!(models.loaded(), vec![gaf_hash]);
 }
+
+/// The latency histogram is labelled by the loaded model's canonical hash: a thousand spellings
+/// of one hash (case, `0x`) make one series, not a thousand.
+#[tokio::test]
+async fn a_thousand_spellings_of_a_model_make_one_metric_series() {
+	use noderr_ml::service;
+	let src = noderr_ml::data::artifacts_dir();
+	let msrr = src.join("msrr.nrm");
+	let (hash, _) = noderr_ml::store::hash_file(&msrr).expect("run scripts/default-artifacts.sh");
+	let config = service::Config {
+		addr: "127.0.0.1:0".parse().unwrap(),
+		models: None,
+		workers: 1,
+		max_connections: 10,
+		faulty: None,
+	};
+	let registry = prometheus_endpoint::Registry::new();
+	let (module, models) = service::module(&config, &registry).unwrap();
+	models.load(&msrr, Some(hash)).unwrap();
+	let canonical = noderr_ml::artifact::hex(&hash);
+	let bars: Vec<Value> = (0..200)
+		.map(|i| {
+			let p = 100.0 + (i as f64 * 0.37).sin();
+			json!({"time": 1_500_000_000 + i * 3600, "open": p, "high": p + 1.0, "low": p - 1.0,
+				"close": p + 0.5, "volume": 10.0})
+		})
+		.collect();
+	let mut spellings = std::collections::BTreeSet::new();
+	for n in 0..1_000u32 {
+		// Letters' case from the bits of n, with or without 0x.
+		let spelled: String = canonical
+			.trim_start_matches("0x")
+			.chars()
+			.enumerate()
+			.map(|(i, c)| if (n >> (i % 10)) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+			.collect();
+		let model = if n % 3 == 0 { format!("0x{spelled}") } else { spelled };
+		spellings.insert(model.clone());
+		let mut params = jsonrpsee::core::params::ObjectParams::new();
+		params.insert("model", model).unwrap();
+		params.insert("bars", bars.clone()).unwrap();
+		let _: Value = module.call("ml_msrr", params).await.unwrap();
+	}
+	assert!(spellings.len() > 500, "{} distinct spellings", spellings.len());
+	use prometheus_endpoint::prometheus::{Encoder, TextEncoder};
+	let mut text = Vec::new();
+	TextEncoder::new().encode(&registry.gather(), &mut text).unwrap();
+	let series: Vec<String> = String::from_utf8(text)
+		.unwrap()
+		.lines()
+		.filter(|l| l.starts_with("noderr_ml_inference_seconds_count{"))
+		.map(str::to_string)
+		.collect();
+	assert_eq!(series.len(), 1, "one series: {series:?}");
+	assert!(series[0].contains(&canonical), "{series:?}");
+}

@@ -154,7 +154,16 @@ impl pallet_validator_set::Config for Runtime {
 	type ValidatorAdminOrigin = EnsureRoot<AccountId>;
 	type MaxValidators = ConstU32<32>;
 	type MinValidators = ConstU32<1>;
+	type HasSessionKeys = HasSessionKeys;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
+}
+
+/// Whether a validator account has session keys for the next session.
+pub struct HasSessionKeys;
+impl frame_support::traits::Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
 }
 
 impl pallet_session::Config for Runtime {

@@ -47,6 +47,10 @@ pub mod pallet {
 		/// can never lose its last block author.
 		#[pallet::constant]
 		type MinValidators: Get<u32>;
+		/// Whether an account has session keys registered (its next session's keys): a removal
+		/// must leave at least `MinValidators` validators that do, or the next session could
+		/// have no block author at all.
+		type HasSessionKeys: frame_support::traits::Contains<Self::AccountId>;
 		/// Weights from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -117,6 +121,9 @@ pub mod pallet {
 		TooManyValidators,
 		/// The removal would leave fewer than `MinValidators` validators.
 		TooFewValidators,
+		/// The removal would leave fewer than `MinValidators` validators with session keys: the
+		/// next session could have no block author.
+		TooFewWithKeys,
 	}
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
@@ -172,6 +179,10 @@ pub mod pallet {
 					Error::<T>::TooFewValidators
 				);
 				validators.remove(pos);
+				use frame_support::traits::Contains;
+				let with_keys =
+					validators.iter().filter(|v| T::HasSessionKeys::contains(v)).count() as u32;
+				ensure!(with_keys >= T::MinValidators::get(), Error::<T>::TooFewWithKeys);
 				Ok(())
 			})?;
 			PendingChange::<T>::put(true);

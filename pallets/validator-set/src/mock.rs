@@ -29,7 +29,21 @@ impl pallet_validator_set::Config for Test {
 	type ValidatorAdminOrigin = EnsureRoot<u64>;
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
+	type HasSessionKeys = KeysOf;
 	type WeightInfo = ();
+}
+
+thread_local! {
+	/// Accounts without session keys (every other account has them).
+	pub static KEYLESS: core::cell::RefCell<Vec<u64>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Session keys: everyone but the accounts in [`KEYLESS`].
+pub struct KeysOf;
+impl frame_support::traits::Contains<u64> for KeysOf {
+	fn contains(who: &u64) -> bool {
+		!KEYLESS.with(|k| k.borrow().contains(who))
+	}
 }
 
 /// Genesis: validators 1 and 2.

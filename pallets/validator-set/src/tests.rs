@@ -77,3 +77,22 @@ fn remove_validator_rejects_bad_input() {
 		);
 	});
 }
+
+#[test]
+fn a_removal_must_leave_a_validator_with_session_keys() {
+	run_test(|| {
+		// Validator 1 never registered keys: removing 2 would leave no block author.
+		KEYLESS.with(|k| k.borrow_mut().push(1));
+		assert_noop!(
+			ValidatorSet::remove_validator(RuntimeOrigin::root(), 2),
+			Error::<Test>::TooFewWithKeys
+		);
+		// Once another validator with keys joins, 2 can go.
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 3));
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 2));
+		assert_eq!(validators(), vec![1, 3]);
+		// And removing the keyless one is always fine.
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
+		KEYLESS.with(|k| k.borrow_mut().clear());
+	});
+}
