@@ -273,15 +273,7 @@ async fn describe(
 		Outcome::Settled { answer, dispersion } => {
 			let parts: Vec<String> = operators
 				.iter()
-				.map(|o| {
-					let who = o.who.to_string();
-					format!(
-						"{}…:{:?}+{}",
-						&who[..6.min(who.len())],
-						o.participation,
-						noderr(o.reward)
-					)
-				})
+				.map(|o| format!("{}:{:?}+{}", short(&o.who), o.participation, noderr(o.reward)))
 				.collect();
 			format!(
 				"answer {:?} dispersion {:?}, {agreed}/{} agreed, paid {} NODERR, {latency} ({})",

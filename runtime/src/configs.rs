@@ -620,7 +620,9 @@ impl pallet_guardian::benchmarking::BenchmarkHelper<Runtime> for GuardianBenchma
 	}
 
 	fn set_beacon_after(block: BlockNumber) {
-		pallet_beacon::ByBlock::<Runtime>::insert(block, [7; 32]);
+		<InferenceBenchmarkHelper as pallet_inference::BenchmarkHelper<_, _, _, _>>::set_beacon_after(
+			block,
+		)
 	}
 }
 

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  connect, freePort, httpRpc, removeDir, runToExit, startNode, submit, tempDir, waitFor,
+  connect, freePort, httpRpc, removeDir, runToExit, servedModels, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
@@ -64,9 +64,8 @@ before(async () => {
       }
     }
   });
-  const served = async (url) => ((await httpRpc(url, 'ml_listModels').catch(() => null))?.result ?? []).length;
   await waitFor(async () => {
-    for (const node of Object.values(nodes)) if ((await served(node.mlUrl)) < 4) return false;
+    for (const node of Object.values(nodes)) if ((await servedModels(node).catch(() => [])).length < 4) return false;
     return true;
   }, { timeoutMs: 180_000, what: 'every ML service serving the default models' });
   await waitFor(async () => (await apis.charlie.rpc.system.health()).peers.toNumber() >= 2,

@@ -43,6 +43,15 @@ pub fn quorum(share: Perbill, n: u8) -> usize {
 	(parts.saturating_sub(n as u64).div_ceil(1_000_000_000)).max(1) as usize
 }
 
+/// A missed-reveal count `(window start, count)` if its window still runs at `now`.
+fn current_window<B: Saturating + PartialOrd + Copy>(
+	entry: Option<(B, MissCount)>,
+	now: B,
+	window: B,
+) -> Option<(B, MissCount)> {
+	entry.filter(|(start, _)| now < start.saturating_add(window))
+}
+
 impl<T: Config> OnTaskSettled<T::AccountId> for Pallet<T> {
 	fn on_task_settled(
 		task: u64,
@@ -111,10 +120,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			Misses::<T>::mutate(who, |entry| {
-				let (start, count) = match entry {
-					Some((start, count)) if now < start.saturating_add(window) => (*start, *count),
-					_ => (now, 0),
-				};
+				let (start, count) = current_window(*entry, now, window).unwrap_or((now, 0));
 				*entry = Some((start, count.saturating_add(1)));
 			});
 		}
@@ -124,10 +130,7 @@ impl<T: Config> Pallet<T> {
 	pub fn misses(who: &T::AccountId) -> MissCount {
 		let now = frame_system::Pallet::<T>::block_number();
 		let window = Configuration::<T>::get().miss_window;
-		match Misses::<T>::get(who) {
-			Some((start, count)) if now < start.saturating_add(window) => count,
-			_ => 0,
-		}
+		current_window(Misses::<T>::get(who), now, window).map_or(0, |(_, count)| count)
 	}
 
 	/// Judges a finished audit: every operator of the task (sampled) or the accused (report).
@@ -137,28 +140,20 @@ impl<T: Config> Pallet<T> {
 		let original = T::Tasks::finished(info.of);
 		let panel = T::Tasks::finished(audit);
 		let tolerance = original.as_ref().and_then(|o| o.model).and_then(|m| Self::tolerance(&m));
-		// The panel's agreeing re-executions: members whose answer is within the audit's
-		// aggregate. Empty when the audit failed (below quorum, no majority, no panel).
-		let agreeing: Vec<(T::AccountId, Answer)> = panel
-			.as_ref()
-			.map(|p| {
-				p.answers
-					.iter()
-					.filter(|(_, part, _)| *part == Participation::Agreed)
-					.filter_map(|(who, _, a)| a.clone().map(|a| (who.clone(), a)))
-					.collect()
-			})
-			.unwrap_or_default();
-		let answered = panel
-			.as_ref()
-			.map(|p| p.answers.iter().filter(|(_, _, a)| a.is_some()).count())
-			.unwrap_or(0) as u8;
-		let revealed: Vec<(T::AccountId, Answer)> = panel
-			.as_ref()
-			.map(|p| {
-				p.answers.iter().filter_map(|(w, _, a)| a.clone().map(|a| (w.clone(), a))).collect()
-			})
-			.unwrap_or_default();
+		// The panel members that revealed, and among them the agreeing re-executions: members
+		// whose answer is within the audit's aggregate (none when the audit failed: below
+		// quorum, no majority, no panel).
+		let revealed: Vec<(&T::AccountId, Participation, &Answer)> = panel
+			.iter()
+			.flat_map(|p| p.answers.iter())
+			.filter_map(|(w, part, a)| a.as_ref().map(|a| (w, *part, a)))
+			.collect();
+		let answered = revealed.len() as u8;
+		let agreeing: Vec<(&T::AccountId, &Answer)> = revealed
+			.iter()
+			.filter(|(_, part, _)| *part == Participation::Agreed)
+			.map(|(w, _, a)| (*w, *a))
+			.collect();
 		// The judgement of `answer`: agreeing members beyond its tolerance (ayes), agreeing
 		// members within it, and whether any member that revealed is within it (a veto).
 		let judge = |answer: &Answer| -> (Vec<T::AccountId>, Vec<T::AccountId>, bool) {
@@ -167,10 +162,11 @@ impl<T: Config> Pallet<T> {
 			};
 			let (ayes, nays): (Vec<_>, Vec<_>) =
 				agreeing.iter().partition(|(_, mine)| beyond(answer, mine, tolerance, classes));
-			let vetoed = revealed.iter().any(|(_, mine)| !beyond(answer, mine, tolerance, classes));
+			let vetoed =
+				revealed.iter().any(|(_, _, mine)| !beyond(answer, mine, tolerance, classes));
 			(
-				ayes.into_iter().map(|(w, _)| w.clone()).collect(),
-				nays.into_iter().map(|(w, _)| w.clone()).collect(),
+				ayes.into_iter().map(|(w, _)| (*w).clone()).collect(),
+				nays.into_iter().map(|(w, _)| (*w).clone()).collect(),
 				vetoed,
 			)
 		};
@@ -194,14 +190,9 @@ impl<T: Config> Pallet<T> {
 			}
 			Some(id) => {
 				let Some(mut report) = Reports::<T>::get(id) else { return };
-				let answer = original.as_ref().and_then(|o| {
-					o.answers
-						.iter()
-						.find(|(w, _, _)| *w == report.accused)
-						.and_then(|(_, _, a)| a.clone())
-				});
+				let answer = original.as_ref().and_then(|o| o.answer_of(&report.accused));
 				let (ayes, nays, vetoed) =
-					answer.as_ref().map(judge).unwrap_or((Vec::new(), Vec::new(), true));
+					answer.map(judge).unwrap_or((Vec::new(), Vec::new(), true));
 				let verdict = if ayes.len() >= needed && !vetoed {
 					offenders.push(report.accused.clone());
 					Verdict::Confirmed

@@ -183,14 +183,7 @@ impl TaskResults<u64> for MockTasks {
 		0
 	}
 	fn revealed(task: u64, who: &u64) -> Option<Answer> {
-		RECORDS.with(|r| {
-			r.borrow()
-				.get(&task)?
-				.answers
-				.iter()
-				.find(|(w, _, _)| w == who)
-				.and_then(|(_, _, a)| a.clone())
-		})
+		RECORDS.with(|r| r.borrow().get(&task)?.answer_of(who).cloned())
 	}
 	fn finished(task: u64) -> Option<FinishedTask<u64>> {
 		RECORDS.with(|r| r.borrow().get(&task).cloned())

@@ -3,7 +3,7 @@
 
 use crate::*;
 use frame_support::{pallet_prelude::*, traits::fungible::MutateHold, BoundedVec};
-use noderr_primitives::{Participation, TaskResults, Tier, TierProvider};
+use noderr_primitives::{TaskResults, Tier, TierProvider};
 use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
@@ -58,14 +58,7 @@ impl<T: Config> Pallet<T> {
 					Error::<T>::NotAuditable
 				);
 				ensure!(finished.aggregate.is_some(), Error::<T>::TaskNotSettled);
-				ensure!(
-					finished
-						.answers
-						.iter()
-						.any(|(w, p, a)| *w == accused
-							&& a.is_some() && *p != Participation::NotCommitted),
-					Error::<T>::NoAnswer
-				);
+				ensure!(finished.answer_of(&accused).is_some(), Error::<T>::NoAnswer);
 				let id = Self::open_report(&reporter, &accused, kind, Some(task))?;
 				let audit = Self::open_audit(task, Some(id), Some(reporter.clone()), false)?;
 				Reports::<T>::mutate(id, |r| {
@@ -86,15 +79,10 @@ impl<T: Config> Pallet<T> {
 			Evidence::InactiveModel { statement } => {
 				ensure!(Self::signed_by(&statement, &accused), Error::<T>::BadSignature);
 				let finished = T::Tasks::finished(statement.task).ok_or(Error::<T>::UnknownTask)?;
-				let revealed = finished
-					.answers
-					.iter()
-					.find(|(w, _, _)| *w == accused)
-					.and_then(|(_, _, a)| a.clone())
-					.ok_or(Error::<T>::NoAnswer)?;
+				let revealed = finished.answer_of(&accused).ok_or(Error::<T>::NoAnswer)?;
 				ensure!(
 					finished.model.is_some_and(|m| m != statement.model)
-						&& revealed == statement.answer,
+						&& *revealed == statement.answer,
 					Error::<T>::EvidenceDoesNotCheck
 				);
 				let id = Self::open_report(&reporter, &accused, kind, task)?;

@@ -47,9 +47,8 @@ impl<T: Config> Pallet<T> {
 		let model = record.model.ok_or(Error::<T>::NotAuditable)?;
 		ensure!(panel > 0 && panel as u32 <= T::MaxAssigned::get(), Error::<T>::InvalidPanel);
 		// The model may be deprecated since (still served); retired is gone.
-		ensure!(T::Models::model(&model).is_some(), Error::<T>::UnknownModel);
+		let spec = T::Models::model(&model).ok_or(Error::<T>::UnknownModel)?;
 		if let TaskInput::History { feed, end } = &record.input {
-			let spec = T::Models::model(&model).ok_or(Error::<T>::UnknownModel)?;
 			let needed = Self::bars_needed(&spec.input).unwrap_or(0);
 			ensure!(Self::window_available(*feed, *end, needed), Error::<T>::InsufficientHistory);
 		}

@@ -305,6 +305,13 @@ pub struct FinishedTask<AccountId> {
 	pub audit_of: Option<u64>,
 }
 
+impl<AccountId: PartialEq> FinishedTask<AccountId> {
+	/// What `who` revealed, if it was assigned and revealed.
+	pub fn answer_of(&self, who: &AccountId) -> Option<&Answer> {
+		self.answers.iter().find(|(w, _, _)| w == who).and_then(|(_, _, a)| a.as_ref())
+	}
+}
+
 /// Results of finished tasks and re-execution of settled ones, as the guardian pallet uses them.
 pub trait TaskResults<AccountId> {
 	/// Strikes recorded against `who` (missed reveals and outliers), over its history.
