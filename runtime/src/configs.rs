@@ -3,8 +3,8 @@
 use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	SessionKeys, System, ValidatorSet, EXISTENTIAL_DEPOSIT, SLOT_DURATION, SS58_PREFIX, UNIT,
-	VERSION,
+	SessionKeys, System, ValidatorSet, EXISTENTIAL_DEPOSIT, MICRO_UNIT, SLOT_DURATION, SS58_PREFIX,
+	UNIT, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -13,7 +13,7 @@ use frame_support::{
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		ConstantMultiplier, IdentityFee, Weight,
 	},
 	PalletId,
 };
@@ -21,11 +21,11 @@ use frame_system::{
 	limits::{BlockLength, BlockWeights},
 	EnsureRoot,
 };
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys},
-	Perbill,
+	FixedPointNumber, Perbill, Perquintill,
 };
 use sp_version::RuntimeVersion;
 
@@ -92,17 +92,38 @@ impl pallet_balances::Config for Runtime {
 	type DoneSlashHandler = ();
 }
 
+/// Fee per byte of an extrinsic: 10 micro-NODERR, so that filling a block's normal length
+/// (3.75 MiB) costs about 39 NODERR before the multiplier.
+pub const TRANSACTION_BYTE_FEE: Balance = 10 * MICRO_UNIT;
+
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	pub const TransactionByteFee: Balance = TRANSACTION_BYTE_FEE;
+	/// The fee multiplier steers blocks towards a quarter full: above it fees rise, below it
+	/// they fall back, never below the base fee.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// How fast the multiplier moves: with every block full it rises about 0.02 % per block,
+	/// about 15 % an hour at 6-second blocks.
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(3, 10_000);
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	pub MaximumMultiplier: Multiplier = Multiplier::saturating_from_integer(1_000_000);
 }
+
+/// The multiplier update: congestion pricing towards `TargetBlockFullness`.
+pub type SlowAdjustingFeeUpdate<R> = TargetedFeeAdjustment<
+	R,
+	TargetBlockFullness,
+	AdjustmentVariable,
+	MinimumMultiplier,
+	MaximumMultiplier,
+>;
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
+	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -244,6 +265,7 @@ impl pallet_staking_tiers::Config for Runtime {
 	type ApplicationDeposit = ApplicationDeposit;
 	type DefaultConfig = DefaultTierConfig;
 	type MaxOperators = ConstU32<512>;
+	type MaxApplications = ConstU32<128>;
 	type MaxUnlockingChunks = ConstU32<32>;
 	type MaxNameLength = ConstU32<64>;
 	type MaxContactLength = ConstU32<128>;

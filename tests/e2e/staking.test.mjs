@@ -74,3 +74,24 @@ test('Prometheus serves the node metrics', async () => {
   const text = await res.text();
   assert.match(text, /substrate_block_height\{status="finalized"/);
 });
+
+test('fees price length (payment_queryInfo), and an oversized application never reaches the pool', async () => {
+  const eve = keyring.addFromUri('//Eve');
+  // One MiB of remark: at 10 micro-NODERR a byte it costs over 10 NODERR.
+  const big = await api.tx.system.remark(`0x${'00'.repeat(1 << 20)}`).signAsync(eve);
+  // The raw JSON-RPC answer: this polkadot.js decodes the method's older weight type only.
+  const queryFee = async (tx) => BigInt((await api._rpcCore.provider.send('payment_queryInfo', [tx.toHex()])).partialFee);
+  const bigFee = await queryFee(big);
+  assert.ok(bigFee >= 10n * UNIT, `1 MiB costs ${bigFee}`);
+  const small = await api.tx.system.remark('0x00').signAsync(eve, { nonce: 1 });
+  const smallFee = await queryFee(small);
+  assert.ok(smallFee < UNIT / 100n, `a small call costs ${smallFee}`);
+
+  // A display name over its 64-byte bound does not decode: the pool refuses it outright, and
+  // nothing about Eve changes.
+  const before = (await api.query.system.account(eve.address)).data.free.toBigInt();
+  const oversized = await api.tx.stakingTiers.apply('x'.repeat(65), '', '', 'Cpu').signAsync(eve);
+  await assert.rejects(api.rpc.author.submitExtrinsic(oversized.toHex()), /decode|format|1001|1002|1010/i);
+  assert.ok((await api.query.stakingTiers.operators(eve.address)).isNone);
+  assert.equal((await api.query.system.account(eve.address)).data.free.toBigInt(), before);
+});

@@ -95,6 +95,7 @@ impl pallet_staking_tiers::Config for Test {
 	type ApplicationDeposit = ApplicationDeposit;
 	type DefaultConfig = TiersConfig;
 	type MaxOperators = ConstU32<64>;
+	type MaxApplications = ConstU32<16>;
 	type MaxUnlockingChunks = ConstU32<4>;
 	type MaxNameLength = ConstU32<16>;
 	type MaxContactLength = ConstU32<32>;

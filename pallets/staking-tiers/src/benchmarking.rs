@@ -4,7 +4,10 @@ use super::*;
 use crate::Pallet as StakingTiers;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
+use frame_support::{
+	traits::{fungible::Mutate, EnsureOrigin, Get},
+	BoundedVec,
+};
 use frame_system::RawOrigin;
 use noderr_primitives::{Slash, Tier};
 use sp_runtime::{traits::Bounded, Perbill, Saturating};
@@ -16,17 +19,17 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
-fn text(len: u32) -> Vec<u8> {
-	vec![b'x'; len as usize]
+fn text<S: Get<u32>>() -> BoundedVec<u8, S> {
+	BoundedVec::truncate_from(vec![b'x'; S::get() as usize])
 }
 
 fn applicant<T: Config>(index: u32) -> T::AccountId {
 	let who = funded::<T>("operator", index);
 	StakingTiers::<T>::do_apply(
 		who.clone(),
-		text(T::MaxNameLength::get()),
-		text(T::MaxContactLength::get()),
-		text(T::MaxRegionLength::get()),
+		text::<T::MaxNameLength>(),
+		text::<T::MaxContactLength>(),
+		text::<T::MaxRegionLength>(),
 		HardwareClass::MultiGpu,
 	)
 	.expect("applicant");
@@ -69,6 +72,7 @@ fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 	T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
 
+/// Places left under `MaxOperators`, less the two a benchmark adds itself.
 fn room<T: Config>() -> u32 {
 	T::MaxOperators::get().saturating_sub(OperatorCount::<T>::get()).saturating_sub(2)
 }
@@ -83,9 +87,9 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(who.clone()),
-			text(T::MaxNameLength::get()),
-			text(T::MaxContactLength::get()),
-			text(T::MaxRegionLength::get()),
+			text::<T::MaxNameLength>(),
+			text::<T::MaxContactLength>(),
+			text::<T::MaxRegionLength>(),
 			HardwareClass::MultiGpu,
 		);
 		assert!(Operators::<T>::contains_key(&who));
@@ -102,11 +106,22 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// The worst case: the deposit forfeited, so it moves to the treasury.
 	fn reject() -> Result<(), BenchmarkError> {
 		let who = applicant::<T>(0);
 		let origin = governance::<T>()?;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, who.clone(), text(T::MaxReasonLength::get()));
+		_(origin as T::RuntimeOrigin, who.clone(), text::<T::MaxReasonLength>(), true);
+		assert!(!Operators::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn evict() -> Result<(), BenchmarkError> {
+		let who = approved::<T>(0);
+		let origin = governance::<T>()?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone(), text::<T::MaxReasonLength>());
 		assert!(!Operators::<T>::contains_key(&who));
 		Ok(())
 	}
@@ -126,7 +141,7 @@ mod benchmarks {
 		StakingTiers::<T>::set_effective_tier(&who, Some(Tier::Guardian));
 		let origin = governance::<T>()?;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, who.clone(), text(T::MaxReasonLength::get()));
+		_(origin as T::RuntimeOrigin, who.clone(), text::<T::MaxReasonLength>());
 		assert_eq!(EffectiveTiers::<T>::get(&who), None);
 		Ok(())
 	}
@@ -135,7 +150,7 @@ mod benchmarks {
 	fn reinstate() -> Result<(), BenchmarkError> {
 		fill_tier::<T>(room::<T>(), Tier::Guardian);
 		let who = bonded::<T>(0, Tier::Guardian);
-		StakingTiers::<T>::do_suspend(who.clone(), Vec::new()).expect("suspend");
+		StakingTiers::<T>::do_suspend(who.clone(), Default::default()).expect("suspend");
 		let origin = governance::<T>()?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, who.clone());
@@ -204,8 +219,13 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// At its maximum: every place under `MaxOperators` taken by a bonded operator, each of
+	/// which is queued for re-evaluation.
 	fn set_config() -> Result<(), BenchmarkError> {
-		fill_tier::<T>(room::<T>(), Tier::Oracle);
+		fill_tier::<T>(
+			T::MaxOperators::get().saturating_sub(OperatorCount::<T>::get()),
+			Tier::Oracle,
+		);
 		let mut config = Configuration::<T>::get();
 		config.epoch_length = config.epoch_length.saturating_add(1u32.into());
 		let origin = governance::<T>()?;
@@ -237,12 +257,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// Every re-evaluated operator moves from one tier to another (ALL to ORACLE): a removal
+	/// from one member list and an insertion into another, the most a re-evaluation does.
 	fn start_epoch(n: Linear<0, { T::MaxOperators::get().saturating_sub(1) }>) {
 		// Genesis operators take some of the room on a real chain.
 		let n = n.min(T::MaxOperators::get().saturating_sub(OperatorCount::<T>::get()));
 		let before = PendingTierUpdates::<T>::count();
 		for i in 0..n {
-			bonded::<T>(2_000 + i, Tier::Oracle);
+			let who = bonded::<T>(2_000 + i, Tier::Oracle);
+			StakingTiers::<T>::set_effective_tier(&who, Some(Tier::All));
 		}
 		assert_eq!(PendingTierUpdates::<T>::count(), before + n);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -251,6 +274,7 @@ mod benchmarks {
 			StakingTiers::<T>::start_epoch(now);
 		}
 		assert_eq!(PendingTierUpdates::<T>::count(), 0);
+		assert!(TierMembers::<T>::iter_key_prefix(Tier::Oracle).count() as u32 >= n);
 	}
 
 	/// The worst case: every unbonding chunk in use, every reporter paid. (Measured over the number

@@ -1,11 +1,10 @@
 //! The logic behind each call: onboarding, bonding and configuration.
 
 use crate::{
-	BalanceOf, Config, Configuration, Error, Event, HardwareClass, HoldReason, Ledger, Ledgers,
-	MetadataOf, OperatorCount, OperatorRecord, OperatorState, Operators, Pallet, SlashesAgainst,
-	TierConfigOf, UnlockChunk,
+	ApplicationCount, BalanceOf, Config, Configuration, Error, Event, HardwareClass, HoldReason,
+	Ledger, Ledgers, MetadataOf, OperatorCount, OperatorRecord, OperatorState, Operators, Pallet,
+	SlashesAgainst, TierConfigOf, UnlockChunk,
 };
-use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -22,14 +21,18 @@ use sp_runtime::{
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_apply(
 		who: T::AccountId,
-		display_name: Vec<u8>,
-		contact: Vec<u8>,
-		region: Vec<u8>,
+		display_name: BoundedVec<u8, T::MaxNameLength>,
+		contact: BoundedVec<u8, T::MaxContactLength>,
+		region: BoundedVec<u8, T::MaxRegionLength>,
 		hardware: HardwareClass,
 	) -> DispatchResult {
 		ensure!(!Operators::<T>::contains_key(&who), Error::<T>::AlreadyApplied);
-		ensure!(OperatorCount::<T>::get() < T::MaxOperators::get(), Error::<T>::TooManyOperators);
-		let metadata = Self::metadata(display_name, contact, region, hardware)?;
+		ensure!(
+			ApplicationCount::<T>::get() < T::MaxApplications::get(),
+			Error::<T>::TooManyApplications
+		);
+		ensure!(!display_name.is_empty(), Error::<T>::EmptyDisplayName);
+		let metadata = MetadataOf::<T> { display_name, contact, region, hardware };
 		let deposit = T::ApplicationDeposit::get();
 		T::Currency::hold(&HoldReason::ApplicationDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -38,71 +41,81 @@ impl<T: Config> Pallet<T> {
 			&who,
 			OperatorRecord { metadata, state: OperatorState::Pending, deposit, applied_at },
 		);
-		OperatorCount::<T>::mutate(|n| *n += 1);
+		ApplicationCount::<T>::mutate(|n| *n += 1);
 		Self::deposit_event(Event::Applied { who, deposit });
 		Ok(())
 	}
 
-	pub(crate) fn metadata(
-		display_name: Vec<u8>,
-		contact: Vec<u8>,
-		region: Vec<u8>,
-		hardware: HardwareClass,
-	) -> Result<MetadataOf<T>, DispatchError> {
-		ensure!(!display_name.is_empty(), Error::<T>::EmptyDisplayName);
-		Ok(MetadataOf::<T> {
-			display_name: display_name.try_into().map_err(|_| Error::<T>::DisplayNameTooLong)?,
-			contact: contact.try_into().map_err(|_| Error::<T>::ContactTooLong)?,
-			region: region.try_into().map_err(|_| Error::<T>::RegionTooLong)?,
-			hardware,
-		})
-	}
-
-	/// Releases a pending application's deposit; returns the record for further changes.
-	fn settle_application(who: &T::AccountId) -> Result<crate::OperatorRecordOf<T>, DispatchError> {
+	/// Ends a pending application: its deposit is released to the applicant, or paid to the
+	/// treasury when `forfeit`. Returns the record (deposit cleared) and what was forfeited;
+	/// the record is no longer counted as an application.
+	fn settle_application(
+		who: &T::AccountId,
+		forfeit: bool,
+	) -> Result<(crate::OperatorRecordOf<T>, BalanceOf<T>), DispatchError> {
 		let mut record = Operators::<T>::get(who).ok_or(Error::<T>::NotOperator)?;
 		ensure!(record.state == OperatorState::Pending, Error::<T>::NotPending);
-		T::Currency::release(
-			&HoldReason::ApplicationDeposit.into(),
-			who,
-			record.deposit,
-			Precision::BestEffort,
-		)?;
+		let reason = HoldReason::ApplicationDeposit.into();
+		let forfeited = if forfeit {
+			Self::held_to_treasury(&reason, who, record.deposit);
+			record.deposit
+		} else {
+			T::Currency::release(&reason, who, record.deposit, Precision::BestEffort)?;
+			Zero::zero()
+		};
 		record.deposit = Zero::zero();
-		Ok(record)
+		ApplicationCount::<T>::mutate(|n| *n = n.saturating_sub(1));
+		Ok((record, forfeited))
 	}
 
 	pub(crate) fn do_approve(who: T::AccountId) -> DispatchResult {
-		let mut record = Self::settle_application(&who)?;
+		ensure!(OperatorCount::<T>::get() < T::MaxOperators::get(), Error::<T>::TooManyOperators);
+		let (mut record, _) = Self::settle_application(&who, false)?;
 		record.state = OperatorState::Approved;
 		Operators::<T>::insert(&who, record);
+		OperatorCount::<T>::mutate(|n| *n += 1);
 		Self::deposit_event(Event::ApplicationApproved { who });
 		Ok(())
 	}
 
-	pub(crate) fn do_reject(who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
-		let reason: BoundedVec<u8, T::MaxReasonLength> =
-			reason.try_into().map_err(|_| Error::<T>::ReasonTooLong)?;
-		Self::settle_application(&who)?;
-		Self::remove_operator(&who);
-		Self::deposit_event(Event::ApplicationRejected { who, reason });
+	pub(crate) fn do_reject(
+		who: T::AccountId,
+		reason: BoundedVec<u8, T::MaxReasonLength>,
+		forfeit: bool,
+	) -> DispatchResult {
+		let (_, forfeited) = Self::settle_application(&who, forfeit)?;
+		Operators::<T>::remove(&who);
+		Self::deposit_event(Event::ApplicationRejected { who, reason, forfeited });
 		Ok(())
 	}
 
 	pub(crate) fn do_withdraw_application(who: T::AccountId) -> DispatchResult {
 		let record = Operators::<T>::get(&who).ok_or(Error::<T>::NotOperator)?;
 		if record.state == OperatorState::Pending {
-			Self::settle_application(&who)?;
+			Self::settle_application(&who, false)?;
+			Operators::<T>::remove(&who);
 		} else {
 			ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::StillBonded);
+			Self::remove_operator(&who);
 		}
-		Self::remove_operator(&who);
 		Self::deposit_event(Event::ApplicationWithdrawn { who });
 		Ok(())
 	}
 
-	/// Removes `who` from the operators, with its tier in force: an operator that leaves (or
-	/// is rejected) keeps no tier, whatever the epoch.
+	pub(crate) fn do_evict(
+		who: T::AccountId,
+		reason: BoundedVec<u8, T::MaxReasonLength>,
+	) -> DispatchResult {
+		let record = Operators::<T>::get(&who).ok_or(Error::<T>::NotOperator)?;
+		ensure!(record.state != OperatorState::Pending, Error::<T>::NotApproved);
+		ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::StillBonded);
+		Self::remove_operator(&who);
+		Self::deposit_event(Event::OperatorEvicted { who, reason });
+		Ok(())
+	}
+
+	/// Removes an approved or suspended operator, with its tier in force: an operator that
+	/// leaves (or is evicted) keeps no tier, whatever the epoch.
 	fn remove_operator(who: &T::AccountId) {
 		Self::set_effective_tier(who, None);
 		Operators::<T>::remove(who);
@@ -110,9 +123,10 @@ impl<T: Config> Pallet<T> {
 		Self::unmark_for_update(who);
 	}
 
-	pub(crate) fn do_suspend(who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
-		let reason: BoundedVec<u8, T::MaxReasonLength> =
-			reason.try_into().map_err(|_| Error::<T>::ReasonTooLong)?;
+	pub(crate) fn do_suspend(
+		who: T::AccountId,
+		reason: BoundedVec<u8, T::MaxReasonLength>,
+	) -> DispatchResult {
 		Operators::<T>::try_mutate(&who, |record| -> DispatchResult {
 			let record = record.as_mut().ok_or(Error::<T>::NotOperator)?;
 			match record.state {
@@ -282,7 +296,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Operators::<T>::contains_key(who), Error::<T>::AlreadyApplied);
 		ensure!(OperatorCount::<T>::get() < T::MaxOperators::get(), Error::<T>::TooManyOperators);
 		ensure!(T::Currency::balance(who) > bond, Error::<T>::InsufficientBalance);
-		let metadata = Self::metadata(name.to_vec(), Vec::new(), Vec::new(), HardwareClass::Cpu)?;
+		ensure!(!name.is_empty(), Error::<T>::EmptyDisplayName);
+		let metadata = MetadataOf::<T> {
+			display_name: name.to_vec().try_into().map_err(|_| Error::<T>::DisplayNameTooLong)?,
+			contact: Default::default(),
+			region: Default::default(),
+			hardware: HardwareClass::Cpu,
+		};
 		Operators::<T>::insert(
 			who,
 			OperatorRecord {

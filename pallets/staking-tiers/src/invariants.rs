@@ -1,9 +1,9 @@
 //! Invariants, checked by `try-runtime` and after every unit test.
 
 use crate::{
-	Config, Configuration, EffectiveTiers, HoldReason, Ledgers, OperatorCount, OperatorState,
-	Operators, Pallet, PendingSlashCount, PendingSlashes, PendingTierUpdates, SlashQueue,
-	SlashesAgainst, TierMembers,
+	ApplicationCount, Config, Configuration, EffectiveTiers, HoldReason, Ledgers, OperatorCount,
+	OperatorState, Operators, Pallet, PendingSlashCount, PendingSlashes, PendingTierUpdates,
+	SlashQueue, SlashesAgainst, TierMembers,
 };
 use frame_support::{
 	ensure,
@@ -21,6 +21,7 @@ impl<T: Config> Pallet<T> {
 	///   active bond of zero or at least the minimum;
 	/// - the tier in force agrees with the member lists, is never held by a suspended operator,
 	///   and equals the qualifying tier for every operator not queued for re-evaluation;
+	/// - operators and pending applications are counted apart, each within its own bound;
 	/// - the counters match their maps and pending slashes are queued where they say.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let config = Configuration::<T>::get();
@@ -28,9 +29,13 @@ impl<T: Config> Pallet<T> {
 		let bonded = HoldReason::Bonded.into();
 		let deposit = HoldReason::ApplicationDeposit.into();
 
-		let mut operators = 0u32;
+		let (mut operators, mut applications) = (0u32, 0u32);
 		for (who, record) in Operators::<T>::iter() {
-			operators += 1;
+			if record.state == OperatorState::Pending {
+				applications += 1;
+			} else {
+				operators += 1;
+			}
 			ensure!(
 				T::Currency::balance_on_hold(&deposit, &who) == record.deposit,
 				"application deposit hold differs from the record"
@@ -59,6 +64,12 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(operators == OperatorCount::<T>::get(), "OperatorCount is wrong");
+		ensure!(applications == ApplicationCount::<T>::get(), "ApplicationCount is wrong");
+		ensure!(operators <= T::MaxOperators::get(), "more operators than MaxOperators");
+		ensure!(
+			applications <= T::MaxApplications::get(),
+			"more applications than MaxApplications"
+		);
 		for (who, _) in Ledgers::<T>::iter() {
 			ensure!(Operators::<T>::contains_key(&who), "a ledger without an operator");
 		}

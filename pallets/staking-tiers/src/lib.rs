@@ -44,6 +44,8 @@ mod dispatchables;
 mod invariants;
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod property;
 mod provider;
 mod slashing;
 #[cfg(test)]
@@ -122,9 +124,14 @@ pub mod pallet {
 		/// The configuration before governance sets one.
 		type DefaultConfig: Get<TierConfigOf<Self>>;
 
-		/// Most operators and applicants at once.
+		/// Most operators (approved or suspended) at once. Pending applications do not count:
+		/// they have their own bound, so a flood of applications cannot crowd operators out.
 		#[pallet::constant]
 		type MaxOperators: Get<u32>;
+
+		/// Most pending applications at once.
+		#[pallet::constant]
+		type MaxApplications: Get<u32>;
 
 		/// Most unbonding chunks per operator.
 		#[pallet::constant]
@@ -186,9 +193,13 @@ pub mod pallet {
 	pub type Operators<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, OperatorRecordOf<T>, OptionQuery>;
 
-	/// Number of entries in [`Operators`], at most `MaxOperators`.
+	/// Number of approved or suspended entries in [`Operators`], at most `MaxOperators`.
 	#[pallet::storage]
 	pub type OperatorCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Number of pending entries in [`Operators`], at most `MaxApplications`.
+	#[pallet::storage]
+	pub type ApplicationCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Bonds of operators.
 	#[pallet::storage]
@@ -290,12 +301,15 @@ pub mod pallet {
 			/// The operator.
 			who: T::AccountId,
 		},
-		/// Governance rejected an application; the deposit was returned.
+		/// Governance rejected an application; the deposit was returned, or forfeited to the
+		/// treasury when the application was spam.
 		ApplicationRejected {
 			/// The applicant.
 			who: T::AccountId,
 			/// Why (UTF-8).
 			reason: BoundedVec<u8, T::MaxReasonLength>,
+			/// The deposit paid to the treasury (zero when it was returned).
+			forfeited: BalanceOf<T>,
 		},
 		/// An applicant withdrew its application, or an operator with nothing bonded left.
 		ApplicationWithdrawn {
@@ -305,6 +319,13 @@ pub mod pallet {
 		/// Governance suspended an operator: it lost its tier at once.
 		OperatorSuspended {
 			/// The operator.
+			who: T::AccountId,
+			/// Why (UTF-8).
+			reason: BoundedVec<u8, T::MaxReasonLength>,
+		},
+		/// Governance removed an approved operator that holds no stake.
+		OperatorEvicted {
+			/// The former operator.
 			who: T::AccountId,
 			/// Why (UTF-8).
 			reason: BoundedVec<u8, T::MaxReasonLength>,
@@ -413,18 +434,15 @@ pub mod pallet {
 		OperatorSuspended,
 		/// The operator is not suspended.
 		NotSuspended,
-		/// `MaxOperators` operators and applicants exist already.
+		/// `MaxOperators` operators exist already.
 		TooManyOperators,
+		/// `MaxApplications` applications are pending already.
+		TooManyApplications,
 		/// The display name is empty.
 		EmptyDisplayName,
-		/// The display name is longer than `MaxNameLength`.
+		/// The display name is longer than `MaxNameLength` (genesis only: a call's texts are
+		/// bounded by their type and an oversized one does not decode).
 		DisplayNameTooLong,
-		/// The contact is longer than `MaxContactLength`.
-		ContactTooLong,
-		/// The region is longer than `MaxRegionLength`.
-		RegionTooLong,
-		/// The reason is longer than `MaxReasonLength`.
-		ReasonTooLong,
 		/// Not enough free balance for the deposit or the bond.
 		InsufficientBalance,
 		/// The operator has bonded already; use `bond_extra`.
@@ -477,6 +495,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::DefaultConfig::get().is_valid(), "DefaultConfig is invalid");
 			assert!(T::MaxOperators::get() > 0 && T::MaxUnlockingChunks::get() > 0);
+			assert!(T::MaxApplications::get() > 0);
 			assert!(T::MaxSlashesPerBlock::get() > 0 && T::MaxPendingSlashes::get() > 0);
 		}
 
@@ -490,21 +509,22 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Apply to become an operator, holding `ApplicationDeposit` until governance decides.
 		///
-		/// Origin: signed, not an operator or applicant yet. Texts are UTF-8 within their
-		/// bounds. Complexity: O(1).
+		/// Origin: signed, not an operator or applicant yet. Texts are UTF-8; their bounds
+		/// are part of their type, so an oversized call does not even decode. Complexity: O(1).
 		#[pallet::call_index(0)]
 		pub fn apply(
 			origin: OriginFor<T>,
-			display_name: Vec<u8>,
-			contact: Vec<u8>,
-			region: Vec<u8>,
+			display_name: BoundedVec<u8, T::MaxNameLength>,
+			contact: BoundedVec<u8, T::MaxContactLength>,
+			region: BoundedVec<u8, T::MaxRegionLength>,
 			hardware: HardwareClass,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_apply(who, display_name, contact, region, hardware)
 		}
 
-		/// Approve a pending application and return its deposit.
+		/// Approve a pending application and return its deposit. Fails with
+		/// `TooManyOperators` while `MaxOperators` operators exist.
 		///
 		/// Origin: `GovernanceOrigin`. Complexity: O(1).
 		#[pallet::call_index(1)]
@@ -513,13 +533,19 @@ pub mod pallet {
 			Self::do_approve(who)
 		}
 
-		/// Reject a pending application with a reason, returning its deposit.
+		/// Reject a pending application with a reason. Its deposit is returned, or, with
+		/// `forfeit` (spam), paid to the treasury.
 		///
 		/// Origin: `GovernanceOrigin`. Complexity: O(1).
 		#[pallet::call_index(2)]
-		pub fn reject(origin: OriginFor<T>, who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
+		pub fn reject(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			reason: BoundedVec<u8, T::MaxReasonLength>,
+			forfeit: bool,
+		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Self::do_reject(who, reason)
+			Self::do_reject(who, reason, forfeit)
 		}
 
 		/// Withdraw one's pending application, or leave as an operator with nothing bonded.
@@ -535,7 +561,11 @@ pub mod pallet {
 		///
 		/// Origin: `GovernanceOrigin`. Complexity: O(O), O = operators in its tier.
 		#[pallet::call_index(4)]
-		pub fn suspend(origin: OriginFor<T>, who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
+		pub fn suspend(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			reason: BoundedVec<u8, T::MaxReasonLength>,
+		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_suspend(who, reason)
 		}
@@ -624,6 +654,21 @@ pub mod pallet {
 		pub fn cancel_slash(origin: OriginFor<T>, id: SlashId) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_cancel_slash(id)
+		}
+
+		/// Remove an approved or suspended operator that holds no stake (active or
+		/// unbonding), freeing its place under `MaxOperators`: for operators approved but
+		/// never bonded.
+		///
+		/// Origin: `GovernanceOrigin`. Complexity: O(1).
+		#[pallet::call_index(13)]
+		pub fn evict(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			reason: BoundedVec<u8, T::MaxReasonLength>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_evict(who, reason)
 		}
 	}
 }

@@ -59,6 +59,7 @@ impl pallet_staking_tiers::Config for Test {
 	type ApplicationDeposit = ApplicationDeposit;
 	type DefaultConfig = DefaultConfig;
 	type MaxOperators = ConstU32<16>;
+	type MaxApplications = ConstU32<8>;
 	type MaxUnlockingChunks = ConstU32<4>;
 	type MaxNameLength = ConstU32<16>;
 	type MaxContactLength = ConstU32<32>;

@@ -48,7 +48,10 @@ impl<T: Config> Slash<T::AccountId> for Pallet<T> {
 	}
 
 	fn suspend(who: &T::AccountId) -> Result<(), DispatchError> {
-		Self::do_suspend(who.clone(), b"repeated confirmed offences".to_vec())
+		Self::do_suspend(
+			who.clone(),
+			frame_support::BoundedVec::truncate_from(b"repeated confirmed offences".to_vec()),
+		)
 	}
 }
 

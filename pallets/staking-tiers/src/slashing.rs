@@ -154,19 +154,28 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let to_treasury = amount.saturating_sub(to_reporters);
-		if Self::move_held(&reason, &who, &T::Treasury::get(), to_treasury).is_err() {
-			// The treasury cannot receive it: burn rather than leave slashed funds held.
+		Self::held_to_treasury(&reason, &who, to_treasury);
+		Self::store_ledger(&who, ledger);
+		Self::lower_tier_if_uncovered(&who);
+		Self::deposit_event(Event::SlashApplied { id, who, amount, to_reporters, to_treasury });
+	}
+
+	/// Pays `amount` held from `from` to the treasury; burns it when the treasury cannot
+	/// receive it, so that taken funds never stay held.
+	pub(crate) fn held_to_treasury(
+		reason: &T::RuntimeHoldReason,
+		from: &T::AccountId,
+		amount: BalanceOf<T>,
+	) {
+		if Self::move_held(reason, from, &T::Treasury::get(), amount).is_err() {
 			let _ = T::Currency::burn_held(
-				&reason,
-				&who,
-				to_treasury,
+				reason,
+				from,
+				amount,
 				Precision::BestEffort,
 				Fortitude::Force,
 			);
 		}
-		Self::store_ledger(&who, ledger);
-		Self::lower_tier_if_uncovered(&who);
-		Self::deposit_event(Event::SlashApplied { id, who, amount, to_reporters, to_treasury });
 	}
 
 	fn move_held(

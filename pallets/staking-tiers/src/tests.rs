@@ -6,19 +6,29 @@ use crate::{
 	NextEpochAt, OperatorCount, OperatorState, Operators, PendingSlashCount, PendingSlashes,
 	PerTier, SlashQueue, TierConfig, TierMembers, UnlockChunk,
 };
+use codec::{Decode, Encode};
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::fungible::{hold::Inspect as HoldInspect, Inspect},
+	traits::{
+		fungible::{hold::Inspect as HoldInspect, Inspect},
+		Get,
+	},
+	BoundedVec,
 };
 use noderr_primitives::{Slash, Tier, TierProvider};
 use sp_runtime::{DispatchError, Perbill};
 
+/// `bytes` as a bounded text of whatever bound the call takes.
+fn text<S: Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+	bytes.to_vec().try_into().expect("within the bound")
+}
+
 fn apply(who: u64) -> sp_runtime::DispatchResult {
 	StakingTiers::apply(
 		RuntimeOrigin::signed(who),
-		b"node".to_vec(),
-		b"ops@example.org".to_vec(),
-		b"eu-west".to_vec(),
+		text(b"node"),
+		text(b"ops@example.org"),
+		text(b"eu-west"),
 		HardwareClass::SingleGpu,
 	)
 }
@@ -74,31 +84,35 @@ fn apply_holds_deposit_and_records_pending_application() {
 		assert_eq!(record.metadata.hardware, HardwareClass::SingleGpu);
 		assert_eq!(record.applied_at, 1);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::ApplicationDeposit.into(), &1), DEPOSIT);
-		assert_eq!(OperatorCount::<Test>::get(), 1);
+		assert_eq!(crate::ApplicationCount::<Test>::get(), 1);
+		assert_eq!(OperatorCount::<Test>::get(), 0, "an application is not an operator");
 	});
 }
 
 #[test]
 fn apply_rejects_bad_input() {
 	run_test(|| {
-		let ok = |n: usize| vec![b'a'; n];
-		let call = |who, name, contact, region| {
+		let ok = |n: usize| -> Vec<u8> { vec![b'a'; n] };
+		let call = |who, name: Vec<u8>, contact: Vec<u8>, region: Vec<u8>| {
 			StakingTiers::apply(
 				RuntimeOrigin::signed(who),
-				name,
-				contact,
-				region,
+				name.try_into().unwrap(),
+				contact.try_into().unwrap(),
+				region.try_into().unwrap(),
 				HardwareClass::Cpu,
 			)
 		};
 		assert_noop!(
-			StakingTiers::apply(RuntimeOrigin::none(), ok(1), ok(1), ok(1), HardwareClass::Cpu),
+			StakingTiers::apply(
+				RuntimeOrigin::none(),
+				text(b"a"),
+				text(b"a"),
+				text(b"a"),
+				HardwareClass::Cpu
+			),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(call(1, ok(0), ok(1), ok(1)), Error::<Test>::EmptyDisplayName);
-		assert_noop!(call(1, ok(17), ok(1), ok(1)), Error::<Test>::DisplayNameTooLong);
-		assert_noop!(call(1, ok(16), ok(33), ok(1)), Error::<Test>::ContactTooLong);
-		assert_noop!(call(1, ok(16), ok(32), ok(9)), Error::<Test>::RegionTooLong);
 		// Account 40 has no funds for the deposit.
 		assert_noop!(call(40, ok(16), ok(32), ok(8)), Error::<Test>::InsufficientBalance);
 		assert_ok!(call(1, ok(16), ok(32), ok(8)));
@@ -106,13 +120,49 @@ fn apply_rejects_bad_input() {
 	});
 }
 
+/// Texts over their bound do not even decode, so an oversized call never reaches a block.
 #[test]
-fn apply_is_bounded_by_max_operators() {
+fn oversized_texts_do_not_decode() {
+	let apply = |name: usize, contact: usize, region: usize| {
+		let mut bytes = vec![0u8]; // call index of `apply`
+		vec![b'a'; name].encode_to(&mut bytes);
+		vec![b'a'; contact].encode_to(&mut bytes);
+		vec![b'a'; region].encode_to(&mut bytes);
+		HardwareClass::Cpu.encode_to(&mut bytes);
+		crate::Call::<Test>::decode(&mut &bytes[..]).is_ok()
+	};
+	assert!(apply(16, 32, 8));
+	assert!(!apply(17, 32, 8));
+	assert!(!apply(16, 33, 8));
+	assert!(!apply(16, 32, 9));
+	assert!(!apply(3_750_000, 0, 0));
+	let with_reason = |index: u8, len: usize| {
+		let mut bytes = vec![index];
+		2u64.encode_to(&mut bytes);
+		vec![b'r'; len].encode_to(&mut bytes);
+		if index == 2 {
+			false.encode_to(&mut bytes); // `reject`'s `forfeit`
+		}
+		crate::Call::<Test>::decode(&mut &bytes[..]).is_ok()
+	};
+	for index in [2u8, 4, 13] {
+		assert!(with_reason(index, 32), "call {index} at its bound");
+		assert!(!with_reason(index, 33), "call {index} over its bound");
+	}
+}
+
+#[test]
+fn applications_have_their_own_bound() {
 	run_test(|| {
-		for who in 1..=16 {
+		for who in 1..=8 {
 			assert_ok!(apply(who));
 		}
-		assert_noop!(apply(17), Error::<Test>::TooManyOperators);
+		assert_noop!(apply(9), Error::<Test>::TooManyApplications);
+		assert_eq!(crate::ApplicationCount::<Test>::get(), 8);
+		assert_eq!(OperatorCount::<Test>::get(), 0);
+		// Deciding one makes room for the next.
+		assert_ok!(StakingTiers::approve(RuntimeOrigin::root(), 1));
+		assert_ok!(apply(9));
 	});
 }
 
@@ -143,10 +193,9 @@ fn approve_rejects_bad_input() {
 fn reject_removes_application_and_returns_deposit() {
 	run_test(|| {
 		assert_ok!(apply(1));
-		assert_ok!(StakingTiers::reject(RuntimeOrigin::root(), 1, b"no GPU".to_vec()));
+		assert_ok!(StakingTiers::reject(RuntimeOrigin::root(), 1, text(b"no GPU"), false));
 		System::assert_last_event(
-			Event::ApplicationRejected { who: 1, reason: b"no GPU".to_vec().try_into().unwrap() }
-				.into(),
+			Event::ApplicationRejected { who: 1, reason: text(b"no GPU"), forfeited: 0 }.into(),
 		);
 		assert_eq!(state(1), None);
 		assert_eq!(OperatorCount::<Test>::get(), 0);
@@ -162,21 +211,124 @@ fn reject_rejects_bad_input() {
 		approved(1);
 		assert_ok!(apply(2));
 		assert_noop!(
-			StakingTiers::reject(RuntimeOrigin::signed(2), 2, vec![]),
+			StakingTiers::reject(RuntimeOrigin::signed(2), 2, text(b""), false),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			StakingTiers::reject(RuntimeOrigin::root(), 3, vec![]),
+			StakingTiers::reject(RuntimeOrigin::root(), 3, text(b""), false),
 			Error::<Test>::NotOperator
 		);
 		assert_noop!(
-			StakingTiers::reject(RuntimeOrigin::root(), 1, vec![]),
+			StakingTiers::reject(RuntimeOrigin::root(), 1, text(b""), false),
 			Error::<Test>::NotPending
 		);
-		assert_noop!(
-			StakingTiers::reject(RuntimeOrigin::root(), 2, vec![b'r'; 33]),
-			Error::<Test>::ReasonTooLong
+	});
+}
+
+#[test]
+fn a_spam_application_forfeits_its_deposit_to_the_treasury() {
+	run_test(|| {
+		let issuance = Balances::total_issuance();
+		let treasury = Balances::balance(&TREASURY);
+		assert_ok!(apply(1));
+		assert_ok!(StakingTiers::reject(RuntimeOrigin::root(), 1, text(b"spam"), true));
+		System::assert_last_event(
+			Event::ApplicationRejected { who: 1, reason: text(b"spam"), forfeited: DEPOSIT }.into(),
 		);
+		assert_eq!(state(1), None);
+		assert_eq!(crate::ApplicationCount::<Test>::get(), 0);
+		assert_eq!(Balances::balance(&1), ENDOWMENT - DEPOSIT);
+		assert_eq!(Balances::balance(&TREASURY), treasury + DEPOSIT);
+		assert_eq!(Balances::total_issuance(), issuance, "money is conserved");
+	});
+}
+
+/// More applications than their bound cannot stop governance from approving and bonding
+/// operators, and spam costs its senders their deposits.
+#[test]
+fn spam_applications_cannot_crowd_operators_out() {
+	run_test(|| {
+		let issuance = Balances::total_issuance();
+		// An honest applicant gets in first, then spammers (accounts 2..=20) flood.
+		assert_ok!(apply(1));
+		let mut refused = 0;
+		for spammer in 2..=20 {
+			match apply(spammer) {
+				Ok(()) => {}
+				Err(e) => {
+					assert_eq!(e, Error::<Test>::TooManyApplications.into());
+					refused += 1;
+				}
+			}
+		}
+		assert_eq!(refused, 20 - 1 - 7, "only `MaxApplications` are pending");
+		// The honest one is approved and bonds although the application queue is full.
+		assert_ok!(StakingTiers::approve(RuntimeOrigin::root(), 1));
+		assert_ok!(StakingTiers::bond(RuntimeOrigin::signed(1), 1_000));
+		// Governance clears the spam, which pays for it.
+		for spammer in 2..=8 {
+			assert_ok!(StakingTiers::reject(RuntimeOrigin::root(), spammer, text(b"spam"), true));
+		}
+		assert_eq!(Balances::balance(&TREASURY), 1 + 7 * DEPOSIT);
+		assert_ok!(apply(9));
+		assert_eq!(Balances::total_issuance(), issuance, "money is conserved");
+	});
+}
+
+#[test]
+fn governance_evicts_operators_that_never_bond() {
+	run_test(|| {
+		// `MaxOperators` (16) approved operators, none bonded: nobody else can be approved.
+		for who in 1..=16 {
+			approved(who);
+		}
+		assert_ok!(apply(17));
+		assert_noop!(
+			StakingTiers::approve(RuntimeOrigin::root(), 17),
+			Error::<Test>::TooManyOperators
+		);
+		assert_ok!(StakingTiers::evict(RuntimeOrigin::root(), 3, text(b"never bonded")));
+		System::assert_last_event(
+			Event::OperatorEvicted { who: 3, reason: text(b"never bonded") }.into(),
+		);
+		assert_eq!(state(3), None);
+		assert_eq!(OperatorCount::<Test>::get(), 15);
+		assert_ok!(StakingTiers::approve(RuntimeOrigin::root(), 17));
+		assert_eq!(OperatorCount::<Test>::get(), 16);
+	});
+}
+
+#[test]
+fn evict_rejects_bad_input() {
+	run_test(|| {
+		bonded(1, 1_000);
+		assert_ok!(apply(2));
+		approved(3);
+		assert_noop!(
+			StakingTiers::evict(RuntimeOrigin::signed(3), 3, text(b"")),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			StakingTiers::evict(RuntimeOrigin::root(), 4, text(b"")),
+			Error::<Test>::NotOperator
+		);
+		assert_noop!(
+			StakingTiers::evict(RuntimeOrigin::root(), 2, text(b"")),
+			Error::<Test>::NotApproved
+		);
+		assert_noop!(
+			StakingTiers::evict(RuntimeOrigin::root(), 1, text(b"")),
+			Error::<Test>::StillBonded
+		);
+		// Unbonding stake still counts as stake.
+		assert_ok!(StakingTiers::unbond(RuntimeOrigin::signed(1), 1_000));
+		assert_noop!(
+			StakingTiers::evict(RuntimeOrigin::root(), 1, text(b"")),
+			Error::<Test>::StillBonded
+		);
+		// A suspended operator without stake can be evicted.
+		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 3, text(b"")));
+		assert_ok!(StakingTiers::evict(RuntimeOrigin::root(), 3, text(b"")));
 	});
 }
 
@@ -248,16 +400,12 @@ fn suspend_removes_tier_at_once_and_blocks_new_stake() {
 		bonded(1, 5_000);
 		next_epoch();
 		assert_eq!(tier(1), Some(Tier::Oracle));
-		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, b"late results".to_vec()));
+		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, text(b"late results")));
 		System::assert_has_event(
 			Event::TierChanged { who: 1, from: Some(Tier::Oracle), to: None }.into(),
 		);
 		System::assert_last_event(
-			Event::OperatorSuspended {
-				who: 1,
-				reason: b"late results".to_vec().try_into().unwrap(),
-			}
-			.into(),
+			Event::OperatorSuspended { who: 1, reason: text(b"late results") }.into(),
 		);
 		assert_eq!(tier(1), None);
 		assert!(<StakingTiers as TierProvider<u64, Balance>>::operators(Tier::All).is_empty());
@@ -281,7 +429,7 @@ fn suspend_removes_tier_at_once_and_blocks_new_stake() {
 fn suspended_operator_cannot_bond() {
 	run_test(|| {
 		approved(1);
-		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]));
+		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, text(b"")));
 		assert_noop!(
 			StakingTiers::bond(RuntimeOrigin::signed(1), 1_000),
 			Error::<Test>::OperatorSuspended
@@ -295,28 +443,24 @@ fn suspend_and_reinstate_reject_bad_input() {
 		assert_ok!(apply(1));
 		approved(2);
 		assert_noop!(
-			StakingTiers::suspend(RuntimeOrigin::signed(2), 2, vec![]),
+			StakingTiers::suspend(RuntimeOrigin::signed(2), 2, text(b"")),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			StakingTiers::suspend(RuntimeOrigin::root(), 3, vec![]),
+			StakingTiers::suspend(RuntimeOrigin::root(), 3, text(b"")),
 			Error::<Test>::NotOperator
 		);
 		assert_noop!(
-			StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]),
+			StakingTiers::suspend(RuntimeOrigin::root(), 1, text(b"")),
 			Error::<Test>::NotApproved
-		);
-		assert_noop!(
-			StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![b'x'; 33]),
-			Error::<Test>::ReasonTooLong
 		);
 		assert_noop!(
 			StakingTiers::reinstate(RuntimeOrigin::root(), 2),
 			Error::<Test>::NotSuspended
 		);
-		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![]));
+		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 2, text(b"")));
 		assert_noop!(
-			StakingTiers::suspend(RuntimeOrigin::root(), 2, vec![]),
+			StakingTiers::suspend(RuntimeOrigin::root(), 2, text(b"")),
 			Error::<Test>::OperatorSuspended
 		);
 		assert_noop!(
@@ -332,7 +476,7 @@ fn reinstated_operator_gets_its_tier_back_at_the_next_epoch() {
 	run_test(|| {
 		bonded(1, 10_000);
 		next_epoch();
-		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, vec![]));
+		assert_ok!(StakingTiers::suspend(RuntimeOrigin::root(), 1, text(b"")));
 		assert_ok!(StakingTiers::reinstate(RuntimeOrigin::root(), 1));
 		System::assert_last_event(Event::OperatorReinstated { who: 1 }.into());
 		assert_eq!(tier(1), None);
