@@ -129,6 +129,16 @@ pub struct MlParams {
 	#[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9955")]
 	pub ml_rpc_addr: std::net::SocketAddr,
 
+	/// Allow an `--ml-rpc-addr` that is not loopback: anyone who reaches it can use this
+	/// machine's inference capacity, so firewall it.
+	#[arg(long)]
+	pub ml_rpc_external: bool,
+
+	/// A browser origin (`http://host:port`) allowed to call the embedded ML service; repeat for
+	/// several. Requests with any other `Origin` header are refused.
+	#[arg(long, value_name = "ORIGIN")]
+	pub ml_rpc_allow_origin: Vec<String>,
+
 	/// Inference requests computed at once (one libtorch thread and one copy of the models each).
 	#[arg(long, value_name = "N", default_value_t = 1)]
 	pub ml_workers: usize,

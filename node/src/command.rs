@@ -130,6 +130,12 @@ pub fn run() -> sc_cli::Result<()> {
 			crate::preflight::check_ports(runner.config()).map_err(sc_cli::Error::Input)?;
 			let ml = cli.ml.clone();
 			if !ml.no_ml && ml.ml_external.is_none() {
+				if let Some(warning) =
+					noderr_ml::service::check_exposure(ml.ml_rpc_addr, ml.ml_rpc_external)
+						.map_err(sc_cli::Error::Input)?
+				{
+					log::warn!("⚠️  {warning}");
+				}
 				crate::preflight::check_ml_port(ml.ml_rpc_addr).map_err(sc_cli::Error::Input)?;
 			}
 			runner.run_node_until_exit(|config| async move {
@@ -140,6 +146,7 @@ pub fn run() -> sc_cli::Result<()> {
 							models: None,
 							workers: ml.ml_workers.max(1),
 							max_connections: 64,
+							allowed_origins: ml.ml_rpc_allow_origin.clone(),
 							faulty: ml.ml_test_faulty,
 						},
 						store: config.base_path.path().join("models"),

@@ -217,11 +217,8 @@ async fn models_change_while_serving() {
 		noderr_ml::store::hash_file(&price).expect("run scripts/default-artifacts.sh");
 	let (gaf_hash, _) = noderr_ml::store::hash_file(&gaf).unwrap();
 	let config = service::Config {
-		addr: "127.0.0.1:0".parse().unwrap(),
-		models: None,
-		workers: 2,
 		max_connections: 10,
-		faulty: None,
+		..service::Config::new("127.0.0.1:0".parse().unwrap(), 2)
 	};
 	let registry = prometheus_endpoint::Registry::new();
 	let (module, models) = service::module(&config, &registry).unwrap();
@@ -262,11 +259,8 @@ async fn a_thousand_spellings_of_a_model_make_one_metric_series() {
 	let msrr = src.join("msrr.nrm");
 	let (hash, _) = noderr_ml::store::hash_file(&msrr).expect("run scripts/default-artifacts.sh");
 	let config = service::Config {
-		addr: "127.0.0.1:0".parse().unwrap(),
-		models: None,
-		workers: 1,
 		max_connections: 10,
-		faulty: None,
+		..service::Config::new("127.0.0.1:0".parse().unwrap(), 1)
 	};
 	let registry = prometheus_endpoint::Registry::new();
 	let (module, models) = service::module(&config, &registry).unwrap();

@@ -38,6 +38,13 @@ enum Command {
 		models: PathBuf,
 		#[arg(long, default_value = "127.0.0.1:9955")]
 		rpc_addr: std::net::SocketAddr,
+		/// Allow an `--rpc-addr` that is not loopback (firewall it).
+		#[arg(long)]
+		external: bool,
+		/// A browser origin (`http://host:port`) allowed to call; repeat for several. Requests
+		/// with any other `Origin` header are refused.
+		#[arg(long, value_name = "ORIGIN")]
+		allow_origin: Vec<String>,
 		/// Requests computed at once (one libtorch thread each).
 		#[arg(long, default_value_t = 2)]
 		workers: usize,
@@ -187,18 +194,24 @@ fn run(cli: Cli) -> Result<(), String> {
 		Command::Serve {
 			models,
 			rpc_addr,
+			external,
+			allow_origin,
 			workers,
 			max_connections,
 			prometheus_port,
 			cpu_mode,
 			test_faulty,
 		} => {
+			if let Some(warning) = service::check_exposure(rpc_addr, external)? {
+				eprintln!("WARNING: {warning}");
+			}
 			runtime::init_with(cpu_mode);
 			let config = service::Config {
 				addr: rpc_addr,
 				models: Some(models),
 				workers,
 				max_connections,
+				allowed_origins: allow_origin,
 				faulty: test_faulty,
 			};
 			let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
