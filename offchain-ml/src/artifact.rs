@@ -151,7 +151,7 @@ pub struct Artifact {
 
 /// Little-endian f32 values of a safetensors F32 tensor's bytes.
 pub(crate) fn f32_values(data: &[u8]) -> Vec<f32> {
-	data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+	data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 /// Parses artifact bytes, checking every length, that the weights are f32 and match the
@@ -163,11 +163,13 @@ pub fn decode(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
 	if &bytes[..8] != MAGIC {
 		return Err(ArtifactError::BadMagic);
 	}
-	let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+	let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
 	if version != FORMAT_VERSION {
 		return Err(ArtifactError::UnsupportedVersion(version));
 	}
-	let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+	let mut len = [0u8; 8];
+	len.copy_from_slice(&bytes[12..20]);
+	let len = u64::from_le_bytes(len);
 	if len > MAX_MANIFEST {
 		return Err(ArtifactError::Manifest(format!("manifest of {len} bytes is too large")));
 	}

@@ -11,6 +11,9 @@ use serde::Serialize;
 use std::{collections::BTreeMap, path::Path};
 use tch::{nn, Tensor};
 
+/// Largest fixed-point scale an artifact may ask for.
+pub const MAX_OUTPUT_SCALE: i64 = 1_000_000_000_000;
+
 /// Why a request cannot be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceError {
@@ -174,10 +177,30 @@ impl Engine {
 		self.insert(artifact)
 	}
 
-	/// Builds the network an artifact describes and keeps it under its hash.
+	/// Builds the network an artifact describes and keeps it under its hash. Everything the
+	/// artifact says is checked first (every tensor's name and shape against the architecture,
+	/// sizes against their limits, labels and outputs against the task), so that a registered
+	/// artifact with the right hash but wrong contents is refused with an error and never makes
+	/// inference panic.
 	pub fn insert(&mut self, mut artifact: Artifact) -> Result<ModelInfo, InferenceError> {
 		let m = &artifact.manifest;
 		let fail = |e: String| InferenceError::Model(m.name.clone(), e);
+		if !(1..=MAX_OUTPUT_SCALE).contains(&m.output_scale) {
+			return Err(fail(format!(
+				"output scale {} is outside 1..={MAX_OUTPUT_SCALE}",
+				m.output_scale
+			)));
+		}
+		let labels = |expected: &[&str]| -> Result<(), InferenceError> {
+			let given = match &m.task {
+				Task::Classification { labels } | Task::TextClassification { labels, .. } => labels,
+				Task::Regression { .. } => return Err(fail("not a classification task".into())),
+			};
+			if given.iter().map(String::as_str).ne(expected.iter().copied()) {
+				return Err(fail(format!("labels {given:?}, this node reports {expected:?}")));
+			}
+			Ok(())
+		};
 		let mut vs = nn::VarStore::new(tch::Device::Cpu);
 		let net = match m.name.as_str() {
 			"price-transformer" => {
@@ -188,22 +211,42 @@ impl Engine {
 						features::FEATURE_VERSION
 					)));
 				}
+				match &m.task {
+					Task::Regression { outputs } if outputs.len() == 3 => {}
+					_ => return Err(fail("not a regression with 3 outputs".into())),
+				}
 				let config: price::PriceConfig = serde_json::from_value(
 					m.params.get("config").cloned().ok_or_else(|| fail("no config".into()))?,
 				)
 				.map_err(|e| fail(e.to_string()))?;
+				config.validate().map_err(fail)?;
+				let input = [config.window as usize, FEATURE_COUNT];
+				if m.input_shape != input {
+					return Err(fail(format!(
+						"input shape {:?}, the configuration gives {input:?}",
+						m.input_shape
+					)));
+				}
 				let stat = |k: &str| {
 					m.stats
 						.get(k)
-						.filter(|v| v.len() == FEATURE_COUNT)
+						.filter(|v| v.len() == FEATURE_COUNT && v.iter().all(|x| x.is_finite()))
 						.cloned()
-						.ok_or_else(|| fail(format!("normalisation {k} missing")))
+						.ok_or_else(|| fail(format!("normalisation {k} missing or not finite")))
 				};
 				let (mean, std) = (stat("mean")?, stat("std")?);
+				if std.iter().any(|s| *s <= 0.0) {
+					return Err(fail(
+						"normalisation std holds a value that is not positive".into(),
+					));
+				}
 				let model = Box::new(price::PriceTransformer::new(&vs.root(), config));
 				Net::Price { model, mean, std }
 			}
-			"gaf-regime" => Net::Gaf { model: gaf::GafCnn::new(&vs.root()) },
+			"gaf-regime" => {
+				labels(&gaf::LABELS)?;
+				Net::Gaf { model: gaf::GafCnn::new(&vs.root()) }
+			}
 			"msrr" => Net::Msrr {
 				params: m
 					.stats
@@ -212,6 +255,7 @@ impl Engine {
 					.ok_or_else(|| fail("parameters missing or out of range".into()))?,
 			},
 			"sentiment" => {
+				labels(&sentiment::LABELS)?;
 				let vocab: Vec<String> = serde_json::from_value(
 					m.params.get("vocab").cloned().ok_or_else(|| fail("no vocabulary".into()))?,
 				)
@@ -220,6 +264,18 @@ impl Engine {
 					Task::TextClassification { max_bytes, .. } => *max_bytes,
 					_ => return Err(fail("not a text classification task".into())),
 				};
+				if !(1..=sentiment::MAX_BYTES).contains(&max_bytes) {
+					return Err(fail(format!(
+						"max_bytes {max_bytes} is outside 1..={}",
+						sentiment::MAX_BYTES
+					)));
+				}
+				let shapes: BTreeMap<&str, &[usize]> = artifact
+					.weights
+					.iter()
+					.map(|(name, shape, _)| (name.as_str(), shape.as_slice()))
+					.collect();
+				sentiment::SentimentModel::check(&shapes, vocab.len()).map_err(fail)?;
 				let tensors = artifact
 					.weights
 					.iter()
@@ -229,15 +285,17 @@ impl Engine {
 					})
 					.collect();
 				Net::Sentiment {
-					model: Box::new(sentiment::SentimentModel::new(tensors).map_err(fail)?),
+					model: Box::new(sentiment::SentimentModel::new(tensors)),
 					tokenizer: Box::new(sentiment::Tokenizer::new(&vocab).map_err(fail)?),
 					max_bytes,
 				}
 			}
 			other => return Err(fail(format!("unknown architecture {other:?}"))),
 		};
-		if !matches!(net, Net::Sentiment { .. }) {
+		if !matches!(net, Net::Sentiment { .. } | Net::Msrr { .. }) {
 			models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
+		} else if matches!(net, Net::Msrr { .. }) && !artifact.weights.is_empty() {
+			return Err(fail("the MSRR model has no tensors".into()));
 		}
 		let info = info(&artifact);
 		// The tensors hold their own copies now.
@@ -399,7 +457,9 @@ impl Engine {
 		let (x, mask) = sentiment::SentimentModel::batch(&[ids]);
 		let probs = {
 			let _guard = runtime::InferenceMode::enter();
-			models::values(&model.classify(&model.embed(&x, &mask)).softmax(1, tch::Kind::Float))
+			let fail = |e: String| InferenceError::Model("sentiment".into(), e);
+			let logits = model.classify(&model.embed(&x, &mask).map_err(fail)?).map_err(fail)?;
+			models::values(&logits.softmax(1, tch::Kind::Float))
 		};
 		Ok(classification(&probs, loaded.artifact.manifest.output_scale, &sentiment::LABELS))
 	}

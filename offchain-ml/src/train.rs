@@ -571,7 +571,7 @@ pub fn embed_texts(
 	tok: &sentiment::Tokenizer,
 	texts: &[String],
 	what: &str,
-) -> Tensor {
+) -> Result<Tensor, String> {
 	let ids: Vec<Vec<i64>> = texts.iter().map(|t| tok.encode(t, sentiment::MAX_TOKENS)).collect();
 	let mut order: Vec<usize> = (0..ids.len()).collect();
 	order.sort_by_key(|&i| ids[i].len());
@@ -581,14 +581,14 @@ pub fn embed_texts(
 	for chunk in order.chunks(32) {
 		let batch: Vec<Vec<i64>> = chunk.iter().map(|&i| ids[i].clone()).collect();
 		let (x, m) = sentiment::SentimentModel::batch(&batch);
-		let e = model.embed(&x, &m);
+		let e = model.embed(&x, &m)?;
 		for (k, &i) in chunk.iter().enumerate() {
 			rows[i] = e.get(k as i64);
 		}
 		bar.inc(chunk.len() as u64);
 	}
 	bar.finish_and_clear();
-	Tensor::stack(&rows, 0)
+	Ok(Tensor::stack(&rows, 0))
 }
 
 /// Trains the sentiment classifier on the frozen encoder and writes its artifact.
@@ -649,10 +649,10 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 
 	let encoder = sentiment::SentimentModel::new(
 		weights.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect(),
-	)?;
+	);
 	let texts = |v: &[(String, usize)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
-	let x_train = embed_texts(&encoder, &tok, &texts(&train), "embedding train");
-	let x_test = embed_texts(&encoder, &tok, &texts(&test), "embedding test");
+	let x_train = embed_texts(&encoder, &tok, &texts(&train), "embedding train")?;
+	let x_test = embed_texts(&encoder, &tok, &texts(&test), "embedding test")?;
 	let y_train: Vec<i64> = train.iter().map(|(_, l)| *l as i64).collect();
 	let y_test: Vec<usize> = test.iter().map(|(_, l)| *l).collect();
 
@@ -685,10 +685,10 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 	}
 	let model = sentiment::SentimentModel::new(
 		weights.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect(),
-	)?;
+	);
 	let pred: Vec<usize> = {
 		let _guard = tch::no_grad_guard();
-		Vec::<i64>::try_from(&model.classify(&x_test).argmax(1, false))
+		Vec::<i64>::try_from(&model.classify(&x_test)?.argmax(1, false))
 			.expect("i64")
 			.iter()
 			.map(|v| *v as usize)

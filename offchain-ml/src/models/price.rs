@@ -24,6 +24,39 @@ pub struct PriceConfig {
 	pub ff: i64,
 }
 
+impl PriceConfig {
+	/// Checks that the architecture is buildable and of a sane size, before anything is
+	/// allocated: an artifact's configuration is untrusted input.
+	pub fn validate(&self) -> Result<(), String> {
+		let within = |name: &str, v: i64, max: i64| {
+			if (1..=max).contains(&v) {
+				Ok(())
+			} else {
+				Err(format!("config {name} = {v} is outside 1..={max}"))
+			}
+		};
+		within("window", self.window, 1024)?;
+		within("d_model", self.d_model, 1024)?;
+		within("heads", self.heads, 64)?;
+		within("layers", self.layers, 16)?;
+		within("ff", self.ff, 8192)?;
+		if self.features != crate::features::FEATURE_COUNT as i64 {
+			return Err(format!(
+				"config features = {}, the pipeline computes {}",
+				self.features,
+				crate::features::FEATURE_COUNT
+			));
+		}
+		if self.d_model % self.heads != 0 {
+			return Err(format!(
+				"d_model {} is not a multiple of heads {}",
+				self.d_model, self.heads
+			));
+		}
+		Ok(())
+	}
+}
+
 impl Default for PriceConfig {
 	fn default() -> Self {
 		Self { window: 60, features: 94, d_model: 32, heads: 4, layers: 2, ff: 64 }

@@ -178,58 +178,138 @@ pub struct SentimentModel {
 }
 
 impl SentimentModel {
+	/// Largest vocabulary accepted.
+	pub const MAX_VOCAB: usize = 250_000;
+	/// Widest feed-forward layer accepted.
+	pub const MAX_INTERMEDIATE: usize = 8192;
+
 	/// Encoder tensors named as in the published checkpoint (`embeddings.*`, `encoder.layer.*`)
-	/// plus, once trained, `head.weight` (3 x 384) and `head.bias`.
-	pub fn new(w: HashMap<String, Tensor>) -> Result<Self, String> {
-		let model = Self { w };
-		for name in ["embeddings.word_embeddings.weight", "encoder.layer.5.output.dense.weight"] {
-			model.get(name)?;
-		}
-		Ok(model)
+	/// plus, once trained, `head.weight` (3 x 384) and `head.bias`. Check them with
+	/// [`Self::check`] first.
+	pub fn new(w: HashMap<String, Tensor>) -> Self {
+		Self { w }
 	}
 
-	fn get(&self, name: &str) -> Result<&Tensor, String> {
+	/// Checks that `shapes` (name to shape) are exactly the tensors the encoder and head use
+	/// (and at most the checkpoint's unused pooler), each with its shape, and that the word
+	/// embeddings have one row per vocabulary entry.
+	pub fn check(
+		shapes: &std::collections::BTreeMap<&str, &[usize]>,
+		vocab: usize,
+	) -> Result<(), String> {
+		let h = HIDDEN as usize;
+		if !(1..=Self::MAX_VOCAB).contains(&vocab) {
+			return Err(format!(
+				"vocabulary of {vocab} entries is outside 1..={}",
+				Self::MAX_VOCAB
+			));
+		}
+		let dim = |name: &str, axis: usize| -> Result<usize, String> {
+			shapes
+				.get(name)
+				.and_then(|s| s.get(axis).copied())
+				.ok_or_else(|| format!("tensor {name} is missing"))
+		};
+		let positions = dim("embeddings.position_embeddings.weight", 0)?;
+		if positions < MAX_TOKENS {
+			return Err(format!("{positions} position embeddings, {MAX_TOKENS} needed"));
+		}
+		let types = dim("embeddings.token_type_embeddings.weight", 0)?;
+		let inter = dim("encoder.layer.0.intermediate.dense.weight", 0)?;
+		if !(1..=Self::MAX_INTERMEDIATE).contains(&inter) || !(1..=16).contains(&types) {
+			return Err(format!(
+				"intermediate width {inter} or {types} token types outside their limits"
+			));
+		}
+		let mut expected: Vec<(String, Vec<usize>)> = vec![
+			("embeddings.word_embeddings.weight".into(), vec![vocab, h]),
+			("embeddings.position_embeddings.weight".into(), vec![positions, h]),
+			("embeddings.token_type_embeddings.weight".into(), vec![types, h]),
+			("embeddings.LayerNorm.weight".into(), vec![h]),
+			("embeddings.LayerNorm.bias".into(), vec![h]),
+			("head.weight".into(), vec![LABELS.len(), h]),
+			("head.bias".into(), vec![LABELS.len()]),
+		];
+		for i in 0..LAYERS {
+			let p = format!("encoder.layer.{i}");
+			for (name, out, inp) in [
+				("attention.self.query", h, h),
+				("attention.self.key", h, h),
+				("attention.self.value", h, h),
+				("attention.output.dense", h, h),
+				("intermediate.dense", inter, h),
+				("output.dense", h, inter),
+			] {
+				expected.push((format!("{p}.{name}.weight"), vec![out, inp]));
+				expected.push((format!("{p}.{name}.bias"), vec![out]));
+			}
+			for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
+				expected.push((format!("{p}.{norm}.weight"), vec![h]));
+				expected.push((format!("{p}.{norm}.bias"), vec![h]));
+			}
+		}
+		// The published checkpoint's pooler: unused here, accepted when shaped as published.
+		for (name, shape) in [("pooler.dense.weight", vec![h, h]), ("pooler.dense.bias", vec![h])] {
+			if shapes.contains_key(name) {
+				expected.push((name.into(), shape));
+			}
+		}
+		for (name, shape) in &expected {
+			match shapes.get(name.as_str()) {
+				None => return Err(format!("tensor {name} is missing")),
+				Some(given) if *given != shape.as_slice() => {
+					return Err(format!("tensor {name}: shape {given:?}, expected {shape:?}"))
+				}
+				Some(_) => {}
+			}
+		}
+		if shapes.len() != expected.len() {
+			let known: std::collections::BTreeSet<&str> =
+				expected.iter().map(|(n, _)| n.as_str()).collect();
+			let extra = shapes.keys().find(|n| !known.contains(*n)).copied().unwrap_or("?");
+			return Err(format!("unexpected tensor {extra}"));
+		}
+		Ok(())
+	}
+
+	fn t(&self, name: &str) -> Result<&Tensor, String> {
 		self.w.get(name).ok_or_else(|| format!("tensor {name} is missing"))
 	}
 
-	fn t(&self, name: &str) -> &Tensor {
-		self.w.get(name).expect("checked when loaded")
+	fn linear(&self, x: &Tensor, name: &str) -> Result<Tensor, String> {
+		Ok(x.linear(self.t(&format!("{name}.weight"))?, Some(self.t(&format!("{name}.bias"))?)))
 	}
 
-	fn linear(&self, x: &Tensor, name: &str) -> Tensor {
-		x.linear(self.t(&format!("{name}.weight")), Some(self.t(&format!("{name}.bias"))))
-	}
-
-	fn norm(&self, x: &Tensor, name: &str) -> Tensor {
-		x.layer_norm(
+	fn norm(&self, x: &Tensor, name: &str) -> Result<Tensor, String> {
+		Ok(x.layer_norm(
 			[HIDDEN],
-			Some(self.t(&format!("{name}.weight"))),
-			Some(self.t(&format!("{name}.bias"))),
+			Some(self.t(&format!("{name}.weight"))?),
+			Some(self.t(&format!("{name}.bias"))?),
 			LN_EPS,
 			false,
-		)
+		))
 	}
 
 	/// Sentence embeddings (batch, 384), L2-normalised, for padded `ids` (batch, tokens) with
 	/// `mask` (batch, tokens) 1 for real tokens.
-	pub fn embed(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
-		let (b, t) = ids.size2().expect("batch, tokens");
+	pub fn embed(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor, String> {
+		let (b, t) = ids.size2().map_err(|e| e.to_string())?;
 		let positions = Tensor::arange(t, (Kind::Int64, tch::Device::Cpu));
 		let mut h = self
-			.t("embeddings.word_embeddings.weight")
+			.t("embeddings.word_embeddings.weight")?
 			.index_select(0, &ids.view([-1]))
 			.view([b, t, HIDDEN])
-			+ self.t("embeddings.position_embeddings.weight").index_select(0, &positions)
-			+ self.t("embeddings.token_type_embeddings.weight").get(0);
-		h = self.norm(&h, "embeddings.LayerNorm");
+			+ self.t("embeddings.position_embeddings.weight")?.index_select(0, &positions)
+			+ self.t("embeddings.token_type_embeddings.weight")?.get(0);
+		h = self.norm(&h, "embeddings.LayerNorm")?;
 		let attend = mask.to_kind(Kind::Bool).view([b, 1, 1, t]);
 		let dh = HIDDEN / HEADS;
 		for i in 0..LAYERS {
 			let p = format!("encoder.layer.{i}");
 			let split = |x: Tensor| x.view([b, t, HEADS, dh]).transpose(1, 2);
-			let q = split(self.linear(&h, &format!("{p}.attention.self.query")));
-			let k = split(self.linear(&h, &format!("{p}.attention.self.key")));
-			let v = split(self.linear(&h, &format!("{p}.attention.self.value")));
+			let q = split(self.linear(&h, &format!("{p}.attention.self.query"))?);
+			let k = split(self.linear(&h, &format!("{p}.attention.self.key"))?);
+			let v = split(self.linear(&h, &format!("{p}.attention.self.value"))?);
 			let a = Tensor::scaled_dot_product_attention(
 				&q,
 				&k,
@@ -242,25 +322,25 @@ impl SentimentModel {
 			);
 			let a = a.transpose(1, 2).contiguous().view([b, t, HIDDEN]);
 			h = self.norm(
-				&(self.linear(&a, &format!("{p}.attention.output.dense")) + &h),
+				&(self.linear(&a, &format!("{p}.attention.output.dense"))? + &h),
 				&format!("{p}.attention.output.LayerNorm"),
-			);
-			let f = self.linear(&h, &format!("{p}.intermediate.dense")).gelu("none");
+			)?;
+			let f = self.linear(&h, &format!("{p}.intermediate.dense"))?.gelu("none");
 			h = self.norm(
-				&(self.linear(&f, &format!("{p}.output.dense")) + &h),
+				&(self.linear(&f, &format!("{p}.output.dense"))? + &h),
 				&format!("{p}.output.LayerNorm"),
-			);
+			)?;
 		}
 		let m = mask.to_kind(Kind::Float).unsqueeze(-1);
 		let pooled = (h * &m).sum_dim_intlist(1, false, Kind::Float)
 			/ m.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9);
 		let norm = pooled.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
-		pooled / norm
+		Ok(pooled / norm)
 	}
 
 	/// Class logits (batch, 3) from embeddings.
-	pub fn classify(&self, embeddings: &Tensor) -> Tensor {
-		embeddings.linear(self.t("head.weight"), Some(self.t("head.bias")))
+	pub fn classify(&self, embeddings: &Tensor) -> Result<Tensor, String> {
+		Ok(embeddings.linear(self.t("head.weight")?, Some(self.t("head.bias")?)))
 	}
 
 	/// Pads token id lists into (ids, mask) tensors.
