@@ -284,11 +284,15 @@ impl ModelSync {
 				self.models.unload(&hash);
 			}
 		}
+		if state.known.keys().ne(wanted.keys()) {
+			self.prune(best);
+		}
 		state.known = wanted.clone();
 		state.retries.retain(|h, _| wanted.contains_key(h));
 		let loaded = self.models.loaded();
 		for (hash, info) in &wanted {
 			if loaded.contains(hash)
+				|| state.unbuildable.contains(hash)
 				|| state.retries.get(hash).is_some_and(|r| r.next > Instant::now())
 			{
 				continue;
@@ -303,9 +307,18 @@ impl ModelSync {
 							Ok(())
 						}
 						Ok(Err(e)) => {
-							// Verified bytes that do not build a model: useless, drop them.
-							let _ = self.store.remove(&hash);
-							Err(format!("refused by the ML service: {e}"))
+							// The bytes are the registered ones: fetching them again cannot
+							// help. Keep them and stop trying until the node restarts (an
+							// upgraded binary may build them).
+							log::error!(
+								"🧠 {} ({}) is registered, verified and held, but this node \
+								 cannot build it: {e}. Not retried until restart; upgrade the \
+								 node if the registry's publisher expects it",
+								label(info),
+								hex(&hash)
+							);
+							state.unbuildable.insert(hash);
+							continue;
 						}
 						Err(e) => Err(format!("loader failed: {e}")),
 					}
@@ -409,8 +422,28 @@ impl ModelSync {
 
 	/// Fetches the artifact from connected peers, chunk by chunk, resuming from the bytes
 	/// already received; a peer whose bytes do not verify is dropped as a source.
+	/// Removes stored files and partial downloads of artifacts no tier's registry lists any
+	/// more (retired): files of other tiers stay, for peers.
+	fn prune(&self, best: <Block as sp_runtime::traits::Block>::Hash) {
+		let mut registered = std::collections::BTreeSet::new();
+		for tier in Tier::ALL {
+			match self.client.runtime_api().active_models(best, tier) {
+				Ok(models) => registered.extend(models.into_iter().map(|m| m.spec.artifact_hash)),
+				// Without the whole registry nothing can be called retired.
+				Err(_) => return,
+			}
+		}
+		let removed = self.store.prune(&registered);
+		if removed > 0 {
+			log::info!("📦 removed {removed} retired or abandoned file(s) from the model store");
+		}
+	}
+
 	async fn fetch_from_peers(&self, info: &ModelInfo<BlockNumber>) -> Result<PathBuf, String> {
 		let (hash, size) = (info.spec.artifact_hash, info.spec.artifact_size);
+		self.store
+			.ensure_space(&hash, size.saturating_sub(self.store.partial_len(&hash)))
+			.map_err(|e| e.to_string())?;
 		let peers = self.sync.peers_info().await.unwrap_or_default();
 		if peers.is_empty() {
 			return Err("no connected peer".into());
@@ -476,6 +509,8 @@ struct State {
 	tier: Option<Option<Tier>>,
 	known: BTreeMap<[u8; 32], ModelInfo<BlockNumber>>,
 	retries: HashMap<[u8; 32], Retry>,
+	/// Verified artifacts this binary cannot build: kept, not fetched or loaded again.
+	unbuildable: std::collections::BTreeSet<[u8; 32]>,
 }
 
 /// The local store against the registry, for the `models_status` RPC method and the

@@ -239,9 +239,20 @@ pub fn new_full<
 	let ml = match ml {
 		Some(ml) => {
 			let models = start_ml_service(&task_manager, &ml, config.prometheus_registry())?;
-			let store = noderr_ml::store::Store::open(&ml.store).map_err(|e| {
-				ServiceError::Other(format!("model store {}: {e}", ml.store.display()))
-			})?;
+			let opened = std::time::Instant::now();
+			let (store, report) =
+				noderr_ml::store::Store::open_with_report(&ml.store).map_err(|e| {
+					ServiceError::Other(format!("model store {}: {e}", ml.store.display()))
+				})?;
+			log::info!(
+				"📦 model store opened in {} ms: {} file(s) trusted by their verification \
+				 record, {} hashed, {} dropped, {} unreadable",
+				opened.elapsed().as_millis(),
+				report.trusted,
+				report.verified,
+				report.dropped,
+				report.unreadable
+			);
 			Some((ml, models, store))
 		}
 		None => None,

@@ -5,7 +5,15 @@
 //! - `blake2-256/<hex>.nrm`: verified artifacts; a file is only ever renamed into place after
 //!   its size and hash matched, so anything here was verified once (and is re-verified when
 //!   the store is opened after a crash);
-//! - `partial/<hex>.part`: downloads in progress (from peers or HTTP), resumed from their length.
+//! - `blake2-256/<hex>.ok`: the length and modification time the file had when it was last
+//!   verified; a file that still matches its record is not hashed again when the store opens,
+//!   so opening takes milliseconds however many artifacts are held;
+//! - `partial/<hex>.part`: downloads in progress (from peers or HTTP), resumed from their length;
+//! - `partial/<hex>.import`: a copy in progress, removed when the store opens.
+//!
+//! A file that cannot be read is skipped with a warning (it never stops the node); files and
+//! partials of artifacts the registry no longer lists are removed by [`Store::prune`]; nothing
+//! is downloaded or copied without room for it plus [`FREE_SPACE_MARGIN`].
 //!
 //! A download that grows past the declared size, ends short of it or hashes to anything else is
 //! refused and deleted; nothing unverified is ever handed to the inference engine.
@@ -28,6 +36,11 @@ pub enum StoreError {
 	HashMismatch { expected: String, got: String },
 	#[error("write at offset {offset} of artifact {hash}, which has {have} bytes so far")]
 	OutOfOrder { hash: String, offset: u64, have: u64 },
+	#[error(
+		"not enough free space for artifact {hash}: {needed} bytes needed (with a margin), \
+		 {available} available in {dir}"
+	)]
+	NoSpace { hash: String, needed: u64, available: u64, dir: String },
 	#[error("model store: {0}")]
 	Io(#[from] io::Error),
 }
@@ -56,28 +69,159 @@ pub fn hash_file(path: &Path) -> io::Result<([u8; 32], u64)> {
 	Ok((hasher.finalize().into(), len))
 }
 
+/// Room kept free on the store's filesystem beyond any artifact written.
+pub const FREE_SPACE_MARGIN: u64 = 64 << 20;
+
+/// Bytes available to this process on the filesystem holding `dir`.
+pub fn available_space(dir: &Path) -> io::Result<u64> {
+	use std::os::unix::ffi::OsStrExt;
+	let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+		.map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+	let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+	// SAFETY: `path` is a valid NUL-terminated string and `stat` a valid out-pointer.
+	if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+		return Err(io::Error::last_os_error());
+	}
+	Ok((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
+}
+
+/// What opening the store found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenReport {
+	/// Files trusted by their verification record, not hashed again.
+	pub trusted: usize,
+	/// Files hashed (no record, or the file changed since) and found good.
+	pub verified: usize,
+	/// Files that no longer hash to their name: deleted, to be fetched again.
+	pub dropped: usize,
+	/// Files that could not be read: skipped (and not served) until they can be.
+	pub unreadable: usize,
+}
+
+/// The length and modification time (ns since the epoch) of a file.
+fn stamp(path: &Path) -> io::Result<(u64, u128)> {
+	let meta = fs::metadata(path)?;
+	let mtime =
+		meta.modified()?.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+	Ok((meta.len(), mtime))
+}
+
 impl Store {
-	/// Opens (creating) the store in `dir`. Verified files that no longer hash to their name
-	/// (a disk error, a hand edit) are deleted, so that they are fetched again.
+	/// Opens (creating) the store in `dir`. Files whose verification record still matches are
+	/// trusted; others are hashed, and those that no longer hash to their name (a disk error, a
+	/// hand edit) are deleted so that they are fetched again. A file that cannot be read is
+	/// skipped with a warning. Leftover copies (`*.import`) are removed.
 	pub fn open(dir: &Path) -> Result<Self, StoreError> {
+		Self::open_with_report(dir).map(|(store, _)| store)
+	}
+
+	/// [`Store::open`], with what it found.
+	pub fn open_with_report(dir: &Path) -> Result<(Self, OpenReport), StoreError> {
 		let store = Self { dir: dir.to_path_buf() };
 		fs::create_dir_all(store.dir.join("blake2-256"))?;
 		fs::create_dir_all(store.dir.join("partial"))?;
+		for entry in fs::read_dir(store.dir.join("partial"))?.flatten() {
+			let path = entry.path();
+			if path.extension().is_some_and(|e| e == "import") {
+				log::info!("model store: removing an interrupted copy {}", path.display());
+				let _ = fs::remove_file(&path);
+			}
+		}
+		let mut report = OpenReport::default();
 		for (hash, path) in store.files()? {
+			if store.record(&hash).is_some() && store.record(&hash) == stamp(&path).ok() {
+				report.trusted += 1;
+				continue;
+			}
 			match hash_file(&path) {
-				Ok((got, _)) if got == hash => {}
+				Ok((got, _)) if got == hash => {
+					store.write_record(&hash);
+					report.verified += 1;
+				}
 				Ok((got, _)) => {
 					log::warn!(
 						"model store: {} hashes to {}; deleted, it will be fetched again",
 						path.display(),
 						artifact::hex(&got)
 					);
-					fs::remove_file(&path)?;
+					let _ = store.remove(&hash);
+					report.dropped += 1;
 				}
-				Err(e) => return Err(e.into()),
+				Err(e) => {
+					log::warn!(
+						"model store: cannot read {}: {e}; skipped (fix or delete it)",
+						path.display()
+					);
+					report.unreadable += 1;
+				}
 			}
 		}
-		Ok(store)
+		Ok((store, report))
+	}
+
+	fn record_path(&self, hash: &[u8; 32]) -> PathBuf {
+		self.dir.join("blake2-256").join(format!("{}.ok", name(hash)))
+	}
+
+	/// The verification record of `hash`: its length and modification time when verified.
+	fn record(&self, hash: &[u8; 32]) -> Option<(u64, u128)> {
+		let text = fs::read_to_string(self.record_path(hash)).ok()?;
+		let (len, mtime) = text.trim().split_once(' ')?;
+		Some((len.parse().ok()?, mtime.parse().ok()?))
+	}
+
+	/// Records that the file of `hash` verified as it is now (best effort: without a record it
+	/// is hashed again at the next opening).
+	fn write_record(&self, hash: &[u8; 32]) {
+		if let Ok((len, mtime)) = stamp(&self.path(hash)) {
+			let tmp = self.record_path(hash).with_extension("ok.tmp");
+			if fs::write(&tmp, format!("{len} {mtime}\n")).is_ok() {
+				let _ = fs::rename(&tmp, self.record_path(hash));
+			}
+		}
+	}
+
+	/// Fails unless the store's filesystem has room for `bytes` more plus the margin.
+	pub fn ensure_space(&self, hash: &[u8; 32], bytes: u64) -> Result<(), StoreError> {
+		let available = available_space(&self.dir)?;
+		let needed = bytes.saturating_add(FREE_SPACE_MARGIN);
+		if available < needed {
+			return Err(StoreError::NoSpace {
+				hash: artifact::hex(hash),
+				needed,
+				available,
+				dir: self.dir.display().to_string(),
+			});
+		}
+		Ok(())
+	}
+
+	/// Removes verified files and partial downloads of every artifact not in `keep` (the
+	/// registry retired it). Returns how many files were removed.
+	pub fn prune(&self, keep: &std::collections::BTreeSet<[u8; 32]>) -> usize {
+		let mut removed = 0;
+		if let Ok(files) = self.files() {
+			for (hash, _) in files {
+				if !keep.contains(&hash) && self.remove(&hash).is_ok() {
+					log::info!("model store: removed retired artifact {}", artifact::hex(&hash));
+					removed += 1;
+				}
+			}
+		}
+		if let Ok(entries) = fs::read_dir(self.dir.join("partial")) {
+			for entry in entries.flatten() {
+				let path = entry.path();
+				let hash = path
+					.file_name()
+					.and_then(|n| n.to_str())
+					.and_then(|n| n.strip_suffix(".part"))
+					.and_then(artifact::parse_hex);
+				if hash.is_some_and(|h| !keep.contains(&h)) && fs::remove_file(&path).is_ok() {
+					removed += 1;
+				}
+			}
+		}
+		removed
 	}
 
 	/// The store directory.
@@ -88,7 +232,8 @@ impl Store {
 	fn files(&self) -> io::Result<Vec<([u8; 32], PathBuf)>> {
 		let mut out = Vec::new();
 		for entry in fs::read_dir(self.dir.join("blake2-256"))? {
-			let path = entry?.path();
+			let Ok(entry) = entry else { continue };
+			let path = entry.path();
 			let parsed = path
 				.file_name()
 				.and_then(|n| n.to_str())
@@ -102,9 +247,13 @@ impl Store {
 		Ok(out)
 	}
 
-	/// Hashes of the verified artifacts held, with their sizes.
+	/// Hashes of the verified artifacts held, with their sizes (unreadable entries left out).
 	pub fn list(&self) -> io::Result<Vec<([u8; 32], u64)>> {
-		self.files()?.into_iter().map(|(h, p)| Ok((h, fs::metadata(p)?.len()))).collect()
+		Ok(self
+			.files()?
+			.into_iter()
+			.filter_map(|(h, p)| fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| (h, m.len())))
+			.collect())
 	}
 
 	/// Where the verified artifact `hash` is (or would be).
@@ -118,7 +267,7 @@ impl Store {
 
 	/// Whether the verified artifact `hash` of `size` bytes is held.
 	pub fn has(&self, hash: &[u8; 32], size: u64) -> bool {
-		fs::metadata(self.path(hash)).is_ok_and(|m| m.len() == size)
+		fs::metadata(self.path(hash)).is_ok_and(|m| m.is_file() && m.len() == size)
 	}
 
 	/// Bytes of `hash` downloaded so far (0 if none).
@@ -203,13 +352,18 @@ impl Store {
 		}
 		let dest = self.path(hash);
 		if take {
+			fs::File::open(file)?.sync_all()?;
 			fs::rename(file, &dest)?;
 		} else {
+			self.ensure_space(hash, size)?;
 			let tmp = self.partial(hash).with_extension("import");
-			fs::copy(file, &tmp)?;
-			fs::File::open(&tmp)?.sync_all()?;
+			if let Err(e) = fs::copy(file, &tmp).and_then(|_| fs::File::open(&tmp)?.sync_all()) {
+				let _ = fs::remove_file(&tmp);
+				return Err(e.into());
+			}
 			fs::rename(&tmp, &dest)?;
 		}
+		self.write_record(hash);
 		Ok(dest)
 	}
 
@@ -264,8 +418,9 @@ impl Store {
 			.map_err(|e| StoreError::Io(io::Error::other(e.to_string())))?
 	}
 
-	/// Removes a verified artifact (the registry retired it).
+	/// Removes a verified artifact (the registry retired it) and its record.
 	pub fn remove(&self, hash: &[u8; 32]) -> io::Result<()> {
+		let _ = fs::remove_file(self.record_path(hash));
 		match fs::remove_file(self.path(hash)) {
 			Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
 			_ => Ok(()),
@@ -298,10 +453,41 @@ pub struct Http {
 	/// Longest wait for the response or for the next piece of its body: a stalled server
 	/// fails the download (kept to resume) instead of holding the node's model store.
 	idle: std::time::Duration,
+	/// Slowest accepted transfer, in bytes per second, measured over each window: a server
+	/// trickling bytes fails the download (kept to resume) too, so a download of `n` bytes
+	/// takes at most about `n / rate` plus one window.
+	min_rate: u64,
+	rate_window: std::time::Duration,
 }
 
 /// Default [`Http`] idle timeout.
 pub const HTTP_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Default slowest accepted transfer: 16 KiB/s over 30 s windows.
+pub const HTTP_MIN_RATE: u64 = 16 << 10;
+pub const HTTP_RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Checks a 206 answer's `Content-Range` (`bytes START-END/TOTAL`): it must start where the
+/// partial download ends and, when the total is given, agree with the declared size.
+fn check_content_range(header: Option<&str>, have: u64, size: u64) -> Result<(), String> {
+	let header = header.ok_or("a 206 answer without Content-Range")?;
+	let range = header
+		.trim()
+		.strip_prefix("bytes ")
+		.ok_or_else(|| format!("Content-Range {header:?} is not in bytes"))?;
+	let (span, total) =
+		range.split_once('/').ok_or_else(|| format!("bad Content-Range {header:?}"))?;
+	let start: u64 = span
+		.split_once('-')
+		.and_then(|(a, _)| a.trim().parse().ok())
+		.ok_or_else(|| format!("bad Content-Range {header:?}"))?;
+	if start != have {
+		return Err(format!("Content-Range starts at {start}, {have} bytes were asked to skip"));
+	}
+	if total.trim() != "*" && total.trim().parse::<u64>().ok() != Some(size) {
+		return Err(format!("Content-Range total {total}, the registry declares {size} bytes"));
+	}
+	Ok(())
+}
 
 impl Http {
 	pub fn new() -> Result<Self, String> {
@@ -314,12 +500,22 @@ impl Http {
 		let client =
 			hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
 				.build(connector);
-		Ok(Self { client, idle: HTTP_IDLE_TIMEOUT })
+		Ok(Self {
+			client,
+			idle: HTTP_IDLE_TIMEOUT,
+			min_rate: HTTP_MIN_RATE,
+			rate_window: HTTP_RATE_WINDOW,
+		})
 	}
 
 	/// The same client with another idle timeout.
 	pub fn with_idle_timeout(self, idle: std::time::Duration) -> Self {
 		Self { idle, ..self }
+	}
+
+	/// The same client with another slowest accepted rate (bytes per second over `window`).
+	pub fn with_min_rate(self, min_rate: u64, window: std::time::Duration) -> Self {
+		Self { min_rate, rate_window: window, ..self }
 	}
 
 	/// Posts a JSON-RPC call to `url` and returns its result (or its error as text).
@@ -366,6 +562,7 @@ impl Http {
 			// A complete partial from an earlier run that was not verified yet.
 			return store.finish_async(hash, size).await.map_err(refused);
 		}
+		store.ensure_space(hash, size - have).map_err(refused)?;
 		let uri: hyper::Uri = url.parse().map_err(|e| http(format!("bad URL: {e}")))?;
 		let mut request = hyper::Request::get(uri);
 		if have > 0 {
@@ -380,7 +577,11 @@ impl Http {
 			.map_err(|_| stalled())?
 			.map_err(|e| http(e.to_string()))?;
 		match response.status().as_u16() {
-			206 if have > 0 => {}
+			206 if have > 0 => {
+				let range = response.headers().get(hyper::header::CONTENT_RANGE);
+				check_content_range(range.and_then(|v| v.to_str().ok()), have, size)
+					.map_err(http)?;
+			}
 			200 => {
 				// The server ignores ranges: start over.
 				store.discard_partial(hash);
@@ -390,6 +591,7 @@ impl Http {
 		}
 		let mut body = response.into_body();
 		progress(have, size);
+		let (mut window_start, mut window_from) = (std::time::Instant::now(), have);
 		while let Some(frame) =
 			tokio::time::timeout(idle, body.frame()).await.map_err(|_| stalled())?
 		{
@@ -397,6 +599,17 @@ impl Http {
 			if let Ok(data) = frame.into_data() {
 				have = store.append(hash, size, have, &data).map_err(refused)?;
 				progress(have, size);
+			}
+			let elapsed = window_start.elapsed();
+			if elapsed >= self.rate_window {
+				let rate = (have - window_from) as f64 / elapsed.as_secs_f64();
+				if rate < self.min_rate as f64 {
+					return Err(http(format!(
+						"{rate:.0} bytes/s, slower than the {} bytes/s accepted",
+						self.min_rate
+					)));
+				}
+				(window_start, window_from) = (std::time::Instant::now(), have);
 			}
 		}
 		store.finish_async(hash, size).await.map_err(refused)

@@ -128,15 +128,20 @@ async fn serve(body: Vec<u8>, ranges: Arc<Mutex<Vec<u64>>>) -> String {
 					.lines()
 					.find_map(|l| l.strip_prefix("range: bytes="))
 					.and_then(|r| r.trim().trim_end_matches('-').parse::<u64>().ok());
-				let (status, part) = match from {
+				let (status, part, range) = match from {
 					Some(n) => {
 						ranges.lock().unwrap().push(n);
-						("206 Partial Content", &body[n as usize..])
+						let range = format!(
+							"content-range: bytes {n}-{}/{}\r\n",
+							body.len() - 1,
+							body.len()
+						);
+						("206 Partial Content", &body[n as usize..], range)
 					}
-					None => ("200 OK", &body[..]),
+					None => ("200 OK", &body[..], String::new()),
 				};
 				let head = format!(
-					"HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+					"HTTP/1.1 {status}\r\n{range}content-length: {}\r\nconnection: close\r\n\r\n",
 					part.len()
 				);
 				sock.write_all(head.as_bytes()).await.unwrap();
@@ -231,4 +236,144 @@ async fn a_stalled_download_fails_and_resumes_later() {
 	http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap();
 	assert_eq!(*ranges.lock().unwrap(), vec![5_000]);
 	assert!(store.has(&hash, 20_000));
+}
+
+#[test]
+fn an_unreadable_file_is_skipped_and_verified_files_are_not_hashed_again() {
+	let dir = temp("open");
+	let store = Store::open(&dir).unwrap();
+	let (a, b) = (bytes(3_000), bytes(5_000));
+	let (ha, hb) = (blake2_256(&a), blake2_256(&b));
+	for (data, hash) in [(&a, ha), (&b, hb)] {
+		let file = dir.join("incoming");
+		std::fs::write(&file, data).unwrap();
+		store.import(&file, &hash, data.len() as u64).unwrap();
+	}
+	// Opening again trusts both records: nothing is hashed.
+	let (_, report) = Store::open_with_report(&dir).unwrap();
+	assert_eq!((report.trusted, report.verified), (2, 0), "{report:?}");
+	// A file changed behind the store's back is hashed again, and dropped.
+	std::thread::sleep(std::time::Duration::from_millis(20));
+	let mut changed = b.clone();
+	changed[10] ^= 1;
+	std::fs::write(store.path(&hb), &changed).unwrap();
+	// An entry that cannot be read (a directory where a file should be).
+	let unreadable = blake2_256(b"something else");
+	std::fs::create_dir_all(store.path(&unreadable)).unwrap();
+	// A copy interrupted by a crash.
+	let leftover = dir.join("partial").join("0011.import");
+	std::fs::write(&leftover, b"half a copy").unwrap();
+	let (store, report) = Store::open_with_report(&dir).unwrap();
+	assert_eq!(
+		report,
+		noderr_ml::store::OpenReport { trusted: 1, verified: 0, dropped: 1, unreadable: 1 }
+	);
+	assert!(store.has(&ha, 3_000));
+	assert!(!store.has(&hb, 5_000));
+	assert!(!store.has(&unreadable, 4_096));
+	assert!(!leftover.exists(), "the interrupted copy is removed");
+	assert_eq!(store.list().unwrap().len(), 1);
+}
+
+#[test]
+fn retired_artifacts_and_abandoned_partials_are_pruned() {
+	let dir = temp("prune");
+	let store = Store::open(&dir).unwrap();
+	let (keep, retired) = (bytes(1_000), bytes(2_000));
+	let (hk, hr) = (blake2_256(&keep), blake2_256(&retired));
+	for (data, hash) in [(&keep, hk), (&retired, hr)] {
+		let file = dir.join("incoming");
+		std::fs::write(&file, data).unwrap();
+		store.import(&file, &hash, data.len() as u64).unwrap();
+	}
+	let abandoned = blake2_256(b"abandoned");
+	store.append(&abandoned, 100, 0, b"part").unwrap();
+	store.append(&hk, 1_000, 0, b"ignored").unwrap();
+	let removed = store.prune(&[hk].into_iter().collect());
+	assert_eq!(removed, 2, "the retired file and the abandoned partial");
+	assert!(store.has(&hk, 1_000));
+	assert!(!store.has(&hr, 2_000));
+	assert_eq!(store.partial_len(&abandoned), 0);
+	assert_eq!(store.partial_len(&hk), 7, "a wanted partial stays");
+}
+
+#[tokio::test]
+async fn a_download_without_room_is_refused_before_it_starts() {
+	let dir = temp("space");
+	let store = Store::open(&dir).unwrap();
+	let hash = blake2_256(b"huge");
+	let huge = noderr_ml::store::available_space(&dir).unwrap() + 1;
+	let http = Http::new().unwrap();
+	// Nothing listens there: the refusal comes first.
+	let e =
+		http.fetch(&store, "http://127.0.0.1:1/x.nrm", &hash, huge, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("not enough free space"), "{e}");
+	assert_eq!(store.partial_len(&hash), 0);
+}
+
+#[tokio::test]
+async fn a_trickling_server_fails_the_download_in_bounded_time() {
+	let dir = temp("trickle");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(20_000);
+	let hash = blake2_256(&data);
+	// Announces the whole body, then sends one byte every 20 ms (50 bytes/s), never idle.
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
+	let body = data.clone();
+	tokio::spawn(async move {
+		let (mut sock, _) = listener.accept().await.unwrap();
+		let mut buf = [0u8; 1024];
+		let _ = sock.read(&mut buf).await.unwrap();
+		sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 20000\r\n\r\n").await.unwrap();
+		for byte in body {
+			if sock.write_all(&[byte]).await.is_err() {
+				return;
+			}
+			tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+		}
+	});
+	let http = Http::new()
+		.unwrap()
+		.with_idle_timeout(std::time::Duration::from_secs(5))
+		.with_min_rate(1_000, std::time::Duration::from_millis(500));
+	let started = std::time::Instant::now();
+	let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
+	assert!(e.to_string().contains("slower than the 1000 bytes/s"), "{e}");
+	assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+	assert!(store.partial_len(&hash) > 0, "what arrived is kept to resume");
+}
+
+#[tokio::test]
+async fn a_wrong_content_range_is_refused() {
+	let data = bytes(20_000);
+	let hash = blake2_256(&data);
+	for (range, expected) in [
+		("bytes 0-19999/20000", "starts at 0"),
+		("bytes 5000-19999/30000", "total 30000"),
+		("items 5000-19999/20000", "not in bytes"),
+	] {
+		let dir = temp("range");
+		let store = Store::open(&dir).unwrap();
+		store.append(&hash, 20_000, 0, &data[..5_000]).unwrap();
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
+		let body = data.clone();
+		let answer = range.to_string();
+		tokio::spawn(async move {
+			let (mut sock, _) = listener.accept().await.unwrap();
+			let mut buf = [0u8; 1024];
+			let _ = sock.read(&mut buf).await.unwrap();
+			let head = format!(
+				"HTTP/1.1 206 Partial Content\r\ncontent-range: {answer}\r\ncontent-length: {}\r\n\r\n",
+				body.len()
+			);
+			sock.write_all(head.as_bytes()).await.unwrap();
+			let _ = sock.write_all(&body).await;
+		});
+		let http = Http::new().unwrap();
+		let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
+		assert!(e.to_string().contains(expected), "{range}: {e}");
+		assert_eq!(store.partial_len(&hash), 5_000, "{range}: the partial is untouched");
+	}
 }
