@@ -61,27 +61,81 @@ type Request = ([u8; 32], u64, u32);
 /// The answer: the bytes from the offset (empty past the end), or `None` if not held.
 type Response = Option<Vec<u8>>;
 
-/// Answers peers' artifact requests from the verified files in the store.
+/// Requests one peer may make at once, and per second after that: a full-speed download
+/// (1 MiB chunks) is 4 MiB/s from each peer serving it.
+const PEER_BURST: f64 = 16.0;
+const PEER_RATE: f64 = 4.0;
+/// Peers remembered by the rate limiter before idle ones are forgotten.
+const PEERS_REMEMBERED: usize = 1024;
+
+/// A token bucket per peer: `PEER_BURST` requests, refilled at `PEER_RATE` a second.
+#[derive(Default)]
+pub(crate) struct PeerLimiter {
+	buckets: HashMap<sc_network::PeerId, (f64, Instant)>,
+}
+
+impl PeerLimiter {
+	/// Whether `peer` may make a request at `now`; takes a token if so.
+	pub(crate) fn allow(&mut self, peer: sc_network::PeerId, now: Instant) -> bool {
+		if self.buckets.len() >= PEERS_REMEMBERED && !self.buckets.contains_key(&peer) {
+			// Full buckets are the state of a forgotten peer: drop those.
+			self.buckets.retain(|_, (tokens, at)| {
+				*tokens + now.duration_since(*at).as_secs_f64() * PEER_RATE < PEER_BURST
+			});
+		}
+		let (tokens, at) = self.buckets.entry(peer).or_insert((PEER_BURST, now));
+		*tokens = (*tokens + now.duration_since(*at).as_secs_f64() * PEER_RATE).min(PEER_BURST);
+		*at = now;
+		if *tokens >= 1.0 {
+			*tokens -= 1.0;
+			true
+		} else {
+			false
+		}
+	}
+}
+
+/// Answers peers' artifact requests from the verified files in the store. Files are read on the
+/// blocking pool; a peer over its request rate, or sending a malformed request, is refused and
+/// loses reputation with the peer set.
 pub async fn serve_peers(requests: async_channel::Receiver<IncomingRequest>, store: Store) {
+	use sc_network::ReputationChange;
+	let mut limiter = PeerLimiter::default();
 	while let Ok(request) = requests.recv().await {
-		let result = match Request::decode(&mut &request.payload[..]) {
-			Ok((hash, offset, max)) => {
-				match store.read_chunk(&hash, offset, (max as usize).min(CHUNK)) {
-					Ok(chunk) => Ok(Response::encode(&chunk)),
-					Err(e) => {
-						log::warn!("📦 cannot read artifact {} for a peer: {e}", hex(&hash));
-						Err(())
+		let mut reputation_changes = Vec::new();
+		let result = if !limiter.allow(request.peer, Instant::now()) {
+			log::debug!("📦 {} requests artifacts too fast: refused", request.peer);
+			reputation_changes
+				.push(ReputationChange::new(-(1 << 10), "artifact requests too fast"));
+			Err(())
+		} else {
+			match Request::decode(&mut &request.payload[..]) {
+				Ok((hash, offset, max)) => {
+					let store = store.clone();
+					let read = tokio::task::spawn_blocking(move || {
+						store.read_chunk(&hash, offset, (max as usize).min(CHUNK))
+					})
+					.await;
+					match read {
+						Ok(Ok(chunk)) => Ok(Response::encode(&chunk)),
+						Ok(Err(e)) => {
+							log::warn!("📦 cannot read artifact {} for a peer: {e}", hex(&hash));
+							Err(())
+						}
+						Err(_) => Err(()),
 					}
 				}
-			}
-			Err(_) => {
-				log::debug!("📦 malformed artifact request from {}", request.peer);
-				Err(())
+				Err(_) => {
+					log::debug!("📦 malformed artifact request from {}", request.peer);
+					reputation_changes
+						.push(ReputationChange::new(-(1 << 12), "malformed artifact request"));
+					Err(())
+				}
 			}
 		};
 		let _ = request.pending_response.send(OutgoingResponse {
 			result,
-			reputation_changes: Vec::new(),
+			reputation_changes,
 			sent_feedback: None,
 		});
 	}
@@ -640,4 +694,24 @@ pub fn print_status(cmd: &crate::cli::ModelsCmd) -> Result<(), String> {
 		println!("not in the registry: {} ({} bytes)", text(&file["hash"]), text(&file["size"]));
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::{PeerLimiter, PEER_BURST};
+	use std::time::{Duration, Instant};
+
+	#[test]
+	fn a_peer_gets_its_burst_then_its_rate_and_others_are_unaffected() {
+		let mut limiter = PeerLimiter::default();
+		let (a, b) = (sc_network::PeerId::random(), sc_network::PeerId::random());
+		let now = Instant::now();
+		let burst = (0..100).filter(|_| limiter.allow(a, now)).count();
+		assert_eq!(burst, PEER_BURST as usize);
+		assert!(!limiter.allow(a, now), "over its burst");
+		assert!(limiter.allow(b, now), "another peer still served");
+		// One second later: four more.
+		let later = now + Duration::from_secs(1);
+		assert_eq!((0..100).filter(|_| limiter.allow(a, later)).count(), 4);
+	}
 }

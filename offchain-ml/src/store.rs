@@ -491,12 +491,27 @@ fn check_content_range(header: Option<&str>, have: u64, size: u64) -> Result<(),
 
 impl Http {
 	pub fn new() -> Result<Self, String> {
-		let connector = hyper_rustls::HttpsConnectorBuilder::new()
+		let builder = match hyper_rustls::HttpsConnectorBuilder::new()
 			.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-			.map_err(|e| format!("no TLS root certificates: {e}"))?
-			.https_or_http()
-			.enable_http1()
-			.build();
+		{
+			Ok(builder) => builder,
+			Err(e) => {
+				// Not a reason to refuse to start: peers and http:// locations still work.
+				log::warn!(
+					"no system TLS root certificates ({e}): https:// model locations will fail \
+					 until the system's CA certificates are installed"
+				);
+				let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+					rustls::crypto::ring::default_provider(),
+				))
+				.with_safe_default_protocol_versions()
+				.map_err(|e| format!("TLS: {e}"))?
+				.with_root_certificates(rustls::RootCertStore::empty())
+				.with_no_client_auth();
+				hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+			}
+		};
+		let connector = builder.https_or_http().enable_http1().build();
 		let client =
 			hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
 				.build(connector);
