@@ -362,6 +362,8 @@ impl Store {
 				return Err(e.into());
 			}
 			fs::rename(&tmp, &dest)?;
+			// A download of the same artifact left behind is no longer needed.
+			self.discard_partial(hash);
 		}
 		self.write_record(hash);
 		Ok(dest)
