@@ -155,7 +155,7 @@ impl<S: OffchainStorage + 'static> Collector for WorkerMetrics<S> {
 				family.set_name(name.to_string());
 				family.set_help(help.to_string());
 				family.set_field_type(*kind);
-				family.set_metric(metric.into());
+				family.set_metric(metric);
 				family
 			})
 			.collect()
@@ -171,7 +171,7 @@ fn counter_metric(label: Option<(&str, &str)>, value: u64) -> proto::Metric {
 		let mut pair = proto::LabelPair::default();
 		pair.set_name(name.to_string());
 		pair.set_value(value.to_string());
-		m.set_label(vec![pair].into());
+		m.set_label(vec![pair]);
 	}
 	m
 }
@@ -192,7 +192,7 @@ fn histogram_metric(h: &Histogram) -> proto::Metric {
 	let mut p = proto::Histogram::default();
 	p.set_sample_count(h.count());
 	p.set_sample_sum(h.sum_ms as f64 / 1000.0);
-	p.set_bucket(buckets.into());
+	p.set_bucket(buckets);
 	let mut m = proto::Metric::default();
 	m.set_histogram(p);
 	m
