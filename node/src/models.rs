@@ -61,10 +61,14 @@ type Request = ([u8; 32], u64, u32);
 /// The answer: the bytes from the offset (empty past the end), or `None` if not held.
 type Response = Option<Vec<u8>>;
 
-/// Requests one peer may make at once, and per second after that: a full-speed download
-/// (1 MiB chunks) is 4 MiB/s from each peer serving it.
-const PEER_BURST: f64 = 16.0;
-const PEER_RATE: f64 = 4.0;
+/// Requests one peer may make at once, and per second after that: a download (1 MiB chunks)
+/// runs at up to 16 MiB/s from each peer serving it.
+const PEER_BURST: f64 = 32.0;
+const PEER_RATE: f64 = 16.0;
+/// A downloader refused by a peer (over its rate) waits this long and asks again, up to
+/// `MAX_REFUSALS` times in a row before trying another source.
+const REFUSED_WAIT: Duration = Duration::from_millis(250);
+const MAX_REFUSALS: u32 = 40;
 /// Peers remembered by the rate limiter before idle ones are forgotten.
 const PEERS_REMEMBERED: usize = 1024;
 
@@ -96,17 +100,16 @@ impl PeerLimiter {
 }
 
 /// Answers peers' artifact requests from the verified files in the store. Files are read on the
-/// blocking pool; a peer over its request rate, or sending a malformed request, is refused and
-/// loses reputation with the peer set.
+/// blocking pool; a peer over its request rate is refused (its downloader waits and asks
+/// again), one sending a malformed request is refused and loses reputation with the peer set.
 pub async fn serve_peers(requests: async_channel::Receiver<IncomingRequest>, store: Store) {
 	use sc_network::ReputationChange;
 	let mut limiter = PeerLimiter::default();
 	while let Ok(request) = requests.recv().await {
 		let mut reputation_changes = Vec::new();
 		let result = if !limiter.allow(request.peer, Instant::now()) {
+			// Refused without a reputation cost: an honest downloader waits and asks again.
 			log::debug!("📦 {} requests artifacts too fast: refused", request.peer);
-			reputation_changes
-				.push(ReputationChange::new(-(1 << 10), "artifact requests too fast"));
 			Err(())
 		} else {
 			match Request::decode(&mut &request.payload[..]) {
@@ -505,6 +508,7 @@ impl ModelSync {
 		for (peer, _) in peers {
 			let mut progress = Progress::new(info, &format!("peer {peer}"));
 			let mut offset = self.store.partial_len(&hash);
+			let mut refusals = 0u32;
 			while offset < size {
 				let request = Request::encode(&(hash, offset, CHUNK as u32));
 				let answer = self
@@ -518,7 +522,16 @@ impl ModelSync {
 					)
 					.await;
 				let chunk = match answer.map(|(bytes, _)| Response::decode(&mut &bytes[..])) {
-					Ok(Ok(Some(chunk))) if !chunk.is_empty() => chunk,
+					Ok(Ok(Some(chunk))) if !chunk.is_empty() => {
+						refusals = 0;
+						chunk
+					}
+					// Over the peer's request rate: wait for it rather than give up.
+					Err(sc_network::RequestFailure::Refused) if refusals < MAX_REFUSALS => {
+						refusals += 1;
+						tokio::time::sleep(REFUSED_WAIT).await;
+						continue;
+					}
 					Ok(Ok(_)) => break,
 					Ok(Err(_)) => {
 						log::warn!("📦 peer {peer} sent a malformed artifact chunk");
@@ -710,8 +723,9 @@ mod tests {
 		assert_eq!(burst, PEER_BURST as usize);
 		assert!(!limiter.allow(a, now), "over its burst");
 		assert!(limiter.allow(b, now), "another peer still served");
-		// One second later: four more.
+		// One second later: `PEER_RATE` more.
 		let later = now + Duration::from_secs(1);
-		assert_eq!((0..100).filter(|_| limiter.allow(a, later)).count(), 4);
+		let refilled = (0..100).filter(|_| limiter.allow(a, later)).count();
+		assert_eq!(refilled, super::PEER_RATE as usize);
 	}
 }
