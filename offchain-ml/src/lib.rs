@@ -11,6 +11,7 @@ pub mod data;
 pub mod engine;
 pub mod features;
 pub mod models;
+pub mod peer_protocol;
 pub mod registration;
 pub mod runtime;
 pub mod service;

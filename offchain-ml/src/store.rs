@@ -8,7 +8,11 @@
 //! - `blake2-256/<hex>.ok`: the length and modification time the file had when it was last
 //!   verified; a file that still matches its record is not hashed again when the store opens,
 //!   so opening takes milliseconds however many artifacts are held;
-//! - `partial/<hex>.part`: downloads in progress (from peers or HTTP), resumed from their length;
+//! - `partial/<hex>.<source>.part`: downloads in progress, one per source (a peer, a URL), each
+//!   resumed from its length; `<source>` is [`source_tag`] of the source's name. Sources never
+//!   write into each other's partial, so bytes that fail the hash are blamed on the one source
+//!   that sent them and an honest source's download is never spoilt by another's. At most
+//!   [`MAX_PARTIALS`] are kept per artifact;
 //! - `partial/<hex>.import`: a copy in progress, removed when the store opens.
 //!
 //! A file that cannot be read is skipped with a warning (it never stops the node); files and
@@ -67,6 +71,22 @@ pub fn hash_file(path: &Path) -> io::Result<([u8; 32], u64)> {
 		hasher.update(&buf[..n]);
 	}
 	Ok((hasher.finalize().into(), len))
+}
+
+/// Partial downloads kept per artifact (one per source): starting another removes the shortest.
+pub const MAX_PARTIALS: usize = 4;
+
+/// The file-name tag of a download source (a peer id, a URL): 16 hex digits of its hash.
+pub fn source_tag(source: &str) -> String {
+	use blake2::digest::{consts::U32, Digest};
+	let digest: [u8; 32] = blake2::Blake2b::<U32>::digest(source.as_bytes()).into();
+	digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The artifact hash a file under `partial/` belongs to (`<hex>.part`, `<hex>.<tag>.part`).
+fn partial_hash(path: &Path) -> Option<[u8; 32]> {
+	let name = path.file_name()?.to_str()?.strip_suffix(".part")?;
+	artifact::parse_hex(name.split('.').next()?)
 }
 
 /// Room kept free on the store's filesystem beyond any artifact written.
@@ -211,11 +231,7 @@ impl Store {
 		if let Ok(entries) = fs::read_dir(self.dir.join("partial")) {
 			for entry in entries.flatten() {
 				let path = entry.path();
-				let hash = path
-					.file_name()
-					.and_then(|n| n.to_str())
-					.and_then(|n| n.strip_suffix(".part"))
-					.and_then(artifact::parse_hex);
+				let hash = partial_hash(&path);
 				if hash.is_some_and(|h| !keep.contains(&h)) && fs::remove_file(&path).is_ok() {
 					removed += 1;
 				}
@@ -261,8 +277,8 @@ impl Store {
 		self.dir.join("blake2-256").join(format!("{}.nrm", name(hash)))
 	}
 
-	fn partial(&self, hash: &[u8; 32]) -> PathBuf {
-		self.dir.join("partial").join(format!("{}.part", name(hash)))
+	fn partial(&self, hash: &[u8; 32], source: &str) -> PathBuf {
+		self.dir.join("partial").join(format!("{}.{}.part", name(hash), source_tag(source)))
 	}
 
 	/// Whether the verified artifact `hash` of `size` bytes is held.
@@ -270,43 +286,76 @@ impl Store {
 		fs::metadata(self.path(hash)).is_ok_and(|m| m.is_file() && m.len() == size)
 	}
 
-	/// Bytes of `hash` downloaded so far (0 if none).
-	pub fn partial_len(&self, hash: &[u8; 32]) -> u64 {
-		fs::metadata(self.partial(hash)).map(|m| m.len()).unwrap_or(0)
+	/// Bytes of `hash` downloaded from `source` so far (0 if none).
+	pub fn partial_len(&self, hash: &[u8; 32], source: &str) -> u64 {
+		fs::metadata(self.partial(hash, source)).map(|m| m.len()).unwrap_or(0)
 	}
 
-	/// Drops a partial download (a source sent bytes that did not verify).
-	pub fn discard_partial(&self, hash: &[u8; 32]) {
-		let _ = fs::remove_file(self.partial(hash));
+	/// The partial downloads of `hash` (every source's), with their lengths.
+	pub fn partials(&self, hash: &[u8; 32]) -> Vec<(PathBuf, u64)> {
+		let Ok(entries) = fs::read_dir(self.dir.join("partial")) else { return Vec::new() };
+		let mut out: Vec<_> = entries
+			.flatten()
+			.map(|e| e.path())
+			.filter(|p| partial_hash(p).as_ref() == Some(hash))
+			.filter_map(|p| fs::metadata(&p).ok().map(|m| (p, m.len())))
+			.collect();
+		out.sort();
+		out
 	}
 
-	/// Appends `bytes` at `offset` (which must be the partial length) of the download of
-	/// `hash`; refuses to grow it past `size`. Returns the new length.
+	/// Drops `source`'s partial download of `hash` (its bytes did not verify).
+	pub fn discard_partial(&self, hash: &[u8; 32], source: &str) {
+		let _ = fs::remove_file(self.partial(hash, source));
+	}
+
+	/// Drops every partial download of `hash` (the artifact is held now).
+	pub fn discard_partials(&self, hash: &[u8; 32]) {
+		for (path, _) in self.partials(hash) {
+			let _ = fs::remove_file(path);
+		}
+	}
+
+	/// Appends `bytes` at `offset` (which must be the partial length) of `source`'s download of
+	/// `hash`; refuses to grow it past `size`. Returns the new length. Starting a download when
+	/// [`MAX_PARTIALS`] sources already have one removes the shortest of theirs.
 	pub fn append(
 		&self,
 		hash: &[u8; 32],
+		source: &str,
 		size: u64,
 		offset: u64,
 		bytes: &[u8],
 	) -> Result<u64, StoreError> {
-		let have = self.partial_len(hash);
+		let have = self.partial_len(hash, source);
 		if offset != have {
 			return Err(StoreError::OutOfOrder { hash: artifact::hex(hash), offset, have });
 		}
 		if have + bytes.len() as u64 > size {
-			self.discard_partial(hash);
+			self.discard_partial(hash, source);
 			return Err(StoreError::TooLarge { hash: artifact::hex(hash), declared: size });
 		}
-		let mut file = fs::OpenOptions::new().create(true).append(true).open(self.partial(hash))?;
+		let path = self.partial(hash, source);
+		if have == 0 {
+			let mut others: Vec<_> =
+				self.partials(hash).into_iter().filter(|(p, _)| *p != path).collect();
+			if others.len() >= MAX_PARTIALS {
+				others.sort_by_key(|(_, len)| *len);
+				for (p, _) in &others[..=others.len() - MAX_PARTIALS] {
+					let _ = fs::remove_file(p);
+				}
+			}
+		}
+		let mut file = fs::OpenOptions::new().create(true).append(true).open(path)?;
 		file.write_all(bytes)?;
 		Ok(have + bytes.len() as u64)
 	}
 
 	/// Verifies a complete download and moves it into the store. A partial that is short is
 	/// kept (to resume); one whose hash differs is deleted.
-	pub fn finish(&self, hash: &[u8; 32], size: u64) -> Result<PathBuf, StoreError> {
-		let partial = self.partial(hash);
-		let have = self.partial_len(hash);
+	pub fn finish(&self, hash: &[u8; 32], source: &str, size: u64) -> Result<PathBuf, StoreError> {
+		let partial = self.partial(hash, source);
+		let have = self.partial_len(hash, source);
 		if have < size {
 			return Err(StoreError::Truncated {
 				hash: artifact::hex(hash),
@@ -356,15 +405,15 @@ impl Store {
 			fs::rename(file, &dest)?;
 		} else {
 			self.ensure_space(hash, size)?;
-			let tmp = self.partial(hash).with_extension("import");
+			let tmp = self.dir.join("partial").join(format!("{}.import", name(hash)));
 			if let Err(e) = fs::copy(file, &tmp).and_then(|_| fs::File::open(&tmp)?.sync_all()) {
 				let _ = fs::remove_file(&tmp);
 				return Err(e.into());
 			}
 			fs::rename(&tmp, &dest)?;
-			// A download of the same artifact left behind is no longer needed.
-			self.discard_partial(hash);
 		}
+		// Downloads of the same artifact left behind are no longer needed.
+		self.discard_partials(hash);
 		self.write_record(hash);
 		Ok(dest)
 	}
@@ -400,9 +449,14 @@ impl Store {
 
 	/// [`Store::finish`] on the blocking pool: hashing hundreds of megabytes must not hold an
 	/// async executor thread.
-	pub async fn finish_async(&self, hash: &[u8; 32], size: u64) -> Result<PathBuf, StoreError> {
-		let (store, hash) = (self.clone(), *hash);
-		tokio::task::spawn_blocking(move || store.finish(&hash, size))
+	pub async fn finish_async(
+		&self,
+		hash: &[u8; 32],
+		source: &str,
+		size: u64,
+	) -> Result<PathBuf, StoreError> {
+		let (store, hash, source) = (self.clone(), *hash, source.to_string());
+		tokio::task::spawn_blocking(move || store.finish(&hash, &source, size))
 			.await
 			.map_err(|e| StoreError::Io(io::Error::other(e.to_string())))?
 	}
@@ -574,10 +628,10 @@ impl Http {
 		use http_body_util::BodyExt;
 		let http = |message: String| FetchError::Http { url: url.to_string(), message };
 		let refused = |source: StoreError| FetchError::Refused { url: url.to_string(), source };
-		let mut have = store.partial_len(hash);
+		let mut have = store.partial_len(hash, url);
 		if have >= size {
 			// A complete partial from an earlier run that was not verified yet.
-			return store.finish_async(hash, size).await.map_err(refused);
+			return store.finish_async(hash, url, size).await.map_err(refused);
 		}
 		store.ensure_space(hash, size - have).map_err(refused)?;
 		let uri: hyper::Uri = url.parse().map_err(|e| http(format!("bad URL: {e}")))?;
@@ -601,7 +655,7 @@ impl Http {
 			}
 			200 => {
 				// The server ignores ranges: start over.
-				store.discard_partial(hash);
+				store.discard_partial(hash, url);
 				have = 0;
 			}
 			status => return Err(http(format!("HTTP status {status}"))),
@@ -614,7 +668,7 @@ impl Http {
 		{
 			let frame = frame.map_err(|e| http(format!("download interrupted: {e}")))?;
 			if let Ok(data) = frame.into_data() {
-				have = store.append(hash, size, have, &data).map_err(refused)?;
+				have = store.append(hash, url, size, have, &data).map_err(refused)?;
 				progress(have, size);
 			}
 			let elapsed = window_start.elapsed();
@@ -629,6 +683,6 @@ impl Http {
 				(window_start, window_from) = (std::time::Instant::now(), have);
 			}
 		}
-		store.finish_async(hash, size).await.map_err(refused)
+		store.finish_async(hash, url, size).await.map_err(refused)
 	}
 }

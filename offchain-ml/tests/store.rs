@@ -58,34 +58,73 @@ fn chunks_resume_and_bad_downloads_are_dropped() {
 	let hash = blake2_256(&data);
 	let size = data.len() as u64;
 
-	assert_eq!(store.append(&hash, size, 0, &data[..2_000]).unwrap(), 2_000);
-	// A second writer or a stale offset is refused; the partial is kept.
+	assert_eq!(store.append(&hash, "peer a", size, 0, &data[..2_000]).unwrap(), 2_000);
+	// A stale offset is refused; the partial is kept.
 	assert!(matches!(
-		store.append(&hash, size, 1_000, &data[1_000..2_000]),
+		store.append(&hash, "peer a", size, 1_000, &data[1_000..2_000]),
 		Err(StoreError::OutOfOrder { .. })
 	));
-	assert!(matches!(store.finish(&hash, size), Err(StoreError::Truncated { got: 2_000, .. })));
+	assert!(matches!(
+		store.finish(&hash, "peer a", size),
+		Err(StoreError::Truncated { got: 2_000, .. })
+	));
+	// Another source keeps its own partial.
+	assert_eq!(store.partial_len(&hash, "peer b"), 0);
+	store.append(&hash, "peer b", size, 0, &data[..10]).unwrap();
+	assert_eq!(store.partials(&hash).len(), 2);
 	// "Restart": a new store over the same directory resumes from 2,000 bytes.
 	let store = Store::open(&dir).unwrap();
-	assert_eq!(store.partial_len(&hash), 2_000);
-	store.append(&hash, size, 2_000, &data[2_000..]).unwrap();
-	store.finish(&hash, size).unwrap();
+	assert_eq!(store.partial_len(&hash, "peer a"), 2_000);
+	store.append(&hash, "peer a", size, 2_000, &data[2_000..]).unwrap();
+	store.finish(&hash, "peer a", size).unwrap();
 	assert!(store.has(&hash, size));
-	assert_eq!(store.partial_len(&hash), 0);
+	assert!(store.partials(&hash).is_empty(), "every source's partial goes once it is held");
 
 	// More bytes than declared: refused and deleted.
 	let other = bytes(300);
 	let other_hash = blake2_256(&other);
-	assert!(matches!(store.append(&other_hash, 200, 0, &other), Err(StoreError::TooLarge { .. })));
-	assert_eq!(store.partial_len(&other_hash), 0);
+	assert!(matches!(
+		store.append(&other_hash, "peer a", 200, 0, &other),
+		Err(StoreError::TooLarge { .. })
+	));
+	assert_eq!(store.partial_len(&other_hash, "peer a"), 0);
 
 	// Right size, wrong bytes: refused and deleted, never admitted.
 	let mut corrupt = other.clone();
 	corrupt[17] ^= 1;
-	store.append(&other_hash, 300, 0, &corrupt).unwrap();
-	assert!(matches!(store.finish(&other_hash, 300), Err(StoreError::HashMismatch { .. })));
-	assert_eq!(store.partial_len(&other_hash), 0);
+	store.append(&other_hash, "peer a", 300, 0, &corrupt).unwrap();
+	assert!(matches!(
+		store.finish(&other_hash, "peer a", 300),
+		Err(StoreError::HashMismatch { .. })
+	));
+	assert_eq!(store.partial_len(&other_hash, "peer a"), 0);
 	assert!(!store.has(&other_hash, 300));
+}
+
+#[test]
+fn a_garbage_prefix_spoils_only_its_own_source() {
+	let dir = temp("sources");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(4_000);
+	let hash = blake2_256(&data);
+	// A bad source sends a garbage prefix and stops; an honest one sends everything.
+	store.append(&hash, "bad", 4_000, 0, &[0u8; 1_000]).unwrap();
+	store.append(&hash, "honest", 4_000, 0, &data[..3_000]).unwrap();
+	store.append(&hash, "bad", 4_000, 1_000, &data[1_000..2_000]).unwrap();
+	store.append(&hash, "honest", 4_000, 3_000, &data[3_000..]).unwrap();
+	store.finish(&hash, "honest", 4_000).unwrap();
+	assert!(store.has(&hash, 4_000));
+	assert!(store.partials(&hash).is_empty());
+
+	// At most MAX_PARTIALS partials per artifact: a new source removes the shortest.
+	let other = blake2_256(b"other");
+	for (i, source) in ["a", "b", "c", "d"].iter().enumerate() {
+		store.append(&other, source, 100, 0, &vec![1; 10 + i]).unwrap();
+	}
+	store.append(&other, "e", 100, 0, b"e").unwrap();
+	assert_eq!(store.partials(&other).len(), noderr_ml::store::MAX_PARTIALS);
+	assert_eq!(store.partial_len(&other, "a"), 0, "the shortest went");
+	assert_eq!(store.partial_len(&other, "e"), 1);
 }
 
 #[test]
@@ -94,8 +133,8 @@ fn opening_drops_a_stored_file_that_no_longer_verifies() {
 	let store = Store::open(&dir).unwrap();
 	let data = bytes(1_000);
 	let hash = blake2_256(&data);
-	store.append(&hash, 1_000, 0, &data).unwrap();
-	let path = store.finish(&hash, 1_000).unwrap();
+	store.append(&hash, "peer", 1_000, 0, &data).unwrap();
+	let path = store.finish(&hash, "peer", 1_000).unwrap();
 	let mut flipped = data.clone();
 	flipped[3] ^= 0x80;
 	std::fs::write(&path, &flipped).unwrap();
@@ -163,8 +202,8 @@ async fn http_download_resumes_and_verifies() {
 	let url = serve(data.clone(), ranges.clone()).await;
 	let http = Http::new().unwrap();
 
-	// An interrupted earlier download left 100,000 bytes.
-	store.append(&hash, size, 0, &data[..100_000]).unwrap();
+	// An interrupted earlier download from there left 100,000 bytes.
+	store.append(&hash, &url, size, 0, &data[..100_000]).unwrap();
 	let mut seen = Vec::new();
 	let path = http.fetch(&store, &url, &hash, size, |done, _| seen.push(done)).await.unwrap();
 	assert_eq!(std::fs::read(path).unwrap(), data);
@@ -191,8 +230,8 @@ async fn http_download_of_wrong_bytes_is_refused() {
 	let url = serve(data[..30_000].to_vec(), ranges.clone()).await;
 	let e = http.fetch(&store, &url, &hash, 50_000, |_, _| {}).await.unwrap_err();
 	assert!(e.to_string().contains("truncated"), "{e}");
-	assert_eq!(store.partial_len(&hash), 30_000, "kept to resume");
-	store.discard_partial(&hash);
+	assert_eq!(store.partial_len(&hash, &url), 30_000, "kept to resume");
+	store.discard_partial(&hash, &url);
 
 	let mut longer = data.clone();
 	longer.extend_from_slice(b"trailing bytes");
@@ -200,7 +239,7 @@ async fn http_download_of_wrong_bytes_is_refused() {
 	let e = http.fetch(&store, &url, &hash, 50_000, |_, _| {}).await.unwrap_err();
 	assert!(e.to_string().contains("larger than"), "{e}");
 	assert!(!store.has(&hash, 50_000));
-	assert_eq!(store.partial_len(&hash), 0);
+	assert!(store.partials(&hash).is_empty());
 
 	let e = http.fetch(&store, "http://127.0.0.1:1/x.nrm", &hash, 50_000, |_, _| {}).await;
 	assert!(e.is_err());
@@ -212,27 +251,53 @@ async fn a_stalled_download_fails_and_resumes_later() {
 	let store = Store::open(&dir).unwrap();
 	let data = bytes(20_000);
 	let hash = blake2_256(&data);
-	// Announces the whole body, sends 5,000 bytes, then stalls with the connection open.
+	// First answer: announces the whole body, sends 5,000 bytes, then stalls with the
+	// connection open. Later answers honour the range asked for.
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
-	let head = data[..5_000].to_vec();
+	let ranges = Arc::new(Mutex::new(Vec::new()));
+	let (answered, body) = (ranges.clone(), data.clone());
 	tokio::spawn(async move {
-		let (mut sock, _) = listener.accept().await.unwrap();
-		let mut buf = [0u8; 1024];
-		let _ = sock.read(&mut buf).await.unwrap();
-		sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 20000\r\n\r\n").await.unwrap();
-		sock.write_all(&head).await.unwrap();
-		tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+		let mut first = true;
+		loop {
+			let (mut sock, _) = listener.accept().await.unwrap();
+			let mut buf = [0u8; 1024];
+			let n = sock.read(&mut buf).await.unwrap();
+			if std::mem::take(&mut first) {
+				sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 20000\r\n\r\n").await.unwrap();
+				sock.write_all(&body[..5_000]).await.unwrap();
+				let body = body.clone();
+				tokio::spawn(async move {
+					tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+					drop((sock, body));
+				});
+				continue;
+			}
+			let request = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+			let from: usize = request
+				.split("range: bytes=")
+				.nth(1)
+				.and_then(|r| r.split('-').next())
+				.and_then(|n| n.trim().parse().ok())
+				.unwrap_or(0);
+			answered.lock().unwrap().push(from as u64);
+			let head = format!(
+				"HTTP/1.1 206 Partial Content\r\ncontent-range: bytes {from}-19999/20000\r\n\
+				 content-length: {}\r\nconnection: close\r\n\r\n",
+				20_000 - from
+			);
+			sock.write_all(head.as_bytes()).await.unwrap();
+			sock.write_all(&body[from..]).await.unwrap();
+		}
 	});
 	let http = Http::new().unwrap().with_idle_timeout(std::time::Duration::from_millis(300));
 	let started = std::time::Instant::now();
 	let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
 	assert!(e.to_string().contains("no data for 0.3 s"), "{e}");
 	assert!(started.elapsed() < std::time::Duration::from_secs(5));
-	assert_eq!(store.partial_len(&hash), 5_000, "kept to resume");
+	assert_eq!(store.partial_len(&hash, &url), 5_000, "kept to resume");
 
-	let ranges = Arc::new(Mutex::new(Vec::new()));
-	let url = serve(data.clone(), ranges.clone()).await;
+	// The same source, asked again: resumed from 5,000 bytes.
 	http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap();
 	assert_eq!(*ranges.lock().unwrap(), vec![5_000]);
 	assert!(store.has(&hash, 20_000));
@@ -287,14 +352,14 @@ fn retired_artifacts_and_abandoned_partials_are_pruned() {
 		store.import(&file, &hash, data.len() as u64).unwrap();
 	}
 	let abandoned = blake2_256(b"abandoned");
-	store.append(&abandoned, 100, 0, b"part").unwrap();
-	store.append(&hk, 1_000, 0, b"ignored").unwrap();
+	store.append(&abandoned, "peer", 100, 0, b"part").unwrap();
+	store.append(&hk, "peer", 1_000, 0, b"ignored").unwrap();
 	let removed = store.prune(&[hk].into_iter().collect());
 	assert_eq!(removed, 2, "the retired file and the abandoned partial");
 	assert!(store.has(&hk, 1_000));
 	assert!(!store.has(&hr, 2_000));
-	assert_eq!(store.partial_len(&abandoned), 0);
-	assert_eq!(store.partial_len(&hk), 7, "a wanted partial stays");
+	assert_eq!(store.partial_len(&abandoned, "peer"), 0);
+	assert_eq!(store.partial_len(&hk, "peer"), 7, "a wanted partial stays");
 }
 
 #[tokio::test]
@@ -308,7 +373,7 @@ async fn a_download_without_room_is_refused_before_it_starts() {
 	let e =
 		http.fetch(&store, "http://127.0.0.1:1/x.nrm", &hash, huge, |_, _| {}).await.unwrap_err();
 	assert!(e.to_string().contains("not enough free space"), "{e}");
-	assert_eq!(store.partial_len(&hash), 0);
+	assert!(store.partials(&hash).is_empty());
 }
 
 #[tokio::test]
@@ -341,7 +406,7 @@ async fn a_trickling_server_fails_the_download_in_bounded_time() {
 	let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
 	assert!(e.to_string().contains("slower than the 1000 bytes/s"), "{e}");
 	assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
-	assert!(store.partial_len(&hash) > 0, "what arrived is kept to resume");
+	assert!(store.partial_len(&hash, &url) > 0, "what arrived is kept to resume");
 }
 
 #[tokio::test]
@@ -355,9 +420,9 @@ async fn a_wrong_content_range_is_refused() {
 	] {
 		let dir = temp("range");
 		let store = Store::open(&dir).unwrap();
-		store.append(&hash, 20_000, 0, &data[..5_000]).unwrap();
 		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
+		store.append(&hash, &url, 20_000, 0, &data[..5_000]).unwrap();
 		let body = data.clone();
 		let answer = range.to_string();
 		tokio::spawn(async move {
@@ -374,6 +439,147 @@ async fn a_wrong_content_range_is_refused() {
 		let http = Http::new().unwrap();
 		let e = http.fetch(&store, &url, &hash, 20_000, |_, _| {}).await.unwrap_err();
 		assert!(e.to_string().contains(expected), "{range}: {e}");
-		assert_eq!(store.partial_len(&hash), 5_000, "{range}: the partial is untouched");
+		assert_eq!(store.partial_len(&hash, &url), 5_000, "{range}: the partial is untouched");
 	}
+}
+
+#[test]
+fn the_peer_protocol_answers_whole_chunks_and_refuses_malformed_requests() {
+	use noderr_ml::peer_protocol::{answer, decode_answer, request, RequestError, CHUNK};
+	let dir = temp("protocol");
+	let store = Store::open(&dir).unwrap();
+	let data = bytes(CHUNK + 5_000);
+	let hash = blake2_256(&data);
+	let file = dir.join("incoming");
+	std::fs::write(&file, &data).unwrap();
+	store.import(&file, &hash, data.len() as u64).unwrap();
+	let ask = |offset, max| decode_answer(&answer(&store, &request(hash, offset, max)).unwrap());
+	// Never more than a chunk, whatever is asked; the rest at the end; nothing past it.
+	assert_eq!(ask(0, u32::MAX).unwrap().unwrap(), data[..CHUNK]);
+	assert_eq!(ask(CHUNK as u64, u32::MAX).unwrap().unwrap(), data[CHUNK..]);
+	assert_eq!(ask(data.len() as u64 + 1, 10).unwrap().unwrap(), Vec::<u8>::new());
+	assert_eq!(ask(10, 0).unwrap().unwrap(), Vec::<u8>::new());
+	// An artifact not held.
+	let other = request(blake2_256(b"other"), 0, 10);
+	assert_eq!(decode_answer(&answer(&store, &other).unwrap()).unwrap(), None);
+	// Short, long and empty requests are malformed.
+	let good = request(hash, 0, 10);
+	for bad in [&good[..43], &[good.as_slice(), &[0]].concat()[..], &[][..]] {
+		assert!(matches!(answer(&store, bad), Err(RequestError::Malformed(_))), "{bad:?}");
+	}
+	assert!(decode_answer(&[1, 8, 1]).is_err(), "a length past the bytes");
+	assert!(decode_answer(&[2]).is_err());
+}
+
+/// Mounts a tmpfs of `mib` MiB at `dir` (root only); unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+	fn mount(dir: &std::path::Path, mib: u32) -> Option<Self> {
+		std::fs::create_dir_all(dir).unwrap();
+		let ok = std::process::Command::new("mount")
+			.args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+			.arg(dir)
+			.stderr(std::process::Stdio::null())
+			.status()
+			.is_ok_and(|s| s.success());
+		ok.then(|| Self(dir.to_path_buf()))
+	}
+}
+
+impl Drop for Tmpfs {
+	fn drop(&mut self) {
+		let _ = std::process::Command::new("umount").arg(&self.0).status();
+	}
+}
+
+/// A store on a tiny filesystem refuses before writing; one whose filesystem fills up during a
+/// download fails that download with the reason, keeps what it wrote, and resumes it once there
+/// is room again.
+#[tokio::test]
+async fn a_full_filesystem_fails_a_download_cleanly_and_it_resumes_later() {
+	let dir = temp("fullfs");
+	let Some(_tiny) = Tmpfs::mount(&dir.join("tiny"), 16) else {
+		// Mounting needs root: CI runs as root, so this runs there.
+		eprintln!("skipped: mounting a tmpfs needs root");
+		return;
+	};
+	let store = Store::open(&dir.join("tiny").join("store")).unwrap();
+	let small = bytes(10_000);
+	let file = dir.join("small");
+	std::fs::write(&file, &small).unwrap();
+	let e = store.import(&file, &blake2_256(&small), 10_000).unwrap_err();
+	assert!(e.to_string().contains("not enough free space"), "{e}");
+
+	let Some(_fs) = Tmpfs::mount(&dir.join("fs"), 80) else { panic!("mounted once, not twice") };
+	let store = Store::open(&dir.join("fs").join("store")).unwrap();
+	let data = bytes(4 << 20);
+	let (hash, size) = (blake2_256(&data), data.len() as u64);
+	// First answer: 1 MiB, then a pause while the test fills the filesystem, then the rest.
+	// Later answers honour the range.
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}/a.nrm", listener.local_addr().unwrap());
+	let (filled_tx, filled_rx) = tokio::sync::oneshot::channel::<()>();
+	let body = data.clone();
+	tokio::spawn(async move {
+		let mut filled = Some(filled_rx);
+		loop {
+			let (mut sock, _) = listener.accept().await.unwrap();
+			let mut buf = [0u8; 1024];
+			let n = sock.read(&mut buf).await.unwrap();
+			let request = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+			let from: usize = request
+				.split("range: bytes=")
+				.nth(1)
+				.and_then(|r| r.split('-').next())
+				.and_then(|n| n.trim().parse().ok())
+				.unwrap_or(0);
+			let head = if from == 0 {
+				format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len())
+			} else {
+				format!(
+					"HTTP/1.1 206 Partial Content\r\ncontent-range: bytes {from}-{}/{}\r\n\
+					 content-length: {}\r\n\r\n",
+					body.len() - 1,
+					body.len(),
+					body.len() - from
+				)
+			};
+			sock.write_all(head.as_bytes()).await.unwrap();
+			if let Some(filled) = filled.take() {
+				sock.write_all(&body[..1 << 20]).await.unwrap();
+				let _ = filled.await;
+				let _ = sock.write_all(&body[1 << 20..]).await;
+			} else {
+				let _ = sock.write_all(&body[from..]).await;
+			}
+		}
+	});
+	let http = Http::new().unwrap();
+	let fetch = {
+		let (store, url, http) = (store.clone(), url.clone(), http.clone());
+		tokio::spawn(async move { http.fetch(&store, &url, &hash, size, |_, _| {}).await })
+	};
+	while store.partial_len(&hash, &url) < 1 << 20 {
+		tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+	}
+	// Something else fills the filesystem.
+	let ballast = dir.join("fs").join("ballast");
+	{
+		use std::io::Write;
+		let mut f = std::fs::File::create(&ballast).unwrap();
+		let block = vec![0u8; 1 << 16];
+		while f.write_all(&block).is_ok() {}
+	}
+	filled_tx.send(()).unwrap();
+	let e = fetch.await.unwrap().unwrap_err();
+	assert!(e.to_string().to_lowercase().contains("no space left"), "{e}");
+	let kept = store.partial_len(&hash, &url);
+	assert!(kept >= 1 << 20 && kept < size, "kept {kept} bytes to resume");
+	assert!(!store.has(&hash, size));
+	// Room again: the download resumes where it stopped and verifies.
+	std::fs::remove_file(&ballast).unwrap();
+	let path = http.fetch(&store, &url, &hash, size, |_, _| {}).await.unwrap();
+	assert_eq!(std::fs::read(path).unwrap(), data);
+	assert!(store.partials(&hash).is_empty());
 }
