@@ -118,7 +118,7 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		}
 		Some(Subcommand::Models(cmd)) => {
-			crate::models::print_status(cmd).map_err(sc_cli::Error::Input)
+			crate::model_store::print_status(cmd).map_err(sc_cli::Error::Input)
 		}
 		Some(Subcommand::Results(cmd)) => crate::results::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
@@ -140,7 +140,7 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 			runner.run_node_until_exit(|config| async move {
 				let ml_config =
-					(!ml.no_ml && ml.ml_external.is_none()).then(|| service::MlConfig {
+					(!ml.no_ml && ml.ml_external.is_none()).then(|| crate::model_store::MlConfig {
 						service: noderr_ml::service::Config {
 							addr: ml.ml_rpc_addr,
 							models: None,

@@ -5,8 +5,9 @@
 mod beacon;
 mod chain_spec;
 mod cli;
+mod client;
 mod command;
-mod models;
+mod model_store;
 mod preflight;
 mod results;
 mod rpc;

@@ -189,7 +189,7 @@ async fn model_name(
 			)
 			.await?;
 		for m in models {
-			names.insert(m.spec.artifact_hash, crate::models::label(&m));
+			names.insert(m.spec.artifact_hash, crate::model_store::label(&m));
 		}
 	}
 	Ok(names

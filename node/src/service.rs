@@ -17,12 +17,7 @@ use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 use std::{sync::Arc, time::Duration};
 
-/// The client type: the runtime always runs as wasm.
-pub type FullClient = sc_service::TFullClient<
-	Block,
-	RuntimeApi,
-	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
->;
+pub use crate::client::FullClient;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 
@@ -139,18 +134,6 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// The embedded ML service and the model store that feeds it.
-pub struct MlConfig {
-	/// The JSON-RPC service.
-	pub service: noderr_ml::service::Config,
-	/// The content-addressed model store (`models` in the base path).
-	pub store: std::path::PathBuf,
-	/// The operator's directory of artifacts to import (`--ml-models`).
-	pub import_dir: Option<std::path::PathBuf>,
-	/// The operator whose tier decides the models (`--ml-operator`).
-	pub operator: Option<noderr_runtime::AccountId>,
-}
-
 /// What the node tells its off-chain worker.
 pub struct WorkerSettings {
 	/// The ML service's JSON-RPC URL (embedded or `--ml-external`); none with `--no-ml`.
@@ -214,7 +197,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	ml: Option<MlConfig>,
+	ml: Option<crate::model_store::MlConfig>,
 	worker: WorkerSettings,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
@@ -235,28 +218,6 @@ pub fn new_full<
 	{
 		crate::worker_metrics::WorkerMetrics::register(storage, registry)?;
 	}
-
-	let ml = match ml {
-		Some(ml) => {
-			let models = start_ml_service(&task_manager, &ml, config.prometheus_registry())?;
-			let opened = std::time::Instant::now();
-			let (store, report) =
-				noderr_ml::store::Store::open_with_report(&ml.store).map_err(|e| {
-					ServiceError::Other(format!("model store {}: {e}", ml.store.display()))
-				})?;
-			log::info!(
-				"📦 model store opened in {} ms: {} file(s) trusted by their verification \
-				 record, {} hashed, {} dropped, {} unreadable",
-				opened.elapsed().as_millis(),
-				report.trusted,
-				report.verified,
-				report.dropped,
-				report.unreadable
-			);
-			Some((ml, models, store))
-		}
-		None => None,
-	};
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
@@ -282,19 +243,17 @@ pub fn new_full<
 	net_config.add_notification_protocol(grandpa_protocol_config);
 
 	// Peers fetch model artifacts from each other by hash.
-	let models_protocol = crate::models::protocol_name(genesis_hash.as_ref());
-	let model_requests = ml.as_ref().map(|_| {
-		let (tx, rx) = async_channel::bounded(32);
-		net_config.add_request_response_protocol(N::request_response_config(
-			models_protocol.clone(),
-			Vec::new(),
-			1024,
-			crate::models::CHUNK as u64 + 1024,
-			Duration::from_secs(30),
-			Some(tx),
-		));
-		rx
-	});
+	let ml = ml
+		.map(|ml| {
+			crate::model_store::prepare(
+				ml,
+				genesis_hash,
+				&mut net_config,
+				&task_manager,
+				config.prometheus_registry(),
+			)
+		})
+		.transpose()?;
 
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -318,32 +277,16 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
-	let mut models_rpc = None;
-	if let (Some((ml, models, store)), Some(requests)) = (ml, model_requests) {
-		models_rpc = Some((store.clone(), models.clone(), ml.operator.clone()));
-		let http = noderr_ml::store::Http::new().map_err(ServiceError::Other)?;
-		let spawn = task_manager.spawn_handle();
-		spawn.spawn("model-peers", None, crate::models::serve_peers(requests, store.clone()));
-		let sync = crate::models::ModelSync {
-			client: client.clone(),
-			network: network.clone(),
-			sync: sync_service.clone(),
-			protocol: models_protocol,
-			store,
-			models,
-			http,
-			import_dir: ml.import_dir,
-			operator: ml.operator,
-			metrics: match config.prometheus_registry() {
-				Some(r) => Some(
-					crate::models::Metrics::register(r)
-						.map_err(|e| ServiceError::Other(format!("model store metrics: {e}")))?,
-				),
-				None => None,
-			},
-		};
-		spawn.spawn("model-store", None, sync.run());
-	}
+	let models_rpc = match ml {
+		Some(ml) => Some(ml.start(
+			client.clone(),
+			network.clone(),
+			sync_service.clone(),
+			&task_manager.spawn_handle(),
+			config.prometheus_registry(),
+		)?),
+		None => None,
+	};
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =
@@ -393,10 +336,8 @@ pub fn new_full<
 				keystore: keystore.clone(),
 			};
 			let mut module = crate::rpc::create_full(deps)?;
-			if let Some((store, models, operator)) = models_rpc.clone() {
-				module
-					.merge(crate::models::rpc(client.clone(), store, models, operator))
-					.map_err(|e| ServiceError::Other(e.to_string()))?;
+			if let Some(status) = &models_rpc {
+				module.merge(status.module()).map_err(|e| ServiceError::Other(e.to_string()))?;
 			}
 			Ok(module)
 		})
@@ -500,31 +441,6 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
-}
-
-/// Starts the embedded ML service (serving no model until the model store loads the verified
-/// ones) and returns the handle that changes its models. It serves JSON-RPC until the node
-/// stops; its metrics join the node's Prometheus registry. If it cannot listen, the node stops
-/// with the reason.
-fn start_ml_service(
-	task_manager: &TaskManager,
-	ml: &MlConfig,
-	registry: Option<&prometheus_endpoint::Registry>,
-) -> Result<noderr_ml::service::Models, ServiceError> {
-	let registry = registry.cloned().unwrap_or_default();
-	let (module, models) = noderr_ml::service::module(&ml.service, &registry)
-		.map_err(|e| ServiceError::Other(format!("ML service: {e}")))?;
-	let config = ml.service.clone();
-	task_manager.spawn_essential_handle().spawn("ml-service", None, async move {
-		match noderr_ml::service::serve(&config, module).await {
-			Ok((addr, handle)) => {
-				log::info!("🧠 ML service on http://{addr}");
-				handle.stopped().await;
-			}
-			Err(e) => log::error!("ML service: {e}"),
-		}
-	});
-	Ok(models)
 }
 
 /// The client's block imports as the off-chain workers see them: each new best block announced
