@@ -60,6 +60,9 @@ export function runToExit(args, { timeoutMs = 60_000, binary = nodeBinary } = {}
   });
 }
 
+/** Nodes started and not exited: a timed-out wait shows the end of their logs. */
+const liveNodes = new Set();
+
 /**
  * Starts a dev node with its own base path and ports. The caller stops it with `stop()`.
  * `startedAt` is taken just before the process is spawned.
@@ -97,7 +100,10 @@ export async function startNode({
     log += d;
     if (log.length > 200_000) log = log.slice(-100_000);
   });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    liveNodes.delete(node);
+    resolve({ code, signal });
+  }));
   const node = {
     child,
     rpcPort,
@@ -117,7 +123,18 @@ export async function startNode({
       return result;
     },
   };
+  liveNodes.add(node);
   return node;
+}
+
+/** The last lines of every running node's log, warnings and errors first. */
+function liveLogs(chars = 3000) {
+  return [...liveNodes].map((n) => {
+    const log = n.log();
+    const problems = log.split('\n').filter((l) => /WARN|ERROR/.test(l)).slice(-15).join('\n');
+    return `--- node on RPC port ${n.rpcPort}: last warnings and errors\n${problems}\n`
+      + `--- its last log lines\n${log.slice(-chars)}`;
+  }).join('\n');
 }
 
 /** Connects the polkadot.js API, retrying until the node's RPC server listens. */
@@ -153,7 +170,9 @@ export async function waitFor(predicate, { timeoutMs = 60_000, intervalMs = 250,
   for (;;) {
     const value = await predicate();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${liveLogs()}`);
+    }
     await sleep(intervalMs);
   }
 }
