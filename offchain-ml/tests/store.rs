@@ -142,6 +142,16 @@ fn opening_drops_a_stored_file_that_no_longer_verifies() {
 	assert!(!store.has(&hash, 1_000));
 }
 
+/// Where a request's `Range: bytes=N-` header starts, if it has one.
+fn range_start(request: &[u8]) -> Option<u64> {
+	String::from_utf8_lossy(request)
+		.to_lowercase()
+		.lines()
+		.find_map(|l| l.strip_prefix("range: bytes="))
+		.and_then(|r| r.split('-').next())
+		.and_then(|n| n.trim().parse().ok())
+}
+
 /// A minimal HTTP/1.1 server for one path: honours `Range: bytes=N-`, records the ranges asked
 /// for, and serves `body`.
 async fn serve(body: Vec<u8>, ranges: Arc<Mutex<Vec<u64>>>) -> String {
@@ -162,11 +172,7 @@ async fn serve(body: Vec<u8>, ranges: Arc<Mutex<Vec<u64>>>) -> String {
 					}
 					req.extend_from_slice(&buf[..n]);
 				}
-				let text = String::from_utf8_lossy(&req).to_lowercase();
-				let from = text
-					.lines()
-					.find_map(|l| l.strip_prefix("range: bytes="))
-					.and_then(|r| r.trim().trim_end_matches('-').parse::<u64>().ok());
+				let from = range_start(&req);
 				let (status, part, range) = match from {
 					Some(n) => {
 						ranges.lock().unwrap().push(n);
@@ -273,13 +279,7 @@ async fn a_stalled_download_fails_and_resumes_later() {
 				});
 				continue;
 			}
-			let request = String::from_utf8_lossy(&buf[..n]).to_lowercase();
-			let from: usize = request
-				.split("range: bytes=")
-				.nth(1)
-				.and_then(|r| r.split('-').next())
-				.and_then(|n| n.trim().parse().ok())
-				.unwrap_or(0);
+			let from = range_start(&buf[..n]).unwrap_or(0) as usize;
 			answered.lock().unwrap().push(from as u64);
 			let head = format!(
 				"HTTP/1.1 206 Partial Content\r\ncontent-range: bytes {from}-19999/20000\r\n\
@@ -527,13 +527,7 @@ async fn a_full_filesystem_fails_a_download_cleanly_and_it_resumes_later() {
 			let (mut sock, _) = listener.accept().await.unwrap();
 			let mut buf = [0u8; 1024];
 			let n = sock.read(&mut buf).await.unwrap();
-			let request = String::from_utf8_lossy(&buf[..n]).to_lowercase();
-			let from: usize = request
-				.split("range: bytes=")
-				.nth(1)
-				.and_then(|r| r.split('-').next())
-				.and_then(|n| n.trim().parse().ok())
-				.unwrap_or(0);
+			let from = range_start(&buf[..n]).unwrap_or(0) as usize;
 			let head = if from == 0 {
 				format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len())
 			} else {
