@@ -65,11 +65,12 @@ const liveNodes = new Set();
 
 /**
  * Starts a dev node with its own base path and ports. The caller stops it with `stop()`.
- * `startedAt` is taken just before the process is spawned.
+ * `startedAt` is taken just before the process is spawned. `onLog(log, child)` sees the log
+ * (its last 100-200 kB) as each piece arrives, to act at an exact moment (a kill, say).
  */
 export async function startNode({
   basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
-  forceChainFlag = false, mlModels = artifactsDir,
+  forceChainFlag = false, mlModels = artifactsDir, validator = true, onLog = null,
 } = {}) {
   const rpcPort = await freePort();
   const p2pPort = fixedP2p ?? await freePort();
@@ -79,8 +80,8 @@ export async function startNode({
   // way the README's local network does.
   const chainArgs = chain === 'dev' && !forceChainFlag
     ? ['--dev']
-    : [`--chain=${chain}`, ...(validatorFlag ? [validatorFlag] : []), '--validator',
-      '--unsafe-force-node-key-generation'];
+    : [`--chain=${chain}`, ...(validatorFlag ? [validatorFlag] : []),
+      ...(validator ? ['--validator'] : []), '--unsafe-force-node-key-generation'];
   const args = [
     ...chainArgs,
     `--base-path=${basePath}`,
@@ -99,6 +100,7 @@ export async function startNode({
   child.stderr.on('data', (d) => {
     log += d;
     if (log.length > 200_000) log = log.slice(-100_000);
+    onLog?.(log, child);
   });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
     liveNodes.delete(node);

@@ -3,16 +3,19 @@
 // votes) must finalize. Only Alice has the model artifacts (in her store; her own tier, ALL,
 // serves only the price model): Bob, an ORACLE, fetches all four from her over the peer
 // protocol, verifies and serves them; bytes from her that do not verify are refused and Bob
-// keeps serving the previous version.
+// keeps serving the previous version. A third node killed in the middle of a peer download
+// resumes it from its partial file after the restart and leaves nothing behind.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import {
   artifactsDir, connect, freePort, httpRpc, lastBars, registrationCall, removeDir, runToExit,
-  servedModels, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
+  servedModels, sleep, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
 } from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
@@ -28,6 +31,7 @@ function storePath(basePath, bytes) {
 
 let alice;
 let bob;
+let aliceP2p;
 let apiAlice;
 let apiBob;
 const dirs = [];
@@ -40,7 +44,7 @@ before(async () => {
     const file = path.join(artifactsDir, f);
     copyFileSync(file, storePath(dirs[0], readFileSync(file)));
   }
-  const aliceP2p = await freePort();
+  aliceP2p = await freePort();
   alice = await startNode({
     chain: 'local',
     basePath: dirs[0],
@@ -167,4 +171,74 @@ test('bytes from a peer that do not verify are refused; Bob keeps the previous v
   await waitFor(async () => (await served()).includes(v11Hash), { timeoutMs: 90_000, what: 'Bob serving msrr 1.1.0' });
   await waitForLog(bob, new RegExp(`msrr 1\\.1\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
   assert.ok((await served()).includes(v1Hash), 'both versions served');
+});
+
+test('a node killed (SIGKILL) in the middle of a peer download resumes it after restart and leaves no partial file', async () => {
+  const dir = tempDir('noderr-e2e-dave-');
+  dirs.push(dir);
+  const partialDir = path.join(dir, 'models', 'partial');
+  const bootnode = `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
+  // Dave (no operator: he wants every tier's models) is killed the moment he logs that a
+  // tenth of the 87 MiB sentiment artifact has arrived.
+  const progress = /sentiment 1\.0\.0 from peer (\S+): ([\d.]+) of 86\.9 MiB \(([1-9]\d)%\)/;
+  let killedAt = null;
+  const first = await startNode({
+    chain: 'local',
+    basePath: dir,
+    validatorFlag: null,
+    validator: false,
+    mlModels: null,
+    extraArgs: [bootnode],
+    onLog: (log, child) => {
+      const m = killedAt === null && log.match(progress);
+      if (m) {
+        killedAt = { peer: m[1], mib: Number(m[2]) };
+        child.kill('SIGKILL');
+      }
+    },
+  });
+  const { signal } = await Promise.race([
+    first.exited,
+    sleep(180_000).then(() => ({ signal: 'still running' })),
+  ]);
+  if (signal === 'still running') await first.stop('SIGKILL');
+  assert.equal(signal, 'SIGKILL', `Dave was not killed during the download:\n${first.log().slice(-4000)}`);
+  assert.ok(!/sentiment 1\.0\.0 fetched from peer/.test(first.log()), 'killed before the download ended');
+
+  // What the kill left: the sentiment partial file of the peer that was sending, no verified copy.
+  const sentimentHash = (await apiBob.call.modelRegistryApi.model('sentiment', { major: 1, minor: 0, patch: 0 }))
+    .unwrap().spec.artifactHash.toHex().slice(2);
+  const partials = readdirSync(partialDir).filter((f) => f.startsWith(sentimentHash));
+  assert.equal(partials.length, 1, `one partial file: ${partials}`);
+  const kept = statSync(path.join(partialDir, partials[0])).size;
+  assert.ok(kept >= (killedAt.mib - 0.1) * (1 << 20) && kept < 86.9 * (1 << 20), `partial of ${kept} bytes`);
+  assert.ok(!existsSync(path.join(dir, 'models', 'blake2-256', `${sentimentHash}.nrm`)));
+
+  // Restarted on the same base path: it resumes where the partial file ends, not from zero.
+  const dave = await startNode({
+    chain: 'local', basePath: dir, validatorFlag: null, validator: false, mlModels: null, extraArgs: [bootnode],
+  });
+  try {
+    await waitFor(() => /sentiment 1\.0\.0 fetched from peer \S+ and verified/.test(dave.log()),
+      { timeoutMs: 120_000, intervalMs: 1_000, what: 'Dave completing the sentiment download after the restart' });
+    const resumed = dave.log().match(/sentiment 1\.0\.0 from peer (\S+): resuming at ([\d.]+) of 86\.9 MiB/);
+    assert.ok(resumed, dave.log().split('\n').filter((l) => l.includes('📦')).join('\n'));
+    assert.equal(resumed[1], killedAt.peer, 'the same source resumes its own partial file');
+    assert.ok(Math.abs(Number(resumed[2]) * (1 << 20) - kept) < 0.1 * (1 << 20), `resumed at ${resumed[2]} MiB, kept ${kept} B`);
+    await waitFor(async () => (await servedModels(dave)).length === 5,
+      { timeoutMs: 60_000, what: 'Dave serving every model (msrr in two versions)' });
+    assert.deepEqual(readdirSync(partialDir), [], 'no partial file left');
+    assert.ok(existsSync(path.join(dir, 'models', 'blake2-256', `${sentimentHash}.nrm`)));
+    // It also follows the chain again.
+    const bobBest = (await apiBob.rpc.chain.getHeader()).number.toNumber();
+    const apiDave = await connect(dave);
+    try {
+      await waitFor(async () => (await apiDave.rpc.chain.getHeader()).number.toNumber() >= bobBest,
+        { timeoutMs: 60_000, what: 'Dave importing the chain after the restart' });
+    } finally {
+      await apiDave.disconnect();
+    }
+  } finally {
+    await dave.stop();
+  }
 });

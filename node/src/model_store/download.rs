@@ -139,6 +139,14 @@ pub async fn fetch(
 		let source = &sources[i];
 		let name = source.name();
 		let mut offset = store.partial_len(&hash, &name);
+		if offset > 0 && offset < size {
+			let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+			log::info!(
+				"📦 {label} from {name}: resuming at {:.1} of {:.1} MiB",
+				mib(offset),
+				mib(size)
+			);
+		}
 		let ended = loop {
 			if offset >= size {
 				break match store.finish_async(&hash, &name, size).await {
