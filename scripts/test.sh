@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: pallet unit tests (no node, no wasm), the ML module's
 # tests (the published default artifacts against the dev genesis and their golden outputs under
-# every CPU code path), runtime tests, the release node, the chain-spec check and the end-to-end
-# tests with polkadot.js against the real node. Prints the time of each step at the end.
+# every CPU code path), runtime tests (among them fuzzed sequences of extrinsics), the release
+# node, the chain-spec check, the end-to-end tests with polkadot.js against the real node and a
+# bounded cargo-fuzz run. Prints the time of each step at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
+suite_start=$(date +%s)
 timings=()
 step_start=0
 step_name=""
@@ -34,7 +36,7 @@ timed "setup (system packages, toolchain, polkadot.js, libtorch, data)"
 scripts/setup.sh
 
 timed "pallet unit tests and benchmark tests (no node, no wasm runtime)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry -p pallet-inference -p pallet-beacon \
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-tiers -p pallet-model-registry -p pallet-inference -p pallet-beacon -p pallet-guardian \
 	--features runtime-benchmarks
 
 # One release build serves the ML module's tests, the runtime's tests and the node: one
@@ -60,3 +62,17 @@ scripts/chain-specs.sh --check
 
 timed "end-to-end tests: release node + polkadot.js"
 (cd tests/e2e && npm test)
+
+# Fuzzing for a bounded time: 30 s per target. Building the instrumented targets costs about
+# 6 minutes on a machine that has never built them (a cold run of everything above takes about
+# 72), so the step runs only while the whole suite stays well inside CI's 90 minutes; longer
+# runs: scripts/fuzz.sh SECONDS.
+fuzz_seconds="${NODERR_FUZZ_SECONDS:-30}"
+fuzz_until="${NODERR_FUZZ_UNTIL_MINUTES:-70}"
+spent=$((($(date +%s) - suite_start) / 60))
+if [ "$spent" -lt "$fuzz_until" ]; then
+	timed "fuzzing: $fuzz_seconds s per cargo-fuzz target"
+	scripts/fuzz.sh "$fuzz_seconds"
+else
+	step "fuzzing skipped: $spent minutes spent (the step runs under $fuzz_until); run scripts/fuzz.sh"
+fi
