@@ -1,10 +1,10 @@
-//! Chain specifications built into the node, `dev` and `local`, each from the runtime's genesis
-//! preset of the same purpose; and live networks' specs, built from the launch file their
+//! Chain specifications built into the node, `dev`, `local` and `zombienet`, each from the
+//! runtime's genesis preset of the same purpose; and live networks' specs, built from the launch file their
 //! launcher writes (`--chain launch:FILE`): its validators, sudo key, endowments and operators,
 //! never a well-known development key.
 
 use noderr_runtime::{
-	genesis_config_presets::{live_genesis, LiveNetwork, Validator},
+	genesis_config_presets::{live_genesis, LiveNetwork, Validator, ZOMBIENET_RUNTIME_PRESET},
 	AccountId, SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL, WASM_BINARY,
 };
 use sc_service::ChainType;
@@ -15,7 +15,7 @@ use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 pub type ChainSpec = sc_service::GenericChainSpec;
 
 /// The names `--chain` accepts besides a path to a chain-spec file.
-pub const BUILT_IN: &[&str] = &["dev", "local"];
+pub const BUILT_IN: &[&str] = &["dev", "local", "zombienet"];
 
 fn properties() -> sc_chain_spec::Properties {
 	let mut properties = sc_chain_spec::Properties::new();
@@ -54,11 +54,23 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 	build("Noderr Local Testnet", "noderr_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
 }
 
+/// The local testnet zombienet launches (`zombienet/local.toml`): its validators are the nodes
+/// zombienet declares, six dev operators in every tier.
+pub fn zombienet_testnet() -> Result<ChainSpec, String> {
+	build(
+		"Noderr Zombienet Testnet",
+		"noderr_zombienet",
+		ChainType::Local,
+		ZOMBIENET_RUNTIME_PRESET,
+	)
+}
+
 /// Resolves `--chain`: a built-in name, or a path to a chain-spec JSON file.
 pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 	Ok(match id {
 		"dev" => Box::new(development()?),
 		"" | "local" => Box::new(local_testnet()?),
+		"zombienet" => Box::new(zombienet_testnet()?),
 		"testnet" => {
 			return Err("the testnet has no built-in spec: a live network's keys are its \
 				 launcher's. Validators use the spec file the launcher publishes (--chain FILE); \

@@ -176,7 +176,16 @@ impl pallet_validator_set::Config for Runtime {
 	type MaxValidators = ConstU32<32>;
 	type MinValidators = ConstU32<1>;
 	type HasSessionKeys = HasSessionKeys;
+	type SessionKeyOwners = SessionKeyOwners;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
+}
+
+/// The accounts with session keys for the next session (read at genesis only).
+pub struct SessionKeyOwners;
+impl frame_support::traits::Get<alloc::vec::Vec<AccountId>> for SessionKeyOwners {
+	fn get() -> alloc::vec::Vec<AccountId> {
+		pallet_session::NextKeys::<Runtime>::iter_keys().collect()
+	}
 }
 
 /// Whether a validator account has session keys for the next session.

@@ -1,5 +1,5 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob),
-//! each with the default models in the registry, the BTC/USD feed and its schedule, the dev
+//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob) and
+//! `zombienet` (the validators zombienet declares, six operators in every tier), each with the default models in the registry, the BTC/USD feed and its schedule, the dev
 //! operators' worker keys linked, the treasury that pays task rewards funded, and short staking
 //! periods so that a newly bonded operator works within a minute. Chain specs in `chain-specs/`
 //! are exported from these.
@@ -19,6 +19,9 @@ use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+
+/// The preset of a local testnet launched by zombienet.
+pub const ZOMBIENET_RUNTIME_PRESET: &str = "zombienet";
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// NODERR given to each endowed dev account: enough to bond into any tier.
@@ -57,6 +60,8 @@ const FIRST_BAR_TIME: u64 = 1_498_906_800;
 struct Options {
 	/// Dev conveniences: worker keys linked, treasury funded, short staking periods.
 	dev: bool,
+	/// The dev operators' worker keys, `(operator, worker)`, linked at genesis (with `dev`).
+	workers: Vec<(AccountId, AccountId)>,
 	/// Blocks between feed observation rounds.
 	feed_every: BlockNumber,
 }
@@ -134,13 +139,8 @@ fn genesis(
 		"schedules": [[0, options.feed_every, scheduled_models()]],
 	});
 	if options.dev {
-		// Worker keys of the dev operators: Dave submits for Alice, Eve for Bob, Ferdie for
-		// Charlie.
-		inference["workers"] = serde_json::json!([
-			[Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Dave.to_account_id()],
-			[Sr25519Keyring::Bob.to_account_id(), Sr25519Keyring::Eve.to_account_id()],
-			[Sr25519Keyring::Charlie.to_account_id(), Sr25519Keyring::Ferdie.to_account_id()],
-		]);
+		// Worker keys of the dev operators.
+		inference["workers"] = serde_json::to_value(&options.workers).expect("serializable");
 		// Tiers move every 10 blocks (a minute), unbonding takes 20, slashes wait 5.
 		let mut config = DefaultTierConfig::get();
 		config.epoch_length = 10;
@@ -161,6 +161,15 @@ fn genesis(
 	patch
 }
 
+/// The workers of the dev operators: Dave submits for Alice, Eve for Bob, Ferdie for Charlie.
+fn dev_workers() -> Vec<(AccountId, AccountId)> {
+	vec![
+		(Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Dave.to_account_id()),
+		(Sr25519Keyring::Bob.to_account_id(), Sr25519Keyring::Eve.to_account_id()),
+		(Sr25519Keyring::Charlie.to_account_id(), Sr25519Keyring::Ferdie.to_account_id()),
+	]
+}
+
 /// The well-known dev accounts, each endowed with [`ENDOWMENT`].
 fn dev_accounts() -> Vec<(AccountId, u128)> {
 	Sr25519Keyring::iter().map(|k| (k.to_account_id(), ENDOWMENT)).collect()
@@ -173,7 +182,7 @@ pub fn development_config_genesis() -> Value {
 		dev_accounts(),
 		dev_operators(),
 		Sr25519Keyring::Alice.to_account_id(),
-		Options { dev: true, feed_every: 10 },
+		Options { dev: true, workers: dev_workers(), feed_every: 10 },
 	)
 }
 
@@ -187,7 +196,38 @@ pub fn local_config_genesis() -> Value {
 		dev_accounts(),
 		dev_operators(),
 		Sr25519Keyring::Alice.to_account_id(),
-		Options { dev: true, feed_every: 10 },
+		Options { dev: true, workers: dev_workers(), feed_every: 10 },
+	)
+}
+
+/// The zombienet local testnet: no validators named, so the nodes zombienet declares (whose
+/// session keys it writes, owned by `//Name//stash`) are the validator set. Six operators, each
+/// the account of one node (`//Name`), whose worker key is the node's own key (zombienet puts it
+/// in the node's keystore under the worker key type): Alice, Bob and Charlie GUARDIAN (a panel
+/// can form), Dave and Eve ORACLE, Ferdie ALL. Every dev account is endowed; a node's `balance`
+/// in the network definition must stay at least [`ENDOWMENT`], as zombienet overwrites it.
+pub fn zombienet_config_genesis() -> Value {
+	let operators = [
+		(Sr25519Keyring::Alice, &b"alice-guardian"[..], 10_000 * UNIT),
+		(Sr25519Keyring::Bob, b"bob-guardian", 10_000 * UNIT),
+		(Sr25519Keyring::Charlie, b"charlie-guardian", 10_000 * UNIT),
+		(Sr25519Keyring::Dave, b"dave-oracle", 5_000 * UNIT),
+		(Sr25519Keyring::Eve, b"eve-oracle", 5_000 * UNIT),
+		(Sr25519Keyring::Ferdie, b"ferdie-all", 1_000 * UNIT),
+	];
+	genesis(
+		vec![],
+		dev_accounts(),
+		operators.iter().map(|(k, name, bond)| (k.to_account_id(), name.to_vec(), *bond)).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+		Options {
+			dev: true,
+			workers: operators
+				.iter()
+				.map(|(k, ..)| (k.to_account_id(), k.to_account_id()))
+				.collect(),
+			feed_every: 10,
+		},
 	)
 }
 
@@ -201,7 +241,7 @@ pub fn live_genesis(network: LiveNetwork) -> Value {
 		network.endowed,
 		network.operators,
 		network.root,
-		Options { dev: false, feed_every: 600 },
+		Options { dev: false, workers: vec![], feed_every: 600 },
 	)
 }
 
@@ -210,6 +250,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		ZOMBIENET_RUNTIME_PRESET => zombienet_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -221,5 +262,9 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 
 /// The names of the presets this runtime offers.
 pub fn preset_names() -> Vec<PresetId> {
-	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+	vec![
+		PresetId::from(DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(ZOMBIENET_RUNTIME_PRESET),
+	]
 }

@@ -6,34 +6,12 @@ use frame_support::traits::{fungible::Inspect, IntegrityTest};
 use noderr_primitives::{Tier, TierProvider};
 use noderr_runtime::{
 	configs::TreasuryAccount, genesis_config_presets as presets, AccountId, AllPalletsWithSystem,
-	Balance, Balances, Runtime, RuntimeGenesisConfig, StakingTiers, EXISTENTIAL_DEPOSIT, UNIT,
+	Balance, Balances, Runtime, StakingTiers, EXISTENTIAL_DEPOSIT, UNIT,
 };
 use sp_keyring::Sr25519Keyring;
 
-/// Applies a preset patch to the default genesis config, as the chain-spec builder does.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
-fn ext_for(preset: serde_json::Value) -> sp_io::TestExternalities {
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, preset);
-	let mut ext = sp_io::TestExternalities::new_empty();
-	ext.execute_with(|| {
-		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
-			serde_json::to_vec(&config).unwrap(),
-		)
-		.expect("preset builds");
-	});
-	ext
-}
+mod common;
+use common::ext_for;
 
 fn account(k: Sr25519Keyring) -> AccountId {
 	k.to_account_id()
@@ -213,4 +191,89 @@ fn a_stored_session_period_of_zero_cannot_stop_block_production() {
 		sp_io::storage::set(&sp_io::hashing::twox_128(b":SessionPeriod:"), &7u32.encode());
 		assert_eq!(SessionLength::get(), 7);
 	});
+}
+
+/// zombienet's customisation of a plain spec (zombienet-sdk 0.7.1, `customize_relay`): the
+/// session keys replaced by the declared validators' (owned by `//Name//stash`, keys of
+/// `//Name`), both `//Name` and `//Name//stash` given the node's `balance` (overwriting what the
+/// preset endowed), everything else left as it is.
+fn as_zombienet_customises(
+	mut patch: serde_json::Value,
+	names: &[&str],
+	balance: u128,
+) -> serde_json::Value {
+	use sp_core::{ed25519, sr25519, Pair};
+	let sr = |seed: &str| AccountId::from(sr25519::Pair::from_string(seed, None).unwrap().public());
+	let mut keys = Vec::new();
+	let mut balances: std::collections::BTreeMap<String, u128> = patch["balances"]["balances"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|e| {
+			(
+				e[0].as_str().unwrap().to_string(),
+				e[1].as_u64().map(u128::from).unwrap_or_else(|| e[1].to_string().parse().unwrap()),
+			)
+		})
+		.collect();
+	for name in names {
+		let seed = format!("//{}{}", name[..1].to_uppercase(), &name[1..]);
+		let stash = sr(&format!("{seed}//stash"));
+		let aura = sr25519::Pair::from_string(&seed, None).unwrap().public();
+		let grandpa = ed25519::Pair::from_string(&seed, None).unwrap().public();
+		keys.push(serde_json::json!([stash, stash, {
+			"aura": sp_consensus_aura::sr25519::AuthorityId::from(aura),
+			"grandpa": sp_consensus_grandpa::AuthorityId::from(grandpa),
+		}]));
+		balances.insert(sr(&seed).to_string(), balance);
+		balances.insert(stash.to_string(), balance);
+	}
+	patch["session"]["keys"] = serde_json::Value::Array(keys);
+	patch["balances"]["balances"] =
+		serde_json::to_value(balances.into_iter().collect::<Vec<_>>()).unwrap();
+	patch
+}
+
+#[test]
+fn the_zombienet_preset_makes_zombienets_validators_the_chains() {
+	use sp_core::{sr25519, Pair};
+	let names = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
+	let patch =
+		as_zombienet_customises(presets::zombienet_config_genesis(), &names, presets::ENDOWMENT);
+	ext_for(patch).execute_with(|| {
+		let mut stashes: Vec<AccountId> = names
+			.iter()
+			.map(|n| {
+				let seed = format!("//{}{}//stash", n[..1].to_uppercase(), &n[1..]);
+				sr25519::Pair::from_string(&seed, None).unwrap().public().into()
+			})
+			.collect();
+		stashes.sort();
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), stashes);
+		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 6);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 6);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 6);
+		let tier = |k: Sr25519Keyring| {
+			<StakingTiers as TierProvider<AccountId, Balance>>::tier(&account(k))
+		};
+		for k in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+			assert_eq!(tier(k), Some(Tier::Guardian));
+		}
+		assert_eq!(tier(Sr25519Keyring::Dave), Some(Tier::Oracle));
+		assert_eq!(tier(Sr25519Keyring::Eve), Some(Tier::Oracle));
+		assert_eq!(tier(Sr25519Keyring::Ferdie), Some(Tier::All));
+		// Each operator's worker key is its node's own key.
+		for k in Sr25519Keyring::iter().take(6) {
+			assert_eq!(pallet_inference::WorkerOf::<Runtime>::get(account(k)), Some(account(k)));
+		}
+		pallet_staking_tiers::Pallet::<Runtime>::do_try_state().expect("staking tiers invariants");
+		pallet_validator_set::Pallet::<Runtime>::do_try_state().expect("validator set invariants");
+		pallet_inference::Pallet::<Runtime>::do_try_state().expect("inference invariants");
+	});
+}
+
+#[test]
+#[should_panic(expected = "no genesis validators named and fewer session keys than MinValidators")]
+fn the_zombienet_preset_without_zombienets_keys_says_what_is_missing() {
+	ext_for(presets::zombienet_config_genesis());
 }

@@ -51,6 +51,11 @@ pub mod pallet {
 		/// must leave at least `MinValidators` validators that do, or the next session could
 		/// have no block author at all.
 		type HasSessionKeys: frame_support::traits::Contains<Self::AccountId>;
+		/// The accounts that hold session keys. Read once, at genesis, when the genesis names no
+		/// validators: then the owners of the genesis session keys are the validator set (how a
+		/// launcher such as zombienet, which writes the session keys of the nodes it declares,
+		/// makes its validators the chain's).
+		type SessionKeyOwners: Get<Vec<Self::AccountId>>;
 		/// Weights from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -71,7 +76,7 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// Accounts that author from block 1.
+		/// Accounts that author from block 1. Empty: the owners of the genesis session keys.
 		pub initial_validators: Vec<T::AccountId>,
 	}
 
@@ -83,7 +88,7 @@ pub mod pallet {
 			let before = validators.len();
 			validators.dedup();
 			assert_eq!(before, validators.len(), "duplicate genesis validator");
-			// An empty list is the default config; a real chain spec must name validators.
+			// An empty list: the session's genesis keys decide (see `new_session_genesis`).
 			assert!(
 				validators.is_empty() || validators.len() as u32 >= T::MinValidators::get(),
 				"fewer genesis validators than MinValidators"

@@ -30,6 +30,7 @@ impl pallet_validator_set::Config for Test {
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
 	type HasSessionKeys = KeysOf;
+	type SessionKeyOwners = KeyOwners;
 	type WeightInfo = ();
 }
 
@@ -43,6 +44,19 @@ pub struct KeysOf;
 impl frame_support::traits::Contains<u64> for KeysOf {
 	fn contains(who: &u64) -> bool {
 		!KEYLESS.with(|k| k.borrow().contains(who))
+	}
+}
+
+thread_local! {
+	/// The owners of the genesis session keys.
+	pub static KEY_OWNERS: core::cell::RefCell<Vec<u64>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// The owners of the genesis session keys: [`KEY_OWNERS`].
+pub struct KeyOwners;
+impl frame_support::traits::Get<Vec<u64>> for KeyOwners {
+	fn get() -> Vec<u64> {
+		KEY_OWNERS.with(|k| k.borrow().clone())
 	}
 }
 

@@ -2,6 +2,7 @@
 
 use crate::{Config, Pallet, PendingChange, Validators};
 use alloc::vec::Vec;
+use frame_support::{traits::Get, BoundedVec};
 
 impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	fn new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
@@ -18,7 +19,24 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	}
 
 	fn new_session_genesis(_new_index: u32) -> Option<Vec<T::AccountId>> {
-		Some(Validators::<T>::get().into_inner())
+		let mut validators = Validators::<T>::get().into_inner();
+		if validators.is_empty() {
+			// No genesis validators named: the owners of the genesis session keys (set before
+			// this is called) are the validator set.
+			validators = T::SessionKeyOwners::get();
+			validators.sort();
+			validators.dedup();
+			assert!(
+				validators.len() as u32 >= T::MinValidators::get(),
+				"no genesis validators named and fewer session keys than MinValidators"
+			);
+			let bounded: BoundedVec<_, T::MaxValidators> = validators
+				.clone()
+				.try_into()
+				.expect("more genesis session keys than MaxValidators");
+			Validators::<T>::put(bounded);
+		}
+		Some(validators)
 	}
 
 	fn end_session(_end_index: u32) {}

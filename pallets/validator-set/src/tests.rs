@@ -1,7 +1,7 @@
 use crate::{mock::*, Error, Event, PendingChange, Validators};
 use frame_support::{assert_noop, assert_ok};
 use pallet_session::SessionManager;
-use sp_runtime::DispatchError;
+use sp_runtime::{BuildStorage, DispatchError};
 
 fn validators() -> Vec<u64> {
 	Validators::<Test>::get().into_inner()
@@ -11,6 +11,41 @@ fn validators() -> Vec<u64> {
 fn genesis_sorts_validators() {
 	run_test(|| {
 		assert_eq!(validators(), vec![1, 2]);
+		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![1, 2]));
+	});
+}
+
+#[test]
+fn a_genesis_without_validators_takes_the_owners_of_the_session_keys() {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	crate::GenesisConfig::<Test> { initial_validators: vec![] }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		assert!(validators().is_empty());
+		KEY_OWNERS.with(|k| *k.borrow_mut() = vec![7, 3, 5, 3]);
+		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![3, 5, 7]));
+		assert_eq!(validators(), vec![3, 5, 7], "stored, sorted, without duplicates");
+		// The next call (session 1 at genesis) sees the stored set.
+		KEY_OWNERS.with(|k| k.borrow_mut().clear());
+		assert_eq!(ValidatorSet::new_session_genesis(1), Some(vec![3, 5, 7]));
+		ValidatorSet::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+#[should_panic(expected = "no genesis validators named and fewer session keys than MinValidators")]
+fn a_genesis_without_validators_or_session_keys_is_refused() {
+	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		ValidatorSet::new_session_genesis(0);
+	});
+}
+
+#[test]
+fn named_genesis_validators_win_over_the_session_keys() {
+	run_test(|| {
+		KEY_OWNERS.with(|k| *k.borrow_mut() = vec![4]);
 		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![1, 2]));
 	});
 }
