@@ -46,7 +46,7 @@ use sp_runtime::offchain::{
 	storage_lock::{StorageLock, Time},
 	Duration,
 };
-use sp_runtime::DispatchError;
+use sp_runtime::{traits::UniqueSaturatedInto, DispatchError};
 
 /// Off-chain storage key of the ML service's JSON-RPC URL (UTF-8), written by the node.
 pub const ML_URL_KEY: &[u8] = b"noderr/ml-url";
@@ -333,6 +333,7 @@ impl<T: Config> Pallet<T> {
 				entry.1 = outcome.to_vec();
 			}
 		};
+		let classes = Configuration::<T>::get().classes;
 		for (id, task) in Tasks::<T>::iter() {
 			if !task.assigned.iter().any(|a| &a.who == operator) {
 				continue;
@@ -340,6 +341,23 @@ impl<T: Config> Pallet<T> {
 			if !seen.iter().any(|(t, _)| *t == id) {
 				seen.push((id, ASSIGNED.to_vec()));
 				tally.assigned += 1;
+			}
+			// A phase that opened in this very block: a peer that has not imported the block
+			// yet validates a submission against its parent, where the task is not in that
+			// phase, refuses it and never takes it again (the pool propagates a transaction
+			// once, and this node's pool keeps it, refusing a resubmission of the same work).
+			// So work is submitted from the block after the one that opened its phase, which
+			// the author's own worker would otherwise always lose the race for.
+			let class = &classes[task.class.index()];
+			let opened_now = |until: BlockNumberFor<T>, blocks: BlockNumberFor<T>| {
+				let until: u32 = until.unique_saturated_into();
+				let blocks: u32 = blocks.unique_saturated_into();
+				until == now.saturating_add(blocks)
+			};
+			match task.phase {
+				Phase::Commit { until } if opened_now(until, class.commit_blocks) => continue,
+				Phase::Reveal { until } if opened_now(until, class.reveal_blocks) => continue,
+				_ => {}
 			}
 			let key = (b"noderr/worker-answer/", id, operator).encode();
 			let record = StorageValueRef::persistent(&key);

@@ -230,6 +230,11 @@ fn sentiment_round(state: &State, pool: &Pool) -> (TaskId, Vec<u64>) {
 	let id = create(SENTIMENT, text("markets rally"), 80).unwrap();
 	run_to_block(System::block_number() + DELAY + 1);
 	assert!(matches!(Tasks::<Test>::get(id).unwrap().phase, Phase::Commit { .. }));
+	// In the block that assigned it the workers wait: peers that have not imported that block
+	// would refuse a commit for a task they do not know yet.
+	Inference::offchain_worker(System::block_number());
+	assert!(pool.read().transactions.is_empty(), "no commit in the block that opened the phase");
+	next_block();
 	(id, assigned(id))
 }
 
@@ -286,13 +291,13 @@ fn workers_commit_then_reveal_what_they_persisted_and_the_task_settles() {
 		// What the node's Prometheus endpoint publishes.
 		let n = ops.len() as u64;
 		let stats = offchain::WorkerStats::load();
-		assert_eq!(stats.runs, 5, "one run in the round's setup, four here");
+		assert_eq!(stats.runs, 6, "two runs in the round's setup, four here");
 		assert_eq!(
 			(stats.heartbeats, stats.assigned, stats.committed, stats.revealed),
 			(6, n, n, n)
 		);
 		assert_eq!(stats.ml_calls.count(), 1 + n, "one model list, one answer per operator");
-		assert_eq!(stats.run_time.count(), 5);
+		assert_eq!(stats.run_time.count(), 6);
 		assert!(stats.missed.0.is_empty() && stats.refused.0.is_empty());
 		assert!(stats.ml_failures.0.is_empty() && stats.source_failures.0.is_empty());
 	});
@@ -466,7 +471,8 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 		Inference::offchain_worker(System::block_number());
 		include(drain(pool));
 		let t = Feeds::<Test>::get(0).unwrap().next_bar_time;
-		run_to_block(10 + DELAY + 1);
+		// One block after the round's assignment: workers wait out the block that opened it.
+		run_to_block(10 + DELAY + 2);
 		let obs = Observing::<Test>::get(0).expect("a round");
 		let ops = assigned(obs);
 		let binance = |base: &str| {
@@ -500,7 +506,7 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 			(t, 101_000_000, 102_000_000, 100_500_000, 101_500_000, 7_000_000)
 		);
 		// The scheduled models now run on the window ending at that bar, through the ML service.
-		run_to_block(System::block_number() + DELAY + 1);
+		run_to_block(System::block_number() + DELAY + 2);
 		let model_tasks: Vec<(TaskId, TaskOf<Test>)> =
 			Tasks::<Test>::iter().filter(|(_, t)| t.model.is_some()).collect();
 		assert_eq!(model_tasks.len(), 3);
@@ -578,7 +584,8 @@ fn with_no_usable_market_source_the_observer_skips_the_round() {
 		set_local_workers((4..=9).map(worker).collect());
 		Inference::offchain_worker(System::block_number());
 		include(drain(pool));
-		run_to_block(10 + DELAY + 1);
+		// One block after the round's assignment: workers wait out the block that opened it.
+		run_to_block(10 + DELAY + 2);
 		let obs = Observing::<Test>::get(0).expect("a round");
 		let t = Feeds::<Test>::get(0).unwrap().next_bar_time;
 		for _ in assigned(obs) {
