@@ -29,8 +29,9 @@ impl SubstrateCli for Cli {
 		env!("CARGO_PKG_AUTHORS").into()
 	}
 
+	/// Where panic messages send users: the issues of the repository the workspace names.
 	fn support_url() -> String {
-		"https://noderr.invalid/support".into()
+		concat!(env!("CARGO_PKG_REPOSITORY"), "/issues").into()
 	}
 
 	fn copyright_start_year() -> i32 {

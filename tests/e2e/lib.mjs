@@ -14,7 +14,7 @@ const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 export const nodeBinary = process.env.NODERR_NODE || path.join(targetDir, 'release', 'noderr-node');
 /// The ML command line (train, inspect, registration), as scripts/default-artifacts.sh builds it.
 export const mlBinary = process.env.NODERR_ML || path.join(targetDir, 'release', 'noderr-ml');
-const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
+export const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.cache', 'noderr');
 /// The default model artifacts (scripts/default-artifacts.sh), registered in every test chain's
 /// genesis and imported by test nodes (`--ml-models`) unless told otherwise.
 export const artifactsDir = process.env.NODERR_ARTIFACTS || path.join(cacheDir, 'artifacts');
@@ -154,7 +154,8 @@ export async function connect(node, { timeoutMs = 60_000 } = {}) {
   return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
 }
 
-function portOpen(port) {
+/** Whether something listens on 127.0.0.1:`port`. */
+export function portOpen(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => { socket.destroy(); resolve(true); });

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets everything up and starts the local testnet on zombienet: six validators, each an
+# operator with its ML worker (three GUARDIANs, two ORACLEs, one ALL; zombienet/local.toml),
+# the market-data replay server the workers observe, the BTC/USD feed seeded, and the settled
+# tasks printed as they settle. Prints the WebSocket endpoint for polkadot.js apps and every
+# node's Prometheus address. Ctrl-C stops the network.
+#   scripts/testnet.sh [DEFINITION]        (default zombienet/local.toml)
+# The network's files (chain spec, each node's base path and log) are in $NODERR_TESTNET_DIR
+# (default: a new temporary directory, printed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/env.sh
+# The same release build as scripts/test.sh: one build serves both.
+cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node
+NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh
+zombie=$(scripts/setup-zombienet.sh)
+
+definition="${1:-zombienet/local.toml}"
+[ -f "$definition" ] || { echo "no network definition $definition" >&2; exit 2; }
+run_dir="${NODERR_TESTNET_DIR:-$(mktemp -d /tmp/noderr-testnet.XXXXXX)}"
+mkdir -p "$run_dir"
+network="$run_dir/$(basename "$definition")"
+sed "s|@ARTIFACTS@|$NODERR_CACHE/artifacts|g" "$definition" >"$network"
+
+replay_port=9960
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+node tests/e2e/devnet.mjs replay --port "$replay_port" &
+pids+=($!)
+step "spawning $definition with zombienet (files in $run_dir/net)"
+PATH="$CARGO_TARGET_DIR/release:$PATH" "$zombie" spawn -p native -d "$run_dir/net" "$network" &
+zombie_pid=$!
+pids+=("$zombie_pid")
+
+# zombienet writes zombie.json once every node is up.
+for _ in $(seq 1 600); do
+	[ -s "$run_dir/net/zombie.json" ] && break
+	kill -0 "$zombie_pid" 2>/dev/null || { echo "zombienet exited; see above" >&2; exit 1; }
+	sleep 1
+done
+[ -s "$run_dir/net/zombie.json" ] || { echo "the network did not come up in 10 minutes" >&2; exit 1; }
+rpc=$(jq -r '.relay.nodes[0].ws_uri' "$run_dir/net/zombie.json")
+rpc_http="http://${rpc#ws://}"
+node tests/e2e/devnet.mjs seed --rpc "$rpc"
+
+cat <<EOF
+
+==> The local testnet is running ($(jq '.relay.nodes | length' "$run_dir/net/zombie.json") validators, every one an operator with its ML worker).
+    - polkadot.js apps: https://polkadot.js.org/apps/?rpc=$rpc#/explorer
+$(jq -r '.relay.nodes[] | "    - \(.name): RPC \(.ws_uri), Prometheus \(.prometheus_uri), log '"$run_dir"'/net/\(.name)/\(.name).log"' "$run_dir/net/zombie.json")
+    - settled tasks are printed below (from another terminal:
+      $NODERR_NODE results --follow --rpc-url $rpc_http)
+    - every node's status: $NODERR_NODE models --rpc-url $rpc_http
+EOF
+"$NODERR_NODE" results --follow --from 1 --rpc-url "$rpc_http" &
+pids+=($!)
+wait "$zombie_pid"

@@ -1,0 +1,276 @@
+// The local testnet as developers start it: zombienet/local.toml spawned by the real zombienet
+// (zombienet-sdk's `zombie-cli`, native provider) with the release node, the market-data replay
+// server, the feed seeded. Six validators, each an operator running its ML worker (Alice, Bob,
+// Charlie GUARDIAN; Dave, Eve ORACLE; Ferdie ALL). Checked through JSON-RPC and polkadot.js only:
+// - zombienet's validators are the chain's, and they author and finalize;
+// - tasks of every kind settle, every answer agreeing (misses counted, at most a tenth), and
+//   every tier is paid, rewards in the ratio of the tiers (GUARDIAN 5, ORACLE 2, ALL 1);
+// - a validator SIGKILLed: finality goes on with the other five, no finalized block is lost; the
+//   validator restarted with the same command line catches up, finalizes the same chain and its
+//   operator works again.
+// Run by scripts/test.sh after the other end-to-end tests (zombie-cli from
+// scripts/setup-zombienet.sh); by hand: `node --test zombienet.testnet.mjs`.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import {
+  existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import {
+  artifactsDir, cacheDir, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, sleep, submit, tempDir, waitFor,
+} from './lib.mjs';
+import { readBars, replayServer, seedFeed } from './devnet.mjs';
+
+const zombieCli = process.env.NODERR_ZOMBIE_CLI || path.join(cacheDir, 'zombie-cli', 'bin', 'zombie-cli');
+/// Every port of the definition moved by this much, so a testnet a developer runs on the
+/// definition's own ports does not collide with this one.
+const PORT_OFFSET = 1000;
+const UNIT = 10n ** 12n;
+const TIERS = {
+  alice: 'Guardian', bob: 'Guardian', charlie: 'Guardian', dave: 'Oracle', eve: 'Oracle', ferdie: 'All',
+};
+const WEIGHT = { Guardian: 5n, Oracle: 2n, All: 1n };
+
+let dir;
+let zombie;
+let zombieLog = '';
+let replay;
+let info;
+const apis = {};
+const ops = {};
+const tierOf = {};
+let models = {};
+let keyring;
+
+/** zombienet/local.toml with the artifacts' path filled in and every port moved. */
+function render() {
+  const shift = (n) => String(Number(n) + PORT_OFFSET);
+  return readFileSync(path.join(repoRoot, 'zombienet', 'local.toml'), 'utf8')
+    .replaceAll('@ARTIFACTS@', artifactsDir)
+    .replace(/^(\s*(?:rpc_port|prometheus_port|p2p_port) = )(\d+)/gm, (_, k, n) => k + shift(n))
+    .replace(/127\.0\.0\.1:(\d+)/g, (_, n) => `127.0.0.1:${shift(n)}`);
+}
+
+/** The processes of this network's nodes: pid, command line and working directory. */
+function nodeProcesses() {
+  const found = {};
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let argv;
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch { continue; }
+    const base = argv.indexOf('--base-path');
+    if (base < 0 || !argv[base + 1]?.startsWith(path.join(dir, 'net'))) continue;
+    const name = argv[argv.indexOf('--name') + 1];
+    found[name] = { pid: Number(pid), argv, cwd: readlinkSync(`/proc/${pid}/cwd`) };
+  }
+  return found;
+}
+
+async function connectWs(url) {
+  const provider = new WsProvider(url, 1000, {}, 60_000);
+  return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+}
+
+function logTail(name, chars = 3000) {
+  const file = path.join(dir, 'net', name, `${name}.log`);
+  return existsSync(file) ? readFileSync(file, 'utf8').slice(-chars) : '(no log)';
+}
+
+async function finalizedNumber(api) {
+  return (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+}
+
+/** Task `id`'s finished record, or null while open. */
+async function finished(api, id) {
+  const s = await api.call.inferenceApi.task(id);
+  return s.isSome && s.unwrap().isFinished ? s.unwrap().asFinished : null;
+}
+
+before(async () => {
+  assert.ok(existsSync(zombieCli), `zombie-cli is not installed at ${zombieCli}: run scripts/setup-zombienet.sh`);
+  await cryptoWaitReady();
+  keyring = new Keyring({ type: 'sr25519' });
+  for (const [name, tier] of Object.entries(TIERS)) {
+    const address = keyring.addFromUri(`//${name[0].toUpperCase()}${name.slice(1)}`).address;
+    ops[name] = address;
+    tierOf[address] = tier;
+  }
+  dir = tempDir('noderr-e2e-zombienet-');
+  writeFileSync(path.join(dir, 'local.toml'), render());
+  replay = await replayServer({ port: 9960 + PORT_OFFSET, bars: readBars() });
+  // `-v none`: zombie-cli does not watch the nodes, so a test may kill and restart one.
+  zombie = spawn(zombieCli, ['spawn', '-p', 'native', '-v', 'none', '-d', path.join(dir, 'net'), path.join(dir, 'local.toml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: `${path.dirname(nodeBinary)}:${process.env.PATH}` },
+  });
+  for (const s of [zombie.stdout, zombie.stderr]) s.on('data', (d) => { zombieLog = (zombieLog + d).slice(-20_000); });
+  const infoFile = path.join(dir, 'net', 'zombie.json');
+  await waitFor(() => existsSync(infoFile) || zombie.exitCode !== null,
+    { timeoutMs: 300_000, intervalMs: 500, what: 'zombienet bringing the network up' });
+  assert.ok(existsSync(infoFile), `zombie-cli exited (${zombie.exitCode}):\n${zombieLog}`);
+  info = JSON.parse(readFileSync(infoFile, 'utf8'));
+  assert.deepEqual(info.relay.nodes.map((n) => n.name).sort(), Object.keys(TIERS).sort());
+  for (const n of info.relay.nodes) apis[n.name] = await connectWs(n.ws_uri);
+  for (const m of await apis.alice.call.modelRegistryApi.activeModels('Guardian')) {
+    models[m.name.toUtf8()] = m.spec.artifactHash.toHex();
+  }
+  // Every node's ML service serves its tier's models (the others fetched them from Alice).
+  await waitFor(async () => {
+    for (const [i, name] of Object.keys(TIERS).entries()) {
+      const want = TIERS[name] === 'All' ? 1 : 4;
+      const r = await httpRpc(`http://127.0.0.1:${9961 + i + PORT_OFFSET}`, 'ml_listModels').catch(() => null);
+      if ((r?.result?.length ?? 0) < want) return false;
+    }
+    return true;
+  }, { timeoutMs: 180_000, intervalMs: 1_000, what: 'every node serving the models of its tier' });
+  assert.equal(await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 200);
+});
+
+after(async () => {
+  for (const api of Object.values(apis)) await api.disconnect().catch(() => {});
+  // zombie-cli kills its nodes when it exits normally; a signal ends it before that, so the
+  // nodes (and a restarted one) are stopped here.
+  const nodes = dir ? Object.values(nodeProcesses()) : [];
+  for (const n of nodes) try { process.kill(n.pid, 'SIGINT'); } catch { /* gone */ }
+  zombie?.kill('SIGINT');
+  await sleep(3_000);
+  for (const n of nodes) try { process.kill(n.pid, 'SIGKILL'); } catch { /* gone */ }
+  zombie?.kill('SIGKILL');
+  replay?.close();
+  if (dir && !process.env.NODERR_KEEP_TESTNET) removeDir(dir);
+});
+
+test("zombienet's six validators are the chain's, and they author and finalize", async () => {
+  const stashes = Object.keys(TIERS)
+    .map((n) => keyring.addFromUri(`//${n[0].toUpperCase()}${n.slice(1)}//stash`).address).sort();
+  const validators = (await apis.alice.query.session.validators()).map((v) => v.toString()).sort();
+  assert.deepEqual(validators, stashes);
+  assert.deepEqual((await apis.alice.query.validatorSet.validators()).map((v) => v.toString()).sort(), stashes);
+  // Blocks from every validator (Aura: slot modulo the set), finalized on every node.
+  const authors = new Set();
+  let last = 0;
+  await waitFor(async () => {
+    const header = await apis.bob.rpc.chain.getHeader();
+    const n = header.number.toNumber();
+    for (let b = Math.max(last + 1, n - 5); b <= n; b += 1) {
+      const at = await apis.bob.at(await apis.bob.rpc.chain.getBlockHash(b));
+      const slot = (await at.query.aura.currentSlot()).toNumber();
+      const set = await at.query.session.validators();
+      authors.add(set[slot % set.length].toString());
+    }
+    last = n;
+    return authors.size === 6;
+  }, { timeoutMs: 240_000, intervalMs: 3_000, what: 'a block from each of the six validators' });
+  const target = (await apis.alice.rpc.chain.getHeader()).number.toNumber();
+  const hashes = new Set();
+  for (const [name, api] of Object.entries(apis)) {
+    await waitFor(async () => (await finalizedNumber(api)) >= target, { timeoutMs: 90_000, what: `${name} finalizing #${target}` });
+    hashes.add((await api.rpc.chain.getBlockHash(target)).toHex());
+  }
+  assert.equal(hashes.size, 1, 'one finalized chain');
+});
+
+test('tasks of every kind settle, every answer agreeing; every tier is paid, in the ratio 5 : 2 : 1', async () => {
+  const user = keyring.addFromUri('//Two');
+  await submit(apis.alice, apis.alice.tx.inference.createTask(models.sentiment, { Text: 'Quarterly results beat every estimate and the shares soared' }, UNIT), user);
+  const seen = new Map(); // kind -> task ids settled
+  const paid = new Set();
+  let assignments = 0;
+  const misses = [];
+  let next = 0;
+  await waitFor(async () => {
+    const count = (await apis.alice.query.inference.nextTaskId()).toNumber();
+    for (; next < count; next += 1) {
+      // Tasks stay open for a few blocks; come back for this one later.
+      const record = await finished(apis.alice, next);
+      if (!record) break;
+      assert.ok(record.outcome.isSettled, `task ${next}: ${JSON.stringify(record.toHuman())}\n${logTail('alice', 6000)}`);
+      const kind = record.model.isNone ? 'observation'
+        : Object.keys(models).find((k) => models[k] === record.model.unwrap().toHex());
+      const agreed = record.operators.filter((o) => o.participation.isAgreed);
+      // Everyone who answered agreed; a miss (a commit or reveal that did not land in time) is
+      // counted, and must stay rare.
+      const missed = record.operators.filter((o) => o.participation.isNotCommitted || o.participation.isNotRevealed);
+      assert.equal(agreed.length + missed.length, record.operators.length, `task ${next} (${kind}): ${record.operators.toString()}`);
+      assignments += record.operators.length;
+      misses.push(...missed.map((o) => `task ${next} (${kind}) ${o.who}: ${o.participation}`));
+      // Rewards in the ratio of the tiers: reward / weight the same for all, to the rounding of
+      // the fee's and the emission's shares (a plank each).
+      const per = agreed.map((o) => o.reward.toBigInt() * 10n / WEIGHT[tierOf[o.who.toString()]]);
+      for (const p of per) assert.ok(p - per[0] <= 30n && per[0] - p <= 30n, `task ${next} (${kind}): ${record.operators.map((o) => `${o.who}:${o.reward}`)}`);
+      for (const o of agreed) paid.add(tierOf[o.who.toString()]);
+      seen.set(kind, [...(seen.get(kind) ?? []), next]);
+    }
+    return ['observation', 'price-transformer', 'gaf-regime', 'msrr', 'sentiment'].every((k) => seen.has(k))
+      && paid.size === 3;
+  }, { timeoutMs: 600_000, intervalMs: 3_000, what: `every kind settled and every tier paid (settled so far: ${[...seen.keys()]}, tiers paid ${[...paid]})` });
+  console.log(`zombienet: ${next} tasks settled, ${assignments} assignments, ${misses.length} missed${misses.length ? `: ${misses.join('; ')}` : ''}`);
+  assert.ok(misses.length * 10 <= assignments, `more than a tenth of the assignments missed: ${misses.join('; ')}`);
+  // Each settled record is the same on every node.
+  const id = seen.get('price-transformer')[0];
+  const expected = (await finished(apis.alice, id)).toHex();
+  for (const [name, api] of Object.entries(apis)) assert.equal((await finished(api, id)).toHex(), expected, name);
+});
+
+test('a validator SIGKILLed: finality goes on, no finalized block is lost; restarted, it catches up and its operator works again', async () => {
+  const victim = 'eve';
+  const before = nodeProcesses()[victim];
+  assert.ok(before, `${victim}'s process`);
+  const finalizedBefore = await finalizedNumber(apis.alice);
+  const hashBefore = (await apis.alice.rpc.chain.getBlockHash(finalizedBefore)).toHex();
+  const agreedBefore = (await apis.alice.call.inferenceApi.operator(ops[victim])).stats.agreed.toNumber();
+  await apis[victim].disconnect();
+  process.kill(before.pid, 'SIGKILL');
+  // Gone, or a zombie process its parent (zombie-cli) has not reaped yet.
+  const gone = () => {
+    try {
+      return / Z /.test(readFileSync(`/proc/${before.pid}/stat`, 'utf8').replace(/\(.*\)/, ''));
+    } catch {
+      return true;
+    }
+  };
+  await waitFor(gone, { timeoutMs: 10_000, what: `${victim} gone` });
+
+  // Five of six validators still finalize (GRANDPA needs more than two thirds).
+  await waitFor(async () => (await finalizedNumber(apis.alice)) >= finalizedBefore + 5,
+    { timeoutMs: 120_000, intervalMs: 2_000, what: `finality going on without ${victim}` });
+  const finalizedWithout = await finalizedNumber(apis.bob);
+
+  // The same command line, in the same directory, appending to the same log.
+  const log = openSync(path.join(dir, 'net', victim, `${victim}.log`), 'a');
+  // zombienet started `noderr-node` from its PATH: the same binary.
+  const binary = before.argv[0].includes('/') ? before.argv[0] : nodeBinary;
+  const child = spawn(binary, before.argv.slice(1), { cwd: before.cwd, stdio: ['ignore', log, log] });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  try {
+    const wsUri = info.relay.nodes.find((n) => n.name === victim).ws_uri;
+    await waitFor(async () => {
+      if (exited) throw new Error(`restarted ${victim} exited (${JSON.stringify(exited)}):\n${logTail(victim)}`);
+      return portOpen(Number(new URL(wsUri).port));
+    }, { timeoutMs: 60_000, intervalMs: 500, what: `${victim}'s RPC after the restart\n${logTail(victim)}` });
+    apis[victim] = await connectWs(wsUri);
+    const best = (await apis.alice.rpc.chain.getHeader()).number.toNumber();
+    await waitFor(async () => (await finalizedNumber(apis[victim])) >= best,
+      { timeoutMs: 180_000, intervalMs: 2_000, what: `${victim} catching up to #${best}\n${logTail(victim)}` });
+    // No finalized block lost: the restarted node and the others agree at every height checked.
+    for (const h of [finalizedBefore, finalizedWithout, best]) {
+      const want = (await apis.alice.rpc.chain.getBlockHash(h)).toHex();
+      for (const [name, api] of Object.entries(apis)) {
+        assert.equal((await api.rpc.chain.getBlockHash(h)).toHex(), want, `${name} at #${h}`);
+      }
+    }
+    assert.equal((await apis[victim].rpc.chain.getBlockHash(finalizedBefore)).toHex(), hashBefore);
+    // Its operator's worker answers tasks again.
+    await waitFor(async () => (await apis.alice.call.inferenceApi.operator(ops[victim])).stats.agreed.toNumber() > agreedBefore,
+      { timeoutMs: 300_000, intervalMs: 3_000, what: `${victim}'s operator agreeing on a task after the restart\n${logTail(victim)}` });
+  } finally {
+    // Left running for the cleanup in after() (it finds it by its base path).
+    child.unref();
+  }
+});
