@@ -46,7 +46,7 @@ use sp_runtime::offchain::{
 	storage_lock::{StorageLock, Time},
 	Duration,
 };
-use sp_runtime::{traits::UniqueSaturatedInto, DispatchError};
+use sp_runtime::{traits::Saturating, DispatchError};
 
 /// Off-chain storage key of the ML service's JSON-RPC URL (UTF-8), written by the node.
 pub const ML_URL_KEY: &[u8] = b"noderr/ml-url";
@@ -347,16 +347,19 @@ impl<T: Config> Pallet<T> {
 			// phase, refuses it and never takes it again (the pool propagates a transaction
 			// once, and this node's pool keeps it, refusing a resubmission of the same work).
 			// So work is submitted from the block after the one that opened its phase, which
-			// the author's own worker would otherwise always lose the race for.
+			// the author's own worker would otherwise always lose the race for. A deadline is
+			// never earlier than the opening block plus the window (a full deadline queue only
+			// pushes it later), so `until >= now + window` holds exactly while the phase is
+			// that fresh. A window of under 3 blocks leaves no room to wait (a submission
+			// validated as block now + 2 must still be inside it): it is used at once.
 			let class = &classes[task.class.index()];
-			let opened_now = |until: BlockNumberFor<T>, blocks: BlockNumberFor<T>| {
-				let until: u32 = until.unique_saturated_into();
-				let blocks: u32 = blocks.unique_saturated_into();
-				until == now.saturating_add(blocks)
+			let fresh = |until: BlockNumberFor<T>, window: BlockNumberFor<T>| {
+				window >= 3u32.into()
+					&& until >= BlockNumberFor::<T>::from(now).saturating_add(window)
 			};
 			match task.phase {
-				Phase::Commit { until } if opened_now(until, class.commit_blocks) => continue,
-				Phase::Reveal { until } if opened_now(until, class.reveal_blocks) => continue,
+				Phase::Commit { until } if fresh(until, class.commit_blocks) => continue,
+				Phase::Reveal { until } if fresh(until, class.reveal_blocks) => continue,
 				_ => {}
 			}
 			let key = (b"noderr/worker-answer/", id, operator).encode();

@@ -230,11 +230,6 @@ fn sentiment_round(state: &State, pool: &Pool) -> (TaskId, Vec<u64>) {
 	let id = create(SENTIMENT, text("markets rally"), 80).unwrap();
 	run_to_block(System::block_number() + DELAY + 1);
 	assert!(matches!(Tasks::<Test>::get(id).unwrap().phase, Phase::Commit { .. }));
-	// In the block that assigned it the workers wait: peers that have not imported that block
-	// would refuse a commit for a task they do not know yet.
-	Inference::offchain_worker(System::block_number());
-	assert!(pool.read().transactions.is_empty(), "no commit in the block that opened the phase");
-	next_block();
 	(id, assigned(id))
 }
 
@@ -291,15 +286,81 @@ fn workers_commit_then_reveal_what_they_persisted_and_the_task_settles() {
 		// What the node's Prometheus endpoint publishes.
 		let n = ops.len() as u64;
 		let stats = offchain::WorkerStats::load();
-		assert_eq!(stats.runs, 6, "two runs in the round's setup, four here");
+		assert_eq!(stats.runs, 5, "one run in the round's setup, four here");
 		assert_eq!(
 			(stats.heartbeats, stats.assigned, stats.committed, stats.revealed),
 			(6, n, n, n)
 		);
 		assert_eq!(stats.ml_calls.count(), 1 + n, "one model list, one answer per operator");
-		assert_eq!(stats.run_time.count(), 6);
+		assert_eq!(stats.run_time.count(), 5);
 		assert!(stats.missed.0.is_empty() && stats.refused.0.is_empty());
 		assert!(stats.ml_failures.0.is_empty() && stats.source_failures.0.is_empty());
+	});
+}
+
+#[test]
+fn with_room_in_the_window_work_waits_for_the_block_after_the_one_that_opened_its_phase() {
+	with_worker(|state, pool| {
+		// Windows of 5 blocks, as on a real network: a peer that has not imported the opening
+		// block yet would refuse a submission made in it, so the worker submits from the next.
+		let mut c = DefaultConfig::get();
+		c.classes[TaskClass::Sentiment.index()].commit_blocks = 5;
+		c.classes[TaskClass::Sentiment.index()].reveal_blocks = 5;
+		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		let (id, ops) = sentiment_round(state, pool);
+		// The block that assigned the task: nothing yet, and no ML call.
+		Inference::offchain_worker(System::block_number());
+		assert!(
+			pool.read().transactions.is_empty(),
+			"no commit in the block that opened the phase"
+		);
+		next_block();
+		expect_sentiment(state, ops.len(), 2);
+		Inference::offchain_worker(System::block_number());
+		let commits = drain(pool);
+		assert_eq!(commits.len(), ops.len());
+		// The last commit opens the reveal phase in the block that includes it.
+		include(commits);
+		assert!(matches!(Tasks::<Test>::get(id).unwrap().phase, Phase::Reveal { .. }));
+		Inference::offchain_worker(System::block_number());
+		assert!(
+			pool.read().transactions.is_empty(),
+			"no reveal in the block that opened the phase"
+		);
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		let reveals = drain(pool);
+		assert_eq!(reveals.len(), ops.len());
+		include(reveals);
+		next_block();
+		let record = Records::<Test>::get(id).expect("settled");
+		assert!(record.operators.iter().all(|o| o.participation == Participation::Agreed));
+	});
+}
+
+#[test]
+fn a_deadline_pushed_later_by_a_full_queue_still_waits_out_the_opening_block() {
+	with_worker(|state, pool| {
+		let mut c = DefaultConfig::get();
+		c.classes[TaskClass::Sentiment.index()].commit_blocks = 5;
+		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		let (id, ops) = sentiment_round(state, pool);
+		// As if the deadline queue had been full: the commit deadline lies 2 blocks further out.
+		// Only the worker's view of the blocks moves here (no hooks run).
+		let now = System::block_number();
+		let queued = Tasks::<Test>::get(id).unwrap().phase;
+		Tasks::<Test>::mutate(id, |t| t.as_mut().unwrap().phase = Phase::Commit { until: now + 7 });
+		for n in now..now + 3 {
+			System::set_block_number(n);
+			Inference::offchain_worker(n);
+			assert!(pool.read().transactions.is_empty(), "at #{n}: still fresh");
+		}
+		System::set_block_number(now + 3);
+		expect_sentiment(state, ops.len(), 2);
+		Inference::offchain_worker(now + 3);
+		assert_eq!(drain(pool).len(), ops.len(), "submitted with 4 blocks of the window left");
+		// The deadline as the queue holds it again, for the invariants.
+		Tasks::<Test>::mutate(id, |t| t.as_mut().unwrap().phase = queued);
 	});
 }
 
@@ -360,6 +421,8 @@ fn a_commit_that_did_not_land_is_resubmitted_with_the_same_answer() {
 		c.classes[TaskClass::Sentiment.index()].commit_blocks = 10;
 		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
 		let (id, ops) = sentiment_round(state, pool);
+		// With a window this long the worker waits out the block that opened it.
+		next_block();
 		expect_sentiment(state, ops.len(), 0);
 		Inference::offchain_worker(System::block_number());
 		let first = drain(pool);
@@ -471,8 +534,7 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 		Inference::offchain_worker(System::block_number());
 		include(drain(pool));
 		let t = Feeds::<Test>::get(0).unwrap().next_bar_time;
-		// One block after the round's assignment: workers wait out the block that opened it.
-		run_to_block(10 + DELAY + 2);
+		run_to_block(10 + DELAY + 1);
 		let obs = Observing::<Test>::get(0).expect("a round");
 		let ops = assigned(obs);
 		let binance = |base: &str| {
@@ -506,7 +568,7 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 			(t, 101_000_000, 102_000_000, 100_500_000, 101_500_000, 7_000_000)
 		);
 		// The scheduled models now run on the window ending at that bar, through the ML service.
-		run_to_block(System::block_number() + DELAY + 2);
+		run_to_block(System::block_number() + DELAY + 1);
 		let model_tasks: Vec<(TaskId, TaskOf<Test>)> =
 			Tasks::<Test>::iter().filter(|(_, t)| t.model.is_some()).collect();
 		assert_eq!(model_tasks.len(), 3);
@@ -584,8 +646,7 @@ fn with_no_usable_market_source_the_observer_skips_the_round() {
 		set_local_workers((4..=9).map(worker).collect());
 		Inference::offchain_worker(System::block_number());
 		include(drain(pool));
-		// One block after the round's assignment: workers wait out the block that opened it.
-		run_to_block(10 + DELAY + 2);
+		run_to_block(10 + DELAY + 1);
 		let obs = Observing::<Test>::get(0).expect("a round");
 		let t = Feeds::<Test>::get(0).unwrap().next_bar_time;
 		for _ in assigned(obs) {
