@@ -176,15 +176,15 @@ impl pallet_validator_set::Config for Runtime {
 	type MaxValidators = ConstU32<32>;
 	type MinValidators = ConstU32<1>;
 	type HasSessionKeys = HasSessionKeys;
-	type SessionKeyOwners = SessionKeyOwners;
+	type SessionValidators = SessionValidators;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
 }
 
-/// The accounts with session keys for the next session (read at genesis only).
-pub struct SessionKeyOwners;
-impl frame_support::traits::Get<alloc::vec::Vec<AccountId>> for SessionKeyOwners {
+/// The session's current validators (read at genesis only).
+pub struct SessionValidators;
+impl frame_support::traits::Get<alloc::vec::Vec<AccountId>> for SessionValidators {
 	fn get() -> alloc::vec::Vec<AccountId> {
-		pallet_session::NextKeys::<Runtime>::iter_keys().collect()
+		pallet_session::Validators::<Runtime>::get()
 	}
 }
 

@@ -51,11 +51,11 @@ pub mod pallet {
 		/// must leave at least `MinValidators` validators that do, or the next session could
 		/// have no block author at all.
 		type HasSessionKeys: frame_support::traits::Contains<Self::AccountId>;
-		/// The accounts that hold session keys. Read once, at genesis, when the genesis names no
-		/// validators: then the owners of the genesis session keys are the validator set (how a
-		/// launcher such as zombienet, which writes the session keys of the nodes it declares,
-		/// makes its validators the chain's).
-		type SessionKeyOwners: Get<Vec<Self::AccountId>>;
+		/// The session's current validators. Read once, when the genesis session starts and the
+		/// genesis named no validators: then the owners of the genesis session's authority keys
+		/// are the validator set (how a launcher such as zombienet, which writes the session
+		/// keys of the nodes it declares, makes its validators the chain's).
+		type SessionValidators: Get<Vec<Self::AccountId>>;
 		/// Weights from this pallet's benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -88,7 +88,7 @@ pub mod pallet {
 			let before = validators.len();
 			validators.dedup();
 			assert_eq!(before, validators.len(), "duplicate genesis validator");
-			// An empty list: the session's genesis keys decide (see `new_session_genesis`).
+			// An empty list: the session's genesis authority keys decide (`start_session(0)`).
 			assert!(
 				validators.is_empty() || validators.len() as u32 >= T::MinValidators::get(),
 				"fewer genesis validators than MinValidators"

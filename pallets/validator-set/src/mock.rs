@@ -30,7 +30,7 @@ impl pallet_validator_set::Config for Test {
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
 	type HasSessionKeys = KeysOf;
-	type SessionKeyOwners = KeyOwners;
+	type SessionValidators = KeyOwners;
 	type WeightInfo = ();
 }
 
@@ -48,11 +48,11 @@ impl frame_support::traits::Contains<u64> for KeysOf {
 }
 
 thread_local! {
-	/// The owners of the genesis session keys.
+	/// The session's validators (at genesis: the owners of its authority keys).
 	pub static KEY_OWNERS: core::cell::RefCell<Vec<u64>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
-/// The owners of the genesis session keys: [`KEY_OWNERS`].
+/// The session's validators: [`KEY_OWNERS`].
 pub struct KeyOwners;
 impl frame_support::traits::Get<Vec<u64>> for KeyOwners {
 	fn get() -> Vec<u64> {

@@ -19,27 +19,29 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	}
 
 	fn new_session_genesis(_new_index: u32) -> Option<Vec<T::AccountId>> {
-		let mut validators = Validators::<T>::get().into_inner();
-		if validators.is_empty() {
-			// No genesis validators named: the owners of the genesis session keys (set before
-			// this is called) are the validator set.
-			validators = T::SessionKeyOwners::get();
-			validators.sort();
-			validators.dedup();
-			assert!(
-				validators.len() as u32 >= T::MinValidators::get(),
-				"no genesis validators named and fewer session keys than MinValidators"
-			);
-			let bounded: BoundedVec<_, T::MaxValidators> = validators
-				.clone()
-				.try_into()
-				.expect("more genesis session keys than MaxValidators");
-			Validators::<T>::put(bounded);
-		}
-		Some(validators)
+		// No genesis validators named: `None` lets the session take the owners of its genesis
+		// authority keys (not its non-authority keys); `start_session(0)` then adopts them.
+		let validators = Validators::<T>::get().into_inner();
+		(!validators.is_empty()).then_some(validators)
 	}
 
 	fn end_session(_end_index: u32) {}
 
-	fn start_session(_start_index: u32) {}
+	fn start_session(start_index: u32) {
+		if start_index != 0 || !Validators::<T>::get().is_empty() {
+			return;
+		}
+		// Genesis without named validators: the session's first validators, the owners of its
+		// genesis authority keys (how zombienet's declared validators become the chain's).
+		let mut validators = T::SessionValidators::get();
+		validators.sort();
+		validators.dedup();
+		assert!(
+			validators.len() as u32 >= T::MinValidators::get(),
+			"no genesis validators named and fewer session keys than MinValidators"
+		);
+		let bounded: BoundedVec<_, T::MaxValidators> =
+			validators.try_into().expect("more genesis session keys than MaxValidators");
+		Validators::<T>::put(bounded);
+	}
 }

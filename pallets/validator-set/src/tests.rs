@@ -16,20 +16,23 @@ fn genesis_sorts_validators() {
 }
 
 #[test]
-fn a_genesis_without_validators_takes_the_owners_of_the_session_keys() {
+fn a_genesis_without_validators_takes_the_sessions_first_validators() {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	crate::GenesisConfig::<Test> { initial_validators: vec![] }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
-		assert!(validators().is_empty());
+		// The session decides (from its authority keys), then the set adopts what it decided.
+		assert_eq!(ValidatorSet::new_session_genesis(0), None);
+		assert_eq!(ValidatorSet::new_session_genesis(1), None);
 		KEY_OWNERS.with(|k| *k.borrow_mut() = vec![7, 3, 5, 3]);
-		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![3, 5, 7]));
+		ValidatorSet::start_session(0);
 		assert_eq!(validators(), vec![3, 5, 7], "stored, sorted, without duplicates");
-		// The next call (session 1 at genesis) sees the stored set.
-		KEY_OWNERS.with(|k| k.borrow_mut().clear());
-		assert_eq!(ValidatorSet::new_session_genesis(1), Some(vec![3, 5, 7]));
 		ValidatorSet::do_try_state().expect("invariants hold");
+		// Only at genesis.
+		KEY_OWNERS.with(|k| *k.borrow_mut() = vec![9]);
+		ValidatorSet::start_session(1);
+		assert_eq!(validators(), vec![3, 5, 7]);
 	});
 }
 
@@ -38,7 +41,7 @@ fn a_genesis_without_validators_takes_the_owners_of_the_session_keys() {
 fn a_genesis_without_validators_or_session_keys_is_refused() {
 	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
-		ValidatorSet::new_session_genesis(0);
+		ValidatorSet::start_session(0);
 	});
 }
 
@@ -47,6 +50,8 @@ fn named_genesis_validators_win_over_the_session_keys() {
 	run_test(|| {
 		KEY_OWNERS.with(|k| *k.borrow_mut() = vec![4]);
 		assert_eq!(ValidatorSet::new_session_genesis(0), Some(vec![1, 2]));
+		ValidatorSet::start_session(0);
+		assert_eq!(validators(), vec![1, 2]);
 	});
 }
 
