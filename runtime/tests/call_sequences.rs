@@ -6,7 +6,8 @@
 //!   specific error, never `Other`, `Corruption` or `Unavailable`;
 //! - every pallet's invariants hold (`do_try_state`);
 //! - money is accounted: the sum of all balances (free and reserved) is the total issuance, and
-//!   the total issuance moves only by the balance calls that burn or set balances.
+//!   no call but root's balance setting raises the total issuance (burns and the dust of a
+//!   reaped account lower it).
 //!
 //! The run is seeded and repeatable; `NODERR_CALL_FUZZ_SEQUENCES` (default 400) and
 //! `NODERR_CALL_FUZZ_SEED` change its size and seed. It prints what it executed.
@@ -139,7 +140,7 @@ fn excluded(call: &RuntimeCall, root: bool) -> bool {
 	}
 }
 
-/// Calls after which the total issuance may move: burns and root setting a balance.
+/// Calls that may raise the total issuance: root setting a balance.
 fn may_change_issuance(call: &RuntimeCall) -> bool {
 	match call {
 		RuntimeCall::Sudo(
@@ -300,11 +301,12 @@ fn fuzzed_call_sequences_keep_every_invariant_and_fail_cleanly() {
 						*tally.errors.entry(name).or_default() += 1;
 					}
 				}
+				// Nothing but root's balance setting mints: the issuance may only fall (burns,
+				// the dust of a reaped account), never rise.
 				if !may_change_issuance(&call) {
-					assert_eq!(
-						pallet_balances::TotalIssuance::<Runtime>::get(),
-						issuance_before,
-						"total issuance moved\n{}",
+					assert!(
+						pallet_balances::TotalIssuance::<Runtime>::get() <= issuance_before,
+						"total issuance rose\n{}",
 						context()
 					);
 				}
