@@ -9,7 +9,7 @@ source scripts/env.sh
 version=0.7.1
 root="$NODERR_CACHE/zombie-cli"
 bin="$root/bin/zombie-cli"
-if ! "$bin" --version 2>/dev/null | grep -q "$version"; then
+if ! "$bin" --version 2>/dev/null | grep -qw "$version"; then
 	step "installing zombie-cli $version in $root (once; about 13 minutes on two cores)" >&2
 	# Its own target directory: nothing of it mixes with the project's build.
 	CARGO_TARGET_DIR="$NODERR_CACHE/target-zombie-cli" \

@@ -25,7 +25,13 @@ sed "s|@ARTIFACTS@|$NODERR_CACHE/artifacts|g" "$definition" >"$network"
 
 replay_port=9960
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# zombie-cli stops its nodes only when it ends normally; on a signal they would outlive it, so
+# they are stopped here too, found by their base paths.
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	pkill -INT -f -- "--base-path $run_dir/net/" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
 node tests/e2e/devnet.mjs replay --port "$replay_port" &

@@ -15,7 +15,7 @@ import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import {
   artifactsDir, connect, freePort, httpRpc, lastBars, registrationCall, removeDir, runToExit,
-  servedModels, sleep, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
+  servedModels, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
 } from './lib.mjs';
 
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
@@ -177,7 +177,9 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
   const dir = tempDir('noderr-e2e-dave-');
   dirs.push(dir);
   const partialDir = path.join(dir, 'models', 'partial');
-  const bootnode = `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
+  // Alice is Dave's only peer, so the source that resumes is the one that was sending.
+  const alicePeer = `/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
+  const peers = [`--bootnodes=${alicePeer}`, `--reserved-nodes=${alicePeer}`, '--reserved-only'];
   // Dave (no operator: he wants every tier's models) is killed the moment he logs that a
   // tenth of the 87 MiB sentiment artifact has arrived.
   const progress = /sentiment 1\.0\.0 from peer (\S+): ([\d.]+) of 86\.9 MiB \(([1-9]\d)%\)/;
@@ -188,7 +190,7 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
     validatorFlag: null,
     validator: false,
     mlModels: null,
-    extraArgs: [bootnode],
+    extraArgs: peers,
     onLog: (log, child) => {
       const m = killedAt === null && log.match(progress);
       if (m) {
@@ -197,10 +199,12 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
       }
     },
   });
+  let timer;
   const { signal } = await Promise.race([
     first.exited,
-    sleep(180_000).then(() => ({ signal: 'still running' })),
+    new Promise((resolve) => { timer = setTimeout(() => resolve({ signal: 'still running' }), 180_000); }),
   ]);
+  clearTimeout(timer);
   if (signal === 'still running') await first.stop('SIGKILL');
   assert.equal(signal, 'SIGKILL', `Dave was not killed during the download:\n${first.log().slice(-4000)}`);
   assert.ok(!/sentiment 1\.0\.0 fetched from peer/.test(first.log()), 'killed before the download ended');
@@ -216,7 +220,7 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
 
   // Restarted on the same base path: it resumes where the partial file ends, not from zero.
   const dave = await startNode({
-    chain: 'local', basePath: dir, validatorFlag: null, validator: false, mlModels: null, extraArgs: [bootnode],
+    chain: 'local', basePath: dir, validatorFlag: null, validator: false, mlModels: null, extraArgs: peers,
   });
   try {
     await waitFor(() => /sentiment 1\.0\.0 fetched from peer \S+ and verified/.test(dave.log()),
