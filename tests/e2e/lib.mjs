@@ -67,10 +67,12 @@ const liveNodes = new Set();
  * Starts a dev node with its own base path and ports. The caller stops it with `stop()`.
  * `startedAt` is taken just before the process is spawned. `onLog(log, child)` sees the log
  * (its last 100-200 kB) as each piece arrives, to act at an exact moment (a kill, say).
+ * `binary` and `prefixArgs` start the node through another program (`setpriv ... -- node`).
  */
 export async function startNode({
   basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
   forceChainFlag = false, mlModels = artifactsDir, validator = true, onLog = null,
+  binary = nodeBinary, prefixArgs = [],
 } = {}) {
   const rpcPort = await freePort();
   const p2pPort = fixedP2p ?? await freePort();
@@ -95,7 +97,7 @@ export async function startNode({
     ...extraArgs,
   ];
   const startedAt = Date.now();
-  const child = spawn(nodeBinary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, [...prefixArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => {
     log += d;
