@@ -273,7 +273,10 @@ fn the_zombienet_preset_makes_zombienets_validators_the_chains() {
 }
 
 #[test]
-#[should_panic(expected = "no genesis validators named and fewer session keys than MinValidators")]
-fn the_zombienet_preset_without_zombienets_keys_says_what_is_missing() {
-	ext_for(presets::zombienet_config_genesis());
+fn the_zombienet_preset_without_zombienets_keys_has_no_validators() {
+	// Only zombienet's customisation gives this chain its validators.
+	ext_for(presets::zombienet_config_genesis()).execute_with(|| {
+		assert!(pallet_validator_set::Validators::<Runtime>::get().is_empty());
+		assert!(pallet_session::Validators::<Runtime>::get().is_empty());
+	});
 }
