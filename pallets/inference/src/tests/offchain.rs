@@ -233,6 +233,14 @@ fn sentiment_round(state: &State, pool: &Pool) -> (TaskId, Vec<u64>) {
 	(id, assigned(id))
 }
 
+/// The sentiment class's commit and reveal windows, in blocks.
+fn sentiment_windows(commit: u64, reveal: u64) {
+	let mut c = DefaultConfig::get();
+	c.classes[TaskClass::Sentiment.index()].commit_blocks = commit;
+	c.classes[TaskClass::Sentiment.index()].reveal_blocks = reveal;
+	assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+}
+
 fn expect_sentiment(state: &State, times: usize, class: i64) {
 	for _ in 0..times {
 		expect_ml(
@@ -303,10 +311,7 @@ fn with_room_in_the_window_work_waits_for_the_block_after_the_one_that_opened_it
 	with_worker(|state, pool| {
 		// Windows of 5 blocks, as on a real network: a peer that has not imported the opening
 		// block yet would refuse a submission made in it, so the worker submits from the next.
-		let mut c = DefaultConfig::get();
-		c.classes[TaskClass::Sentiment.index()].commit_blocks = 5;
-		c.classes[TaskClass::Sentiment.index()].reveal_blocks = 5;
-		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		sentiment_windows(5, 5);
 		let (id, ops) = sentiment_round(state, pool);
 		// The block that assigned the task: nothing yet, and no ML call.
 		Inference::offchain_worker(System::block_number());
@@ -341,9 +346,7 @@ fn with_room_in_the_window_work_waits_for_the_block_after_the_one_that_opened_it
 #[test]
 fn a_deadline_pushed_later_by_a_full_queue_still_waits_out_the_opening_block() {
 	with_worker(|state, pool| {
-		let mut c = DefaultConfig::get();
-		c.classes[TaskClass::Sentiment.index()].commit_blocks = 5;
-		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		sentiment_windows(5, REVEAL);
 		let (id, ops) = sentiment_round(state, pool);
 		// As if the deadline queue had been full: the commit deadline lies 2 blocks further out.
 		// Only the worker's view of the blocks moves here (no hooks run).
@@ -417,9 +420,7 @@ fn a_restarted_worker_reveals_what_it_committed_before() {
 #[test]
 fn a_commit_that_did_not_land_is_resubmitted_with_the_same_answer() {
 	with_worker(|state, pool| {
-		let mut c = DefaultConfig::get();
-		c.classes[TaskClass::Sentiment.index()].commit_blocks = 10;
-		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
+		sentiment_windows(10, REVEAL);
 		let (id, ops) = sentiment_round(state, pool);
 		// With a window this long the worker waits out the block that opened it.
 		next_block();
