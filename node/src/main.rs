@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod beacon;
+mod chain_metrics;
 mod chain_spec;
 mod cli;
 mod client;

@@ -218,6 +218,14 @@ pub fn new_full<
 	{
 		crate::worker_metrics::WorkerMetrics::register(storage, registry)?;
 	}
+	if let Some(registry) = config.prometheus_registry() {
+		let exporter = crate::chain_metrics::exporter(
+			client.clone(),
+			keystore_container.keystore(),
+			registry,
+		)?;
+		task_manager.spawn_handle().spawn("chain-metrics", None, exporter);
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
