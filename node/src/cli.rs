@@ -51,6 +51,13 @@ pub enum Subcommand {
 	/// participation, rewards and blocks from creation to settlement; and the bars feeds add.
 	/// With `--follow`, keep printing as blocks are finalized.
 	Results(ResultsCmd),
+
+	/// An operator's standing, from a running node: this node's height, peers and worker keys;
+	/// then for each operator its staking state, tier and bond, unbonding and pending slashes,
+	/// the worker key it linked and whether its heartbeat is live, its record (assigned, agreed,
+	/// strikes, rewards), its open tasks with what its worker must do next, and its confirmed
+	/// offences and counted missed reveals.
+	Status(StatusCmd),
 }
 
 /// Options of `noderr-node results`.
@@ -73,6 +80,24 @@ pub struct ResultsCmd {
 	pub blocks: u32,
 
 	/// One JSON object per line instead of text.
+	#[arg(long)]
+	pub json: bool,
+}
+
+/// Options of `noderr-node status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusCmd {
+	/// The node's JSON-RPC HTTP endpoint (its localhost port: listing the worker keys is an
+	/// unsafe method).
+	#[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9944")]
+	pub rpc_url: String,
+
+	/// The operator account (SS58) to report on; repeat for several. Default: the operators
+	/// that the worker keys in the node's keystore are linked to.
+	#[arg(long, value_name = "ACCOUNT")]
+	pub operator: Vec<String>,
+
+	/// Print one JSON object instead of text.
 	#[arg(long)]
 	pub json: bool,
 }

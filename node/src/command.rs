@@ -122,6 +122,7 @@ pub fn run() -> sc_cli::Result<()> {
 			crate::model_store::print_status(cmd).map_err(sc_cli::Error::Input)
 		}
 		Some(Subcommand::Results(cmd)) => crate::results::run(cmd).map_err(sc_cli::Error::Input),
+		Some(Subcommand::Status(cmd)) => crate::status::run(cmd).map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<noderr_runtime::Block>(&config))

@@ -13,6 +13,7 @@ mod preflight;
 mod results;
 mod rpc;
 mod service;
+mod status;
 mod worker_metrics;
 
 fn main() {

@@ -19,31 +19,35 @@ type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
 type Status = TaskStatus<AccountId, Balance, BlockNumber>;
 
 /// The node's chain, over JSON-RPC.
-struct Chain<'a> {
-	http: Http,
-	url: &'a str,
+pub(crate) struct Chain<'a> {
+	pub(crate) http: Http,
+	pub(crate) url: &'a str,
 }
 
 impl Chain<'_> {
-	async fn call(&self, method: &str, params: Value) -> Result<Value, String> {
+	pub(crate) async fn call(&self, method: &str, params: Value) -> Result<Value, String> {
 		self.http
 			.json_rpc(self.url, method, params)
 			.await
 			.map_err(|e| format!("{method} on {}: {e}", self.url))
 	}
 
-	async fn finalized_number(&self) -> Result<BlockNumber, String> {
+	pub(crate) async fn finalized_number(&self) -> Result<BlockNumber, String> {
 		let hash = self.call("chain_getFinalizedHead", json!([])).await?;
 		let header = self.call("chain_getHeader", json!([hash])).await?;
 		parse_number(&header["number"])
 	}
 
-	async fn hash(&self, number: BlockNumber) -> Result<String, String> {
+	pub(crate) async fn hash(&self, number: BlockNumber) -> Result<String, String> {
 		let hash = self.call("chain_getBlockHash", json!([number])).await?;
 		hash.as_str().map(String::from).ok_or_else(|| format!("no block #{number}"))
 	}
 
-	async fn bytes(&self, method: &str, params: Value) -> Result<Option<Vec<u8>>, String> {
+	pub(crate) async fn bytes(
+		&self,
+		method: &str,
+		params: Value,
+	) -> Result<Option<Vec<u8>>, String> {
 		match self.call(method, params).await? {
 			Value::Null => Ok(None),
 			Value::String(s) => {
@@ -54,7 +58,7 @@ impl Chain<'_> {
 	}
 
 	/// Calls runtime API `function` with `args` at block `at` and decodes its answer.
-	async fn runtime_api<R: Decode>(
+	pub(crate) async fn runtime_api<R: Decode>(
 		&self,
 		function: &str,
 		args: Vec<u8>,
@@ -88,7 +92,7 @@ fn parse_number(v: &Value) -> Result<BlockNumber, String> {
 }
 
 /// Whole NODERR with up to 4 decimals.
-fn noderr(amount: Balance) -> String {
+pub(crate) fn noderr(amount: Balance) -> String {
 	let whole = amount / UNIT;
 	let frac = (amount % UNIT) / (UNIT / 10_000);
 	if frac == 0 {
