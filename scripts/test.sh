@@ -80,10 +80,11 @@ fits() {
 
 cost=5
 "$NODERR_CACHE/zombie-cli/bin/zombie-cli" --version >/dev/null 2>&1 || cost=19
-if fits "$cost" "the local testnet on zombienet" "scripts/setup-zombienet.sh && (cd tests/e2e && node --test zombienet.testnet.mjs)"; then
-	timed "local testnet on zombienet: six validators, every tier's tasks, a validator killed and restarted"
+if fits "$cost" "the local testnet on zombienet" "scripts/setup-zombienet.sh && scripts/setup-prometheus.sh && (cd tests/e2e && node --test zombienet.testnet.mjs)"; then
+	timed "local testnet on zombienet: six validators, every tier's tasks, the dashboards' queries on Prometheus, a validator killed and restarted"
 	NODERR_ZOMBIE_CLI=$(scripts/setup-zombienet.sh)
-	export NODERR_ZOMBIE_CLI
+	NODERR_PROMETHEUS=$(scripts/setup-prometheus.sh)
+	export NODERR_ZOMBIE_CLI NODERR_PROMETHEUS
 	(cd tests/e2e && node --test --test-concurrency=1 zombienet.testnet.mjs)
 fi
 

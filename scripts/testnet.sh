@@ -2,19 +2,19 @@
 # Sets everything up and starts the local testnet on zombienet: six validators, each an
 # operator with its ML worker (three GUARDIANs, two ORACLEs, one ALL; zombienet/local.toml),
 # the market-data replay server the workers observe, the BTC/USD feed seeded, and the settled
-# tasks printed as they settle. Prints the WebSocket endpoint for polkadot.js apps and every
-# node's Prometheus address. Ctrl-C stops the network.
+# tasks printed as they settle; a Prometheus (Debian's package) scraping every node. Prints the
+# WebSocket endpoint for polkadot.js apps, every node's metrics address, Prometheus's address and
+# the Grafana dashboards to import (deploy/grafana). Ctrl-C stops the network.
 #   scripts/testnet.sh [DEFINITION]        (default zombienet/local.toml)
 # The network's files (chain spec, each node's base path and log) are in $NODERR_TESTNET_DIR
 # (default: a new temporary directory, printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# Setup, the release build and the registered model artifacts.
+scripts/build.sh >/dev/null
 source scripts/env.sh
-# The same release build as scripts/test.sh: one build serves both.
-cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node
-NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh
 zombie=$(scripts/setup-zombienet.sh)
+prometheus=$(scripts/setup-prometheus.sh)
 
 definition="${1:-zombienet/local.toml}"
 [ -f "$definition" ] || { echo "no network definition $definition" >&2; exit 2; }
@@ -24,6 +24,16 @@ network="$run_dir/$(basename "$definition")"
 sed "s|@ARTIFACTS@|$NODERR_CACHE/artifacts|g" "$definition" >"$network"
 
 replay_port=9960
+prometheus_port=9090
+# Every port the network needs must be free: the definition's, the replay server's and
+# Prometheus's. A port in use is named with what to do, before anything starts.
+ports=$(grep -oE '(rpc_port|prometheus_port|p2p_port) = [0-9]+|127\.0\.0\.1:[0-9]+' "$network" | grep -oE '[0-9]+$')
+for port in $ports $replay_port $prometheus_port; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "port $port is in use (see: ss -ltnp 'sport = :$port'); stop what listens there, for example an earlier testnet or dev chain, and start again" >&2
+		exit 1
+	fi
+done
 pids=()
 # zombie-cli stops its nodes only when it ends normally; on a signal they would outlive it, so
 # they are stopped here too, found by their base paths.
@@ -49,6 +59,16 @@ for _ in $(seq 1 600); do
 done
 [ -s "$run_dir/net/zombie.json" ] || { echo "the network did not come up in 10 minutes" >&2; exit 1; }
 rpc=$(jq -r '.relay.nodes[0].ws_uri' "$run_dir/net/zombie.json")
+targets=$(jq -c '[.relay.nodes[].prometheus_uri | sub("^https?://"; "") | sub("/.*$"; "")]' "$run_dir/net/zombie.json")
+cat >"$run_dir/prometheus.yml" <<EOF
+global: { scrape_interval: 5s, evaluation_interval: 5s }
+scrape_configs:
+  - job_name: noderr
+    static_configs: [{ targets: $targets }]
+EOF
+"$prometheus" --config.file="$run_dir/prometheus.yml" --storage.tsdb.path="$run_dir/prometheus" \
+	--web.listen-address="127.0.0.1:$prometheus_port" >"$run_dir/prometheus.log" 2>&1 &
+pids+=($!)
 rpc_http="http://${rpc#ws://}"
 node tests/e2e/devnet.mjs seed --rpc "$rpc"
 
@@ -57,6 +77,9 @@ cat <<EOF
 ==> The local testnet is running ($(jq '.relay.nodes | length' "$run_dir/net/zombie.json") validators, every one an operator with its ML worker).
     - polkadot.js apps: https://polkadot.js.org/apps/?rpc=$rpc#/explorer
 $(jq -r '.relay.nodes[] | "    - \(.name): RPC \(.ws_uri), Prometheus \(.prometheus_uri), log '"$run_dir"'/net/\(.name)/\(.name).log"' "$run_dir/net/zombie.json")
+    - Prometheus scraping every node: http://127.0.0.1:$prometheus_port (log $run_dir/prometheus.log)
+    - Grafana dashboards: import $(pwd)/deploy/grafana/noderr-operator.json and
+      $(pwd)/deploy/grafana/noderr-network.json, with that Prometheus as their data source
     - settled tasks are printed below (from another terminal:
       $NODERR_NODE results --follow --rpc-url $rpc_http)
     - every node's status: $NODERR_NODE models --rpc-url $rpc_http

@@ -7,7 +7,9 @@
 //   every tier is paid, rewards in the ratio of the tiers (GUARDIAN 5, ORACLE 2, ALL 1);
 // - a validator SIGKILLed: finality goes on with the other five, no finalized block is lost; the
 //   validator restarted with the same command line catches up, finalizes the same chain and its
-//   operator works again.
+//   operator works again;
+// - Prometheus (Debian's package, scripts/setup-prometheus.sh) scraping the six nodes: every
+//   query of the operator and network dashboards (deploy/grafana) returns data.
 // Run by scripts/test.sh after the other end-to-end tests (zombie-cli from
 // scripts/setup-zombienet.sh); by hand: `node --test zombienet.testnet.mjs`.
 import assert from 'node:assert/strict';
@@ -21,11 +23,12 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  artifactsDir, cacheDir, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, sleep, submit, tempDir, waitFor,
+  artifactsDir, cacheDir, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, rssMiB, sleep, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const zombieCli = process.env.NODERR_ZOMBIE_CLI || path.join(cacheDir, 'zombie-cli', 'bin', 'zombie-cli');
+const prometheusBin = process.env.NODERR_PROMETHEUS || path.join(cacheDir, 'prometheus', 'usr', 'bin', 'prometheus');
 /// Every port of the definition moved by this much, so a testnet a developer runs on the
 /// definition's own ports does not collide with this one.
 const PORT_OFFSET = 1000;
@@ -39,6 +42,10 @@ let dir;
 let zombie;
 let zombieLog = '';
 let replay;
+let prometheus;
+let prometheusUrl;
+let spawnedAt;
+let firstSettledAfter;
 let info;
 const apis = {};
 const ops = {};
@@ -81,6 +88,33 @@ function logTail(name, chars = 3000) {
   return existsSync(file) ? readFileSync(file, 'utf8').slice(-chars) : '(no log)';
 }
 
+/** Prometheus scraping `targets` every two seconds; returns its URL. */
+function startPrometheus(targets) {
+  assert.ok(existsSync(prometheusBin), `Prometheus is not installed at ${prometheusBin}: run scripts/setup-prometheus.sh`);
+  const config = path.join(dir, 'prometheus.yml');
+  writeFileSync(config, [
+    'global: { scrape_interval: 2s, evaluation_interval: 2s }',
+    'scrape_configs:',
+    '  - job_name: noderr',
+    `    static_configs: [{ targets: ${JSON.stringify(targets)} }]`,
+  ].join('\n'));
+  const port = 9090 + PORT_OFFSET;
+  const log = openSync(path.join(dir, 'prometheus.log'), 'a');
+  prometheus = spawn(prometheusBin, [
+    `--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'prometheus-data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ], { stdio: ['ignore', log, log] });
+  return `http://127.0.0.1:${port}`;
+}
+
+/** An instant query's result vector (throws on a query Prometheus refuses). */
+async function promQuery(query) {
+  const res = await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query })}`);
+  const body = await res.json();
+  if (body.status !== 'success') throw new Error(`${query}: ${body.error ?? res.status}`);
+  return body.data.result;
+}
+
 async function finalizedNumber(api) {
   return (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
 }
@@ -103,6 +137,7 @@ before(async () => {
   dir = tempDir('noderr-e2e-zombienet-');
   writeFileSync(path.join(dir, 'local.toml'), render());
   replay = await replayServer({ port: 9960 + PORT_OFFSET, bars: readBars() });
+  spawnedAt = Date.now();
   // `-v none`: zombie-cli does not watch the nodes, so a test may kill and restart one.
   zombie = spawn(zombieCli, ['spawn', '-p', 'native', '-v', 'none', '-d', path.join(dir, 'net'), path.join(dir, 'local.toml')], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,6 +151,7 @@ before(async () => {
   info = JSON.parse(readFileSync(infoFile, 'utf8'));
   assert.deepEqual(info.relay.nodes.map((n) => n.name).sort(), Object.keys(TIERS).sort());
   for (const n of info.relay.nodes) apis[n.name] = await connectWs(n.ws_uri);
+  prometheusUrl = startPrometheus(info.relay.nodes.map((n) => new URL(n.prometheus_uri).host));
   for (const m of await apis.alice.call.modelRegistryApi.activeModels('Guardian')) {
     models[m.name.toUtf8()] = m.spec.artifactHash.toHex();
   }
@@ -141,6 +177,7 @@ after(async () => {
   await sleep(3_000);
   for (const n of nodes) try { process.kill(n.pid, 'SIGKILL'); } catch { /* gone */ }
   zombie?.kill('SIGKILL');
+  prometheus?.kill('SIGKILL');
   replay?.close();
   if (dir && !process.env.NODERR_KEEP_TESTNET) removeDir(dir);
 });
@@ -209,12 +246,15 @@ test('tasks of every kind settle, every answer agreeing; every tier is paid, in 
       const per = agreed.map((o) => o.reward.toBigInt() * 10n / WEIGHT[tierOf[o.who.toString()]]);
       for (const p of per) assert.ok(p - per[0] <= 30n && per[0] - p <= 30n, `task ${next} (${kind}): ${record.operators.map((o) => `${o.who}:${o.reward}`)}`);
       if (belowQuorum) continue;
+      firstSettledAfter ??= (Date.now() - spawnedAt) / 1000;
       for (const o of agreed) paid.add(tierOf[o.who.toString()]);
       seen.set(kind, [...(seen.get(kind) ?? []), next]);
     }
     return ['observation', 'price-transformer', 'gaf-regime', 'msrr', 'sentiment'].every((k) => seen.has(k))
       && paid.size === 3;
   }, { timeoutMs: 600_000, intervalMs: 3_000, what: `every kind settled and every tier paid (settled so far: ${[...seen.keys()]}, tiers paid ${[...paid]})` });
+  const rss = Object.entries(nodeProcesses()).map(([name, p]) => `${name} ${rssMiB(p.pid).toFixed(0)}`);
+  console.log(`zombienet: first settled task seen ${firstSettledAfter.toFixed(0)} s after zombie-cli was started; RSS per node (MiB): ${rss.join(', ')}`);
   console.log(`zombienet: ${next} tasks settled, ${assignments} assignments, ${misses.length} missed${misses.length ? `: ${misses.join('; ')}` : ''}`);
   assert.ok(misses.length * 10 <= assignments, `more than a tenth of the assignments missed: ${misses.join('; ')}`);
   // Each settled record is the same on every node.
@@ -224,6 +264,70 @@ test('tasks of every kind settle, every answer agreeing; every tier is paid, in 
     await waitFor(async () => (await finished(api, id)) !== null, { timeoutMs: 60_000, what: `${name} finalizing task ${id}` });
     assert.equal((await finished(api, id)).toHex(), expected, name);
   }
+});
+
+/**
+ * Queries that show labelled event counters: a series exists per label value only once the
+ * event happened (a missed task, a refused submission), so on a healthy network they may be
+ * empty. Prometheus must still accept them.
+ */
+const EVENT_ONLY = [/noderr_worker_tasks_missed_total/, /noderr_worker_submissions_refused_total/];
+
+test('Prometheus scraping the six nodes: every query of the operator and network dashboards returns data', async () => {
+  const dashboards = ['noderr-operator', 'noderr-network'].map((name) => JSON.parse(
+    readFileSync(path.join(repoRoot, 'deploy', 'grafana', `${name}.json`), 'utf8')));
+  // Grafana's variables, as a user with every node and operator selected would have them.
+  const chains = await promQuery('count by (chain) (noderr_chain_exported_block)');
+  assert.equal(chains.length, 1, JSON.stringify(chains));
+  const vars = {
+    __rate_interval: '1m', instance: '.*', operator: '.*', chain: chains[0].metric.chain,
+  };
+  const fill = (expr) => expr.replace(/\$\{?(\w+)\}?/g, (m, v) => {
+    assert.ok(v in vars, `unknown dashboard variable ${m} in ${expr}`);
+    return vars[v];
+  });
+  // Every scraped node is up, and each node's chain exporter has counted the settled tasks.
+  await waitFor(async () => (await promQuery('up == 1')).length === 6,
+    { timeoutMs: 60_000, intervalMs: 2_000, what: 'Prometheus scraping six nodes' });
+  await waitFor(async () => {
+    const r = await promQuery(fill('sum(max by (class) (rate(noderr_chain_tasks_total{chain="$chain", outcome="settled"}[$__rate_interval])))'));
+    return r.length === 1 && Number(r[0].value[1]) > 0;
+  }, { timeoutMs: 120_000, intervalMs: 2_000, what: 'a settled-task rate above zero in Prometheus' });
+  let queries = 0;
+  const empty = [];
+  for (const d of dashboards) {
+    for (const v of d.templating.list.filter((x) => x.type === 'query')) {
+      // label_values(selector, label): the values Grafana would offer.
+      const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(v.query.query);
+      const r = await promQuery(`count by (${label}) (${fill(selector)})`);
+      assert.ok(r.length > 0, `${d.uid}: variable ${v.name} has no values (${v.query.query})`);
+    }
+    for (const p of d.panels) {
+      assert.ok(p.targets.length > 0, `${d.uid}: panel ${p.title} has no query`);
+      for (const t of p.targets) {
+        queries += 1;
+        const r = await promQuery(fill(t.expr));
+        if (r.length === 0 && !EVENT_ONLY.some((re) => re.test(t.expr))) empty.push(`${d.uid} / ${p.title}: ${t.expr}`);
+      }
+    }
+  }
+  assert.deepEqual(empty, [], 'dashboard queries without data');
+  // What the network dashboard shows agrees with the chain: six nodes finalizing, every tier paid.
+  const nodes = await promQuery(fill('count(substrate_block_height{chain="$chain", status="finalized"})'));
+  assert.equal(Number(nodes[0].value[1]), 6);
+  // The exporter counts finalized blocks only, and Prometheus scrapes every two seconds: the
+  // tasks the previous test saw settle at the best block are counted a little later.
+  let paid;
+  await waitFor(async () => {
+    paid = await promQuery(fill('max by (tier) (noderr_chain_rewards_noderr_total{chain="$chain"})'));
+    return paid.filter((x) => Number(x.value[1]) > 0).length === 3;
+  }, { timeoutMs: 120_000, intervalMs: 2_000, what: `every tier's rewards in Prometheus (${JSON.stringify(paid?.map((x) => [x.metric.tier, x.value[1]]))})` });
+  // Each node shows the operator it works for, with the tier the chain gives it.
+  const tiers = await promQuery('noderr_operator_tier');
+  const want = { Guardian: '3', Oracle: '2', All: '1' };
+  assert.equal(tiers.length, 6, JSON.stringify(tiers.map((x) => x.metric)));
+  for (const x of tiers) assert.equal(x.value[1], want[tierOf[x.metric.operator]], x.metric.operator);
+  console.log(`zombienet: ${queries} dashboard queries answered by Prometheus (${prometheusUrl})`);
 });
 
 test('a validator SIGKILLed: finality goes on, no finalized block is lost; restarted, it catches up and its operator works again', async () => {
