@@ -5,7 +5,7 @@
 #   scripts/install.sh [--root DIR] [--prefix /opt/noderr] [--user noderr] [--config /etc/noderr]
 # --root DIR installs into a directory tree (a package root, or a test) instead of /: no user
 # is created and systemd is not told. The node must be built (scripts/run-dev.sh or
-# scripts/test.sh build it; or cargo build --release -p noderr-node). Run as root for a real
+# scripts/build.sh builds it). Run as root for a real
 # install. Then: edit CONFIG/noderr-node.env, `systemctl enable --now noderr-node`.
 set -euo pipefail
 here="$PWD"
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$prefix$config" in *' '*) echo "paths with spaces are not supported" >&2; exit 2 ;; esac
-[ -x "$NODERR_NODE" ] || { echo "no node at $NODERR_NODE: build it first (cargo build --release -p noderr-node)" >&2; exit 1; }
+[ -x "$NODERR_NODE" ] || { echo "no node at $NODERR_NODE: build it first with scripts/build.sh" >&2; exit 1; }
 command -v patchelf >/dev/null || { echo "patchelf is needed (apt-get install patchelf; scripts/setup.sh installs it)" >&2; exit 1; }
 
 bin="$root$prefix/bin"

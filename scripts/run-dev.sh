@@ -16,13 +16,9 @@
 # Extra arguments are passed to the node, e.g. `scripts/run-dev.sh --base-path /data/dev`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# Setup, the release build and the registered model artifacts.
+scripts/build.sh >/dev/null
 source scripts/env.sh
-# The same release build as scripts/test.sh (same packages and targets, so one build serves both
-# commands): the node and the noderr-ml tool.
-cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node
-# The published artifacts the dev genesis registers by hash, checked against it.
-NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh
 
 devnet=(node tests/e2e/devnet.mjs)
 replay_port="${NODERR_REPLAY_PORT:-9960}"

@@ -39,7 +39,13 @@ if ! command -v npm >/dev/null; then
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 fi
-(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci starts from an empty node_modules; skipped while the installed tree is newer than the
+# lock file, so that a second setup (scripts/build.sh, from a running test) leaves it alone.
+if [ tests/e2e/node_modules/.package-lock.json -nt tests/e2e/package-lock.json ]; then
+	echo "polkadot.js client installed"
+else
+	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 step "libtorch"
 scripts/setup-libtorch.sh
