@@ -13,6 +13,12 @@ cd "$(dirname "$0")/.."
 # Setup, the release build and the registered model artifacts.
 scripts/build.sh >/dev/null
 source scripts/env.sh
+# The node links libtorch dynamically: a missing or moved libtorch stops it before it starts.
+if ! out=$("$NODERR_NODE" --version 2>&1); then
+	echo "the node cannot start: $out" >&2
+	echo "libtorch is missing or moved: run scripts/setup-libtorch.sh (it puts libtorch in $LIBTORCH) and start again" >&2
+	exit 1
+fi
 zombie=$(scripts/setup-zombienet.sh)
 prometheus=$(scripts/setup-prometheus.sh)
 
@@ -47,14 +53,22 @@ trap cleanup EXIT INT TERM
 node tests/e2e/devnet.mjs replay --port "$replay_port" &
 pids+=($!)
 step "spawning $definition with zombienet (files in $run_dir/net)"
-PATH="$CARGO_TARGET_DIR/release:$PATH" "$zombie" spawn -p native -d "$run_dir/net" "$network" &
+PATH="$CARGO_TARGET_DIR/release:$PATH" "$zombie" spawn -p native -d "$run_dir/net" "$network" \
+	> >(tee "$run_dir/zombie.log") 2>&1 &
 zombie_pid=$!
 pids+=("$zombie_pid")
 
 # zombienet writes zombie.json once every node is up.
 for _ in $(seq 1 600); do
 	[ -s "$run_dir/net/zombie.json" ] && break
-	kill -0 "$zombie_pid" 2>/dev/null || { echo "zombienet exited; see above" >&2; exit 1; }
+	if ! kill -0 "$zombie_pid" 2>/dev/null; then
+		if grep -q "Can't bind" "$run_dir/zombie.log" 2>/dev/null; then
+			echo "zombienet could not bind the ports it names above: a network stopped less than a minute ago leaves them waiting (TIME_WAIT, see ss -tan state time-wait); wait a minute and start again" >&2
+		else
+			echo "zombienet exited; see above and $run_dir/zombie.log" >&2
+		fi
+		exit 1
+	fi
 	sleep 1
 done
 [ -s "$run_dir/net/zombie.json" ] || { echo "the network did not come up in 10 minutes" >&2; exit 1; }

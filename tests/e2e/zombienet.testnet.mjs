@@ -13,7 +13,7 @@
 // Run by scripts/test.sh after the other end-to-end tests (zombie-cli from
 // scripts/setup-zombienet.sh); by hand: `node --test zombienet.testnet.mjs`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync,
 } from 'node:fs';
@@ -385,5 +385,25 @@ test('a validator SIGKILLed: finality goes on, no finalized block is lost; resta
   } finally {
     // Left running for the cleanup in after() (it finds it by its base path).
     child.unref();
+  }
+});
+
+test('scripts/testnet.sh with a port of the network in use stops before starting anything, naming the port', async () => {
+  // Charlie's RPC port in zombienet/local.toml, held by another program.
+  const { createServer } = await import('node:net');
+  const holder = createServer();
+  await new Promise((resolve, reject) => holder.once('error', reject).listen(9946, '127.0.0.1', resolve));
+  const runDir = tempDir('noderr-e2e-testnet-ports-');
+  try {
+    const r = spawnSync(path.join(repoRoot, 'scripts', 'testnet.sh'), [], {
+      env: { ...process.env, NODERR_TESTNET_DIR: runDir }, encoding: 'utf8', timeout: 600_000,
+    });
+    assert.equal(r.status, 1, r.stderr.slice(-3000));
+    // The first port in use is named (9946 unless a program holds one of the earlier ports).
+    assert.match(r.stderr, /port \d+ is in use \(see: ss -ltnp 'sport = :\d+'\); stop what listens there/);
+    assert.ok(!existsSync(path.join(runDir, 'net')), 'nothing was spawned');
+  } finally {
+    holder.close();
+    removeDir(runDir);
   }
 });
