@@ -9,7 +9,10 @@
 //! (classes, outcomes, participations, tiers), except `operator`, which takes one value per
 //! worker key in this node's keystore.
 
-use crate::service::FullClient;
+use crate::{
+	results::{events_key, EventRecords},
+	service::FullClient,
+};
 use codec::Decode;
 use futures::StreamExt;
 use noderr_primitives::{Participation, Tier, WORKER_KEY_TYPE};
@@ -29,8 +32,6 @@ use sp_core::{crypto::Ss58Codec, storage::StorageKey};
 use sp_keystore::KeystorePtr;
 use sp_runtime::traits::Header;
 use std::sync::Arc;
-
-type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
 
 /// Every value of the `outcome` label of `noderr_chain_tasks_total`.
 const OUTCOMES: [&str; 9] = [
@@ -54,7 +55,8 @@ const PARTICIPATIONS: [Participation; 5] = [
 	Participation::NotCommitted,
 ];
 
-fn class_label(class: TaskClass) -> &'static str {
+/// A class's label: its name in lower case.
+pub fn class_label(class: TaskClass) -> &'static str {
 	match class {
 		TaskClass::Observation => "observation",
 		TaskClass::Prediction => "prediction",
@@ -343,11 +345,9 @@ struct Exporter {
 
 impl Exporter {
 	fn events(&self, at: Hash) -> Result<EventRecords, &'static str> {
-		let key =
-			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		let raw = self
 			.client
-			.storage(at, &StorageKey(key))
+			.storage(at, &StorageKey(events_key()))
 			.map_err(|_| "events_unreadable")?
 			.map(|d| d.0)
 			.unwrap_or_default();

@@ -4,18 +4,19 @@
 //! opened and concluded, reports and verdicts, confirmed offences and the slashes they lead to.
 //! With `--follow` it keeps printing as blocks are finalized.
 
-use crate::cli::ResultsCmd;
+use crate::{chain_metrics::class_label, cli::ResultsCmd};
 use codec::{Decode, Encode};
 use noderr_ml::store::Http;
 use noderr_primitives::Participation;
 use noderr_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent, UNIT};
 use pallet_guardian::Event as GuardianEvent;
-use pallet_inference::{Event as InferenceEvent, Outcome, TaskClass, TaskStatus};
+use pallet_inference::{Event as InferenceEvent, Outcome, TaskStatus};
 use pallet_staking_tiers::Event as StakingEvent;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
+/// A block's events, as `System::Events` stores them.
+pub(crate) type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
 type Status = TaskStatus<AccountId, Balance, BlockNumber>;
 
 /// The node's chain, over JSON-RPC.
@@ -71,9 +72,14 @@ impl Chain<'_> {
 		})
 	}
 
+	/// The value at storage `key` at block `at`.
+	pub(crate) async fn storage(&self, key: &[u8], at: &str) -> Result<Option<Vec<u8>>, String> {
+		let key = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&key));
+		self.bytes("state_getStorage", json!([key, at])).await
+	}
+
 	async fn events(&self, at: &str) -> Result<EventRecords, String> {
-		let key = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&events_key()));
-		let raw = self.bytes("state_getStorage", json!([key, at])).await?.unwrap_or_default();
+		let raw = self.storage(&events_key(), at).await?.unwrap_or_default();
 		EventRecords::decode(&mut &raw[..]).map_err(|_| {
 			"the block's events do not decode with this node's runtime types: use the noderr-node \
 			 that matches the chain's runtime"
@@ -82,11 +88,12 @@ impl Chain<'_> {
 	}
 }
 
-fn events_key() -> Vec<u8> {
+/// The storage key of `System::Events`.
+pub(crate) fn events_key() -> Vec<u8> {
 	[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat()
 }
 
-fn parse_number(v: &Value) -> Result<BlockNumber, String> {
+pub(crate) fn parse_number(v: &Value) -> Result<BlockNumber, String> {
 	let s = v.as_str().ok_or("a block number is not a string")?;
 	BlockNumber::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
 }
@@ -102,17 +109,20 @@ pub(crate) fn noderr(amount: Balance) -> String {
 	}
 }
 
-fn class_name(class: TaskClass) -> String {
-	format!("{class:?}").to_lowercase()
-}
-
-/// Runs the command.
-pub fn run(cmd: &ResultsCmd) -> Result<(), String> {
+/// Runs a command's work, one future talking to the node, to its end.
+pub(crate) fn block_on(
+	work: impl std::future::Future<Output = Result<(), String>>,
+) -> Result<(), String> {
 	let runtime = tokio::runtime::Builder::new_current_thread()
 		.enable_all()
 		.build()
 		.map_err(|e| e.to_string())?;
-	runtime.block_on(follow(cmd))
+	runtime.block_on(work)
+}
+
+/// Runs the command.
+pub fn run(cmd: &ResultsCmd) -> Result<(), String> {
+	block_on(follow(cmd))
 }
 
 async fn follow(cmd: &ResultsCmd) -> Result<(), String> {
@@ -262,7 +272,7 @@ async fn describe(
 			.collect();
 		return Ok(Some(
 			json!({
-				"block": block, "kind": "task", "task": task, "class": class_name(class),
+				"block": block, "kind": "task", "task": task, "class": class_label(class),
 				"model": model_name, "created": created, "settled": settled,
 				"outcome": format!("{outcome:?}").split([' ', '{']).next().unwrap_or(""),
 				"answer": answer, "dispersion": dispersion, "assigned": operators.len(),
@@ -271,7 +281,7 @@ async fn describe(
 			.to_string(),
 		));
 	}
-	let head = format!("#{block} task {task} {} {model_name}", class_name(class));
+	let head = format!("#{block} task {task} {} {model_name}", class_label(class));
 	let latency = format!("{} blocks after creation", settled.saturating_sub(created));
 	let body = match outcome {
 		Outcome::Settled { answer, dispersion } => {

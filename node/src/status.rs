@@ -4,7 +4,7 @@
 
 use crate::{
 	cli::StatusCmd,
-	results::{noderr, Chain},
+	results::{block_on, noderr, parse_number, Chain},
 };
 use codec::{Decode, Encode};
 use noderr_ml::store::Http;
@@ -21,11 +21,7 @@ type Offences = (Vec<pallet_guardian::Offence<BlockNumber>>, u32);
 
 /// Runs the command.
 pub fn run(cmd: &StatusCmd) -> Result<(), String> {
-	let runtime = tokio::runtime::Builder::new_current_thread()
-		.enable_all()
-		.build()
-		.map_err(|e| e.to_string())?;
-	runtime.block_on(status(cmd))
+	block_on(status(cmd))
 }
 
 fn ss58(who: &AccountId) -> String {
@@ -39,12 +35,6 @@ fn tier_name(tier: Option<Tier>) -> &'static str {
 		Some(Tier::Guardian) => "GUARDIAN",
 		None => "none",
 	}
-}
-
-fn number(v: &Value) -> BlockNumber {
-	v.as_str()
-		.and_then(|s| BlockNumber::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-		.unwrap_or_default()
 }
 
 /// The worker keys in the node's keystore, with the operator each is linked to (if any).
@@ -63,11 +53,8 @@ async fn worker_keys(
 		let worker =
 			AccountId::decode(&mut &raw[..]).map_err(|_| format!("worker_keys: bad key {hex}"))?;
 		let key = pallet_inference::OperatorOf::<noderr_runtime::Runtime>::hashed_key_for(&worker);
-		let key = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&key));
-		let operator = chain
-			.bytes("state_getStorage", json!([key, at]))
-			.await?
-			.and_then(|b| AccountId::decode(&mut &b[..]).ok());
+		let operator =
+			chain.storage(&key, at).await?.and_then(|b| AccountId::decode(&mut &b[..]).ok());
 		out.push((worker, operator));
 	}
 	Ok(out)
@@ -76,7 +63,7 @@ async fn worker_keys(
 async fn status(cmd: &StatusCmd) -> Result<(), String> {
 	let chain = Chain { http: Http::new()?, url: &cmd.rpc_url };
 	let health = chain.call("system_health", json!([])).await?;
-	let best = number(&chain.call("chain_getHeader", json!([])).await?["number"]);
+	let best = parse_number(&chain.call("chain_getHeader", json!([])).await?["number"])?;
 	let finalized = chain.finalized_number().await?;
 	let at = chain.hash(finalized).await?;
 	let peers = health["peers"].as_u64().unwrap_or_default();
