@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh >&2
 source scripts/env.sh
 step "release build: the node (runtime embedded) and the noderr-ml tool" >&2
-cargo build --locked --release --bins --tests -p noderr-ml -p noderr-runtime -p noderr-node >&2
+cargo build --locked --release --bins --tests "${release_packages[@]}" >&2
 NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml" scripts/default-artifacts.sh >&2
 echo "$NODERR_NODE"

@@ -12,6 +12,10 @@ export LIBTORCH="${LIBTORCH:-$NODERR_CACHE/libtorch-2.13.0}"
 export LIBTORCH_BYPASS_VERSION_CHECK=0
 export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export NODERR_NODE="$CARGO_TARGET_DIR/release/noderr-node"
+# The packages of the one release build that the node, the ML module's and the runtime's tests,
+# the dev chain, the testnet and the installer share: every release cargo command names all of
+# them, so the dependency tree has one set of features and nothing is compiled twice.
+release_packages=(-p noderr-ml -p noderr-runtime -p noderr-node)
 # Two cores: two jobs keep the machine busy without thrashing memory.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

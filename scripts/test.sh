@@ -40,9 +40,8 @@ SKIP_WASM_BUILD=1 cargo test --locked -p pallet-validator-set -p pallet-staking-
 	--features runtime-benchmarks
 
 # One release build serves the ML module's tests, the runtime's tests and the node: one
-# dependency tree with one set of features, compiled once (the same packages are named in every
-# cargo command below, so none rebuilds anything).
-release_packages=(-p noderr-ml -p noderr-runtime -p noderr-node)
+# dependency tree with one set of features, compiled once (every cargo command below names the
+# same packages, `release_packages` from env.sh, so none rebuilds anything).
 timed "release build: the node, the ML module and the runtime, with their tests"
 cargo build --locked --release --bins --tests "${release_packages[@]}"
 export NODERR_ML_BIN="$CARGO_TARGET_DIR/release/noderr-ml"
