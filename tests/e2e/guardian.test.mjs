@@ -13,12 +13,10 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  connect, freePort, httpRpc, removeDir, runToExit, servedModels, startNode, submit, tempDir, waitFor,
+  connect, httpRpc, removeDir, runToExit, servedModels, startLocalValidators, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
-const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
-const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
 const UNIT = 10n ** 12n;
 const BIAS = 50_000;
 
@@ -41,12 +39,8 @@ before(async () => {
   replay = await replayServer({ bars: readBars() });
   const source = `--market-source=binance=http://127.0.0.1:${replay.address().port}`;
   dirs.push(tempDir('noderr-e2e-guard-alice-'), tempDir('noderr-e2e-guard-bob-'), tempDir('noderr-e2e-guard-charlie-'));
-  const aliceP2p = await freePort();
-  const boot = `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
-  nodes.alice = await startNode({
-    chain: 'local', basePath: dirs[0], p2pPort: aliceP2p, extraArgs: [`--node-key=${ALICE_NODE_KEY}`, source],
-  });
-  nodes.bob = await startNode({ chain: 'local', basePath: dirs[1], validatorFlag: '--bob', extraArgs: [boot, source] });
+  const { boot, ...validators } = await startLocalValidators({ aliceDir: dirs[0], bobDir: dirs[1], extraArgs: [source] });
+  Object.assign(nodes, validators);
   nodes.charlie = await startNode({
     chain: 'local', basePath: dirs[2], validatorFlag: '--charlie', extraArgs: [boot, `--ml-test-faulty=bias:${BIAS}`],
   });

@@ -69,6 +69,25 @@ const liveNodes = new Set();
  * (its last 100-200 kB) as each piece arrives, to act at an exact moment (a kill, say).
  * `binary` and `prefixArgs` start the node through another program (`setpriv ... -- node`).
  */
+/** Alice's fixed node key on the `local` chain, and the peer id it gives (for `--bootnodes`). */
+export const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
+export const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
+
+/**
+ * The `local` chain's two validators, Alice and Bob, started as the README's multi-node network
+ * starts them, in base paths `aliceDir` and `bobDir`, each with `extraArgs` (a market source,
+ * say). Returns both nodes and the `--bootnodes` argument that reaches Alice, for more nodes.
+ */
+export async function startLocalValidators({ aliceDir, bobDir, extraArgs = [] }) {
+  const aliceP2p = await freePort();
+  const boot = `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
+  const alice = await startNode({
+    chain: 'local', basePath: aliceDir, p2pPort: aliceP2p, extraArgs: [`--node-key=${ALICE_NODE_KEY}`, ...extraArgs],
+  });
+  const bob = await startNode({ chain: 'local', basePath: bobDir, validatorFlag: '--bob', extraArgs: [boot, ...extraArgs] });
+  return { alice, bob, boot };
+}
+
 export async function startNode({
   basePath, extraArgs = [], chain = 'dev', p2pPort: fixedP2p, validatorFlag = '--alice',
   forceChainFlag = false, mlModels = artifactsDir, validator = true, onLog = null,

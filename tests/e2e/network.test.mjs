@@ -14,12 +14,10 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import {
-  artifactsDir, connect, freePort, httpRpc, lastBars, registrationCall, removeDir, runToExit,
+  ALICE_NODE_KEY, ALICE_PEER_ID, artifactsDir, connect, freePort, httpRpc, lastBars, registrationCall, removeDir, runToExit,
   servedModels, startNode, submit, tempDir, trainMsrrV11, waitFor, waitForLog,
 } from './lib.mjs';
 
-const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
-const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
 // Operators in the local genesis: Bob is ORACLE, Charlie ALL.
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 const CHARLIE = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';

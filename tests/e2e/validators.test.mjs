@@ -8,10 +8,10 @@ import { WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
-import { connect, freePort, removeDir, startNode, submit as submitTo, tempDir, waitFor } from './lib.mjs';
+import {
+  ALICE_NODE_KEY, ALICE_PEER_ID, connect, freePort, removeDir, startNode, submit as submitTo, tempDir, waitFor,
+} from './lib.mjs';
 
-const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
-const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
 const SESSION_BLOCKS = 5;
 
 let alice;

@@ -13,12 +13,10 @@ import { after, before, test } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  artifactsDir, barWindow, connect, freePort, httpRpc, mlBinary, removeDir, startNode, submit, tempDir, waitFor,
+  artifactsDir, barWindow, connect, freePort, httpRpc, mlBinary, removeDir, startLocalValidators, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
-const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
-const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
 const UNIT = 10n ** 12n;
 
 let keyring;
@@ -55,12 +53,8 @@ before(async () => {
   externalUrl = `http://127.0.0.1:${port}`;
   external = startExternalMl(port);
   dirs.push(tempDir('noderr-e2e-net-alice-'), tempDir('noderr-e2e-net-bob-'), tempDir('noderr-e2e-net-charlie-'));
-  const aliceP2p = await freePort();
-  const boot = `--bootnodes=/ip4/127.0.0.1/tcp/${aliceP2p}/p2p/${ALICE_PEER_ID}`;
-  nodes.alice = await startNode({
-    chain: 'local', basePath: dirs[0], p2pPort: aliceP2p, extraArgs: [`--node-key=${ALICE_NODE_KEY}`, source],
-  });
-  nodes.bob = await startNode({ chain: 'local', basePath: dirs[1], validatorFlag: '--bob', extraArgs: [boot, source] });
+  const { boot, ...validators } = await startLocalValidators({ aliceDir: dirs[0], bobDir: dirs[1], extraArgs: [source] });
+  Object.assign(nodes, validators);
   nodes.charlie = await startNode({
     chain: 'local', basePath: dirs[2], validatorFlag: '--charlie', mlModels: null,
     extraArgs: [boot, `--ml-external=${externalUrl}`],
