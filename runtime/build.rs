@@ -1,13 +1,24 @@
 //! Builds the wasm runtime (unless SKIP_WASM_BUILD is set) and embeds it in the native crate.
 
-#[cfg(all(feature = "std", feature = "metadata-hash"))]
+#[cfg(all(feature = "std", feature = "upgrade-test"))]
+fn main() {
+	// The wasm project this script builds (target/<profile>/wbuild/noderr-runtime) is shared by
+	// every feature set of this crate: building it with the bumped version would put that version
+	// into the node's embedded runtime. The upgrade blob has its own crate and project.
+	panic!(
+		"the `upgrade-test` feature is for the wasm build of noderr-runtime-upgrade-test only: \
+		 run scripts/build-upgrade-runtime.sh"
+	);
+}
+
+#[cfg(all(feature = "std", feature = "metadata-hash", not(feature = "upgrade-test")))]
 fn main() {
 	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.enable_metadata_hash("NODERR", 12)
 		.build();
 }
 
-#[cfg(all(feature = "std", not(feature = "metadata-hash")))]
+#[cfg(all(feature = "std", not(feature = "metadata-hash"), not(feature = "upgrade-test")))]
 fn main() {
 	substrate_wasm_builder::WasmBuilder::build_using_defaults();
 }

@@ -63,12 +63,29 @@ impl_opaque_keys! {
 }
 
 /// The runtime's identity. Bump `spec_version` on every change to runtime logic.
+#[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("noderr"),
 	impl_name: alloc::borrow::Cow::Borrowed("noderr-node"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The same runtime one `spec_version` later: the code the forkless-upgrade test enacts through
+/// `sudo(system.set_code)` on a running network. Built only as a wasm blob, by the
+/// `noderr-runtime-upgrade-test` crate (`scripts/build-upgrade-runtime.sh`).
+#[cfg(feature = "upgrade-test")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("noderr"),
+	impl_name: alloc::borrow::Cow::Borrowed("noderr-node"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
