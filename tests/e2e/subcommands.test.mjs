@@ -53,3 +53,23 @@ test('revert and purge-chain', async () => {
   assert.equal(purge.code, 0, purge.stderr);
   assert.ok(!existsSync(path.join(basePath, 'chains', 'noderr_dev', 'paritydb')), 'database removed');
 });
+
+test('scripts/try-upgrade.mjs: a missing or malformed argument and an unreachable node each get one clear error', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'scripts', 'try-upgrade.mjs');
+  const run = (...args) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
+  let r = run();
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^error: --rpc is required\nusage: /);
+  r = run('--rpc', 'http://127.0.0.1:9944', '--at', '0x12');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--at 0x12 is not a block hash/);
+  r = run('--rpc', 'http://127.0.0.1:9944', '--bogus', '1');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown or incomplete argument --bogus/);
+  // A port nothing listens on.
+  const { freePort } = await import('./lib.mjs');
+  r = run('--rpc', `http://127.0.0.1:${await freePort()}`);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: cannot reach the node's RPC at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+});
