@@ -63,8 +63,8 @@ timed "end-to-end tests: release node + polkadot.js"
 (cd tests/e2e && npm test)
 
 # The last two steps are the costliest to start on a machine that has never run them: the
-# local testnet on zombienet (zombie-cli is built once, about 14 minutes, then the tests take
-# about 4) and fuzzing (the instrumented targets build once, about 6 minutes, then 30 s per
+# local testnet on zombienet (zombie-cli is built once, about 14 minutes, and the upgrade test's
+# second runtime and try-runtime build once, about 17; then the tests take about 8) and fuzzing (the instrumented targets build once, about 6 minutes, then 30 s per
 # target). A cold run of everything above took about 75 minutes before the operator guide test
 # (about 4 more), so each runs only while the whole suite stays well inside CI's 90
 # (NODERR_SUITE_BUDGET_MINUTES, default 75); skipped, it says so and how to run it.
@@ -77,10 +77,20 @@ fits() {
 	return 1
 }
 
-cost=5
-"$NODERR_CACHE/zombie-cli/bin/zombie-cli" --version >/dev/null 2>&1 || cost=19
+# The testnet's upgrade test needs the runtime one spec_version later (a second wasm build of the
+# runtime crate) and the try-runtime checks (a debug build of the runtime with try-runtime): about
+# 17 minutes the first time on this machine's size, a few after a runtime change, none after that.
+cost=8
+"$NODERR_CACHE/zombie-cli/bin/zombie-cli" --version >/dev/null 2>&1 || cost=$((cost + 14))
+if [ ! -s "$CARGO_TARGET_DIR/release/wbuild/noderr-runtime-upgrade-test/noderr_runtime_upgrade_test.compact.compressed.wasm" ] ||
+	! compgen -G "$CARGO_TARGET_DIR/debug/deps/try_upgrade-*" >/dev/null; then
+	cost=$((cost + 17))
+fi
 if fits "$cost" "the local testnet on zombienet" "scripts/setup-zombienet.sh && scripts/setup-prometheus.sh && (cd tests/e2e && node --test zombienet.testnet.mjs)"; then
-	timed "local testnet on zombienet: six validators, every tier's tasks, the dashboards' queries on Prometheus, a validator killed and restarted"
+	timed "runtime upgrade: the runtime one spec_version later (wasm), try-runtime's upgrade checks on every preset's genesis"
+	scripts/build-upgrade-runtime.sh >/dev/null
+	SKIP_WASM_BUILD=1 cargo test --locked -p noderr-runtime --features try-runtime --test try_upgrade
+	timed "local testnet on zombienet: six validators, every tier's tasks, the dashboards' queries on Prometheus, a validator killed and restarted, a runtime upgrade while tasks run"
 	NODERR_ZOMBIE_CLI=$(scripts/setup-zombienet.sh)
 	NODERR_PROMETHEUS=$(scripts/setup-prometheus.sh)
 	export NODERR_ZOMBIE_CLI NODERR_PROMETHEUS

@@ -10,12 +10,19 @@
 //   operator works again;
 // - Prometheus (Debian's package, scripts/setup-prometheus.sh) scraping the six nodes: every
 //   query of the operator and network dashboards (deploy/grafana) returns data.
+// - a faulty operator (its own full node, the ML service in the test-only faulty mode) joins
+//   through polkadot.js, answers beyond tolerance, is audited by a panel of GUARDIANs and slashed
+//   after the deferral; no honest stake is touched;
+// - a forkless runtime upgrade while tasks run: try-runtime's upgrade checks pass on a snapshot
+//   of the live state (runtime/tests/try_upgrade.rs), then sudo enacts the runtime one
+//   spec_version later (scripts/build-upgrade-runtime.sh); every node runs it, block production
+//   and finality go on, every task open across the upgrade settles.
 // Run by scripts/test.sh after the other end-to-end tests (zombie-cli from
 // scripts/setup-zombienet.sh); by hand: `node --test zombienet.testnet.mjs`.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync,
+  existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,7 +30,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  artifactsDir, cacheDir, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, rssMiB, sleep, submit, tempDir, waitFor,
+  artifactsDir, cacheDir, freePort, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, rssMiB, sleep, submit, tempDir, waitFor,
 } from './lib.mjs';
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
@@ -52,6 +59,7 @@ const ops = {};
 const tierOf = {};
 let models = {};
 let keyring;
+let upgradeBlob;
 
 /** zombienet/local.toml with the artifacts' path filled in and every port moved. */
 function render() {
@@ -125,6 +133,29 @@ async function finished(api, id) {
   return s.isSome && s.unwrap().isFinished ? s.unwrap().asFinished : null;
 }
 
+/** Runs `command`, failing with its output; returns its standard output. */
+function run(command, args, options = {}) {
+  const r = spawnSync(command, args, {
+    cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 3_600_000, ...options,
+  });
+  assert.equal(r.status, 0, `${command} ${args.join(' ')}: ${r.error ?? ''}\n${(r.stdout ?? '').slice(-3000)}\n${(r.stderr ?? '').slice(-6000)}`);
+  return r.stdout;
+}
+
+/**
+ * What the upgrade test needs, built before the network starts so that no compiler competes with
+ * the nodes for the two cores: the runtime one spec_version later (its wasm blob) and the
+ * try-runtime checks (a debug build, no wasm) that scripts/try-upgrade.mjs runs. Both are no-ops
+ * when up to date.
+ */
+function buildUpgradeTools() {
+  const env = { ...process.env, CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR || path.join(cacheDir, 'target') };
+  upgradeBlob = run(path.join(repoRoot, 'scripts', 'build-upgrade-runtime.sh'), [], { env }).trim().split('\n').pop();
+  assert.ok(existsSync(upgradeBlob), upgradeBlob);
+  run('cargo', ['test', '--locked', '-p', 'noderr-runtime', '--features', 'try-runtime', '--test', 'try_upgrade', '--no-run'],
+    { env: { ...env, SKIP_WASM_BUILD: '1' } });
+}
+
 before(async () => {
   assert.ok(existsSync(zombieCli), `zombie-cli is not installed at ${zombieCli}: run scripts/setup-zombienet.sh`);
   await cryptoWaitReady();
@@ -134,6 +165,7 @@ before(async () => {
     ops[name] = address;
     tierOf[address] = tier;
   }
+  buildUpgradeTools();
   dir = tempDir('noderr-e2e-zombienet-');
   writeFileSync(path.join(dir, 'local.toml'), render());
   replay = await replayServer({ port: 9960 + PORT_OFFSET, bars: readBars() });
@@ -386,6 +418,167 @@ test('a validator SIGKILLed: finality goes on, no finalized block is lost; resta
     // Left running for the cleanup in after() (it finds it by its base path).
     child.unref();
   }
+});
+
+test('a runtime upgrade through sudo while tasks run: checked by try-runtime on the live state, enacted on every node, no task lost', async () => {
+  let api = apis.alice;
+  const url = info.relay.nodes.find((n) => n.name === 'alice').ws_uri.replace(/^ws/, 'http');
+  const from = (await api.rpc.state.getRuntimeVersion()).specVersion.toNumber();
+  const user = keyring.addFromUri('//Two');
+  await submit(api, api.tx.inference.createTask(models.sentiment, { Text: 'The merger collapsed and the stock fell sharply' }, UNIT), user);
+
+  // try-runtime's checks of the upgrade on the state the chain has now, as governance runs them.
+  const finalized = (await api.rpc.chain.getFinalizedHead()).toHex();
+  const out = run(process.execPath, [path.join(repoRoot, 'scripts', 'try-upgrade.mjs'), '--rpc', url, '--at', finalized,
+    '--out', path.join(dir, 'state-snapshot.json')], { timeout: 300_000 });
+  console.log(`zombienet: ${out.split('\n').find((l) => l.startsWith('try-runtime:'))}`);
+
+  // The tasks open when the upgrade is submitted.
+  const nextBefore = (await api.query.inference.nextTaskId()).toNumber();
+  let firstOpen = nextBefore;
+  for (let id = nextBefore - 1; id >= 0 && !(await finished(api, id)); id -= 1) firstOpen = id;
+  const code = readFileSync(upgradeBlob);
+  const { events, blockHash } = await submit(api, api.tx.sudo.sudo(api.tx.system.setCode(`0x${code.toString('hex')}`)), keyring.addFromUri('//Alice'));
+  assert.ok(events.some(({ event }) => api.events.system.CodeUpdated.is(event)), 'CodeUpdated');
+  const upgradedAt = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+  const after = upgradedAt + 20;
+
+  // Every node runs the new runtime; the chain finalizes 20 blocks past the upgrade on each.
+  for (const [name, a] of Object.entries(apis)) {
+    await waitFor(async () => (await finalizedNumber(a)) >= after,
+      { timeoutMs: 240_000, intervalMs: 2_000, what: `${name} finalizing #${after}, 20 blocks after the upgrade at #${upgradedAt}\n${logTail(name)}` });
+    const at = await a.rpc.chain.getBlockHash(after);
+    assert.equal((await a.rpc.state.getRuntimeVersion(at)).specVersion.toNumber(), from + 1, name);
+    assert.equal((await a.rpc.chain.getBlockHash(upgradedAt)).toHex(), blockHash.toHex(), `${name}: the upgrade's block`);
+  }
+  // polkadot.js (16.5) follows a runtime upgrade with the version-14 metadata, which has no runtime
+  // API definitions, so `api.call` loses the chain's own APIs; a new connection reads version 15
+  // (in polkadot.js apps: reload the page). Every node gets a new connection here.
+  for (const [name, a] of Object.entries(apis)) {
+    await a.disconnect();
+    apis[name] = await connectWs(info.relay.nodes.find((n) => n.name === name).ws_uri);
+  }
+  api = apis.alice;
+  assert.equal((await api.query.system.lastRuntimeUpgrade()).unwrap().specVersion.toNumber(), from + 1);
+  // Blocks kept coming: the largest gap in Aura slots across the upgrade.
+  // Read raw: polkadot.js decodes storage of blocks before the upgrade with the new metadata.
+  const slotKey = api.query.aura.currentSlot.key();
+  let gap = 0;
+  let prevSlot = null;
+  for (let b = upgradedAt - 5; b <= after; b += 1) {
+    const hash = (await api.rpc.chain.getBlockHash(b)).toHex();
+    const raw = (await httpRpc(url, 'state_getStorage', [slotKey, hash])).result;
+    const slot = Number(Buffer.from(raw.slice(2), 'hex').readBigUInt64LE(0));
+    if (prevSlot !== null) gap = Math.max(gap, slot - prevSlot);
+    prevSlot = slot;
+  }
+
+  // Every task open at the upgrade or created in the 20 blocks after it settles.
+  const nextAfter = (await (await api.at(await api.rpc.chain.getBlockHash(after))).query.inference.nextTaskId()).toNumber();
+  assert.ok(nextAfter > nextBefore, 'tasks were created after the upgrade');
+  const outcomes = [];
+  let missed = 0;
+  let assigned = 0;
+  for (let id = firstOpen; id < nextAfter; id += 1) {
+    let record;
+    await waitFor(async () => (record = await finished(api, id)) !== null,
+      { timeoutMs: 180_000, intervalMs: 3_000, what: `task ${id} finishing after the upgrade` });
+    outcomes.push(`${id}: ${record.outcome.type}`);
+    assigned += record.operators.length;
+    missed += record.operators.filter((o) => o.participation.isNotCommitted || o.participation.isNotRevealed).length;
+    assert.ok(record.outcome.isSettled, `task ${id} across the upgrade: ${JSON.stringify(record.toHuman())}`);
+  }
+  console.log(`zombienet: runtime upgraded ${from} -> ${from + 1} at #${upgradedAt} (${code.length} bytes of code); `
+    + `${nextAfter - firstOpen} tasks open across it all settled (${assigned} assignments, ${missed} missed); largest slot gap ${gap}`);
+});
+
+test('a faulty operator joins, is audited by a GUARDIAN panel, confirmed and slashed; honest stakes untouched', async () => {
+  const api = apis.alice;
+  const alice = keyring.addFromUri('//Alice');
+  const mallory = keyring.addFromUri('//Mallory');
+  const stake = async (who) => (await api.call.stakingTiersApi.operatorStatus(who)).active.toBigInt();
+  // Mallory's node: a full node of this network started the way OPERATOR_GUIDE.md starts an
+  // operator's node that does not validate (off-chain worker always on, `--ml-operator`), with the
+  // chain spec and boot node zombienet gave Bob; its ML service reports every number 0.05 too
+  // high (`--ml-test-faulty=bias:50000`, test-only).
+  const bob = nodeProcesses().bob;
+  const flag = (name) => bob.argv[bob.argv.indexOf(name) + 1];
+  const [rpcPort, p2pPort, mlPort] = [await freePort(), await freePort(), await freePort()];
+  const base = path.join(dir, 'net', 'mallory');
+  mkdirSync(base, { recursive: true });
+  const log = openSync(path.join(base, 'mallory.log'), 'a');
+  const market = bob.argv.flatMap((a, i) => (a === '--market-source' ? ['--market-source', bob.argv[i + 1]] : []));
+  const child = spawn(nodeBinary, [
+    '--chain', flag('--chain'), '--name', 'mallory', '--base-path', path.join(base, 'data'),
+    '--rpc-port', String(rpcPort), '--rpc-methods', 'unsafe', '--port', String(p2pPort), '--no-prometheus',
+    '--bootnodes', flag('--bootnodes'), '--no-mdns', `--ml-rpc-addr=127.0.0.1:${mlPort}`,
+    '--offchain-worker', 'always', `--ml-operator=${mallory.address}`, '--ml-test-faulty=bias:50000', ...market,
+  ], { stdio: ['ignore', log, log] });
+  child.unref(); // stopped by after(), which finds it by its base path
+  const logOf = () => logTail('mallory');
+  await waitFor(() => portOpen(rpcPort), { timeoutMs: 60_000, intervalMs: 500, what: `Mallory's node RPC\n${logOf()}` });
+  const rpc = `http://127.0.0.1:${rpcPort}`;
+
+  // Mallory joins as a staker does in polkadot.js apps: funds, apply, approval, bond at the ALL
+  // threshold, a worker key made by its own node, linked.
+  const honest = Object.keys(TIERS);
+  const before = {};
+  for (const n of honest) before[n] = await stake(ops[n]);
+  await submit(api, api.tx.balances.transferKeepAlive(mallory.address, 5_000n * UNIT), alice);
+  await submit(api, api.tx.stakingTiers.apply('mallory', 'ops@example.org', 'eu', 'Cpu'), mallory);
+  await submit(api, api.tx.sudo.sudo(api.tx.stakingTiers.approve(mallory.address)), alice);
+  await submit(api, api.tx.stakingTiers.bond(1_000n * UNIT), mallory);
+  const key = await httpRpc(rpc, 'worker_generateKey');
+  assert.ok(key.result, JSON.stringify(key.error));
+  await submit(api, api.tx.inference.linkWorker(key.result.ss58), mallory);
+  await waitFor(async () => (await api.call.stakingTiersApi.operatorStatus(mallory.address)).tier.toString() === 'All',
+    { timeoutMs: 180_000, intervalMs: 2_000, what: 'Mallory in the ALL tier' });
+  const inTierAt = (await api.rpc.chain.getHeader()).number.toNumber();
+  // The node's model store follows the operator's tier: it fetches the ALL tier's model from peers.
+  await waitFor(async () => {
+    const r = await httpRpc(`http://127.0.0.1:${mlPort}`, 'ml_listModels').catch(() => null);
+    return (r?.result?.length ?? 0) >= 1;
+  }, { timeoutMs: 180_000, intervalMs: 1_000, what: `Mallory's node serving the ALL tier's model\n${logOf()}` });
+
+  // Price tasks, which every tier serves: Mallory's answers are outliers, so the tasks it works on
+  // are disputed and audited by a panel of GUARDIANs who did not work on them. Batches of user
+  // tasks until one of Mallory's is judged (three GUARDIANs: a panel forms only when at most one
+  // of them worked on the task).
+  const user = keyring.addFromUri('//Two');
+  let offences = [];
+  for (let batch = 0; batch < 4 && offences.length === 0; batch += 1) {
+    const nonce = (await api.rpc.system.accountNextIndex(user.address)).toNumber();
+    await Promise.all(Array.from({ length: 12 }, (_, i) => api.tx.inference
+      .createTask(models['price-transformer'], { History: { feed: 0, end: 0 } }, UNIT)
+      .signAndSend(user, { nonce: nonce + i })));
+    const until = (await api.rpc.chain.getHeader()).number.toNumber() + 50;
+    await waitFor(async () => {
+      offences = (await api.call.guardianApi.offences(mallory.address))[0];
+      return offences.length > 0 || (await api.rpc.chain.getHeader()).number.toNumber() >= until;
+    }, { timeoutMs: 600_000, intervalMs: 3_000, what: `an offence of Mallory's confirmed\n${logOf()}` });
+  }
+  assert.ok(offences.length > 0, 'no audit of a task of Mallory\'s confirmed an offence in four batches of tasks');
+  const offence = offences[0];
+  assert.equal(offence.kind.toString(), 'OutOfTolerance');
+  const task = offence.task.unwrap().toNumber();
+  const record = await finished(api, task);
+  const wrong = record.operators.find((o) => o.who.toString() === mallory.address);
+  assert.ok(wrong?.participation.isOutlier, `Mallory on task ${task}: ${wrong?.participation}`);
+
+  // The slash lands after the deferral: 5 % of the bond, the tier gone with it.
+  await waitFor(async () => (await stake(mallory.address)) < 1_000n * UNIT,
+    { timeoutMs: 180_000, intervalMs: 2_000, what: "Mallory's slash applied" });
+  assert.equal(await stake(mallory.address), 950n * UNIT, '5 % of 1,000 NODERR');
+  assert.ok((await api.call.stakingTiersApi.operatorStatus(mallory.address)).tier.isNone, 'no tier below the ALL threshold');
+  for (const n of honest) {
+    assert.equal(await stake(ops[n]), before[n], `${n}'s stake`);
+    assert.equal((await api.call.guardianApi.offences(ops[n]))[0].length, 0, `${n}'s offences`);
+  }
+  // The network dashboard's slash counter shows it.
+  await waitFor(async () => (await promQuery('max(noderr_chain_slashes_total{state="applied"})'))
+    .some((x) => Number(x.value[1]) >= 1), { timeoutMs: 120_000, intervalMs: 2_000, what: 'the applied slash in Prometheus' });
+  console.log(`zombienet: Mallory in the ALL tier at #${inTierAt}; offence on task ${task} confirmed at #${offence.at.toNumber()} `
+    + `(${offence.at.toNumber() - inTierAt} blocks later); slashed 50 NODERR, tier removed`);
 });
 
 test('scripts/testnet.sh with a port of the network in use stops before starting anything, naming the port', async () => {
