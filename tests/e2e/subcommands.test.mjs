@@ -1,9 +1,12 @@
 // The standard Substrate subcommands operators use on a stopped node's database.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { connect, removeDir, runToExit, startNode, tempDir, waitFor } from './lib.mjs';
+import {
+  connect, freePort, removeDir, repoRoot, runToExit, startNode, tempDir, waitFor,
+} from './lib.mjs';
 
 let basePath;
 let exported;
@@ -55,8 +58,7 @@ test('revert and purge-chain', async () => {
 });
 
 test('scripts/try-upgrade.mjs: a missing or malformed argument and an unreachable node each get one clear error', async () => {
-  const { spawnSync } = await import('node:child_process');
-  const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'scripts', 'try-upgrade.mjs');
+  const script = path.join(repoRoot, 'scripts', 'try-upgrade.mjs');
   const run = (...args) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
   let r = run();
   assert.equal(r.status, 2);
@@ -68,7 +70,6 @@ test('scripts/try-upgrade.mjs: a missing or malformed argument and an unreachabl
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown or incomplete argument --bogus/);
   // A port nothing listens on.
-  const { freePort } = await import('./lib.mjs');
   r = run('--rpc', `http://127.0.0.1:${await freePort()}`);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error: cannot reach the node's RPC at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);

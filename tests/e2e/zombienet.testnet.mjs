@@ -9,14 +9,14 @@
 //   validator restarted with the same command line catches up, finalizes the same chain and its
 //   operator works again;
 // - Prometheus (Debian's package, scripts/setup-prometheus.sh) scraping the six nodes: every
-//   query of the operator and network dashboards (deploy/grafana) returns data.
-// - a faulty operator (its own full node, the ML service in the test-only faulty mode) joins
-//   through polkadot.js, answers beyond tolerance, is audited by a panel of GUARDIANs and slashed
-//   after the deferral; no honest stake is touched;
+//   query of the operator and network dashboards (deploy/grafana) returns data;
 // - a forkless runtime upgrade while tasks run: try-runtime's upgrade checks pass on a snapshot
 //   of the live state (runtime/tests/try_upgrade.rs), then sudo enacts the runtime one
 //   spec_version later (scripts/build-upgrade-runtime.sh); every node runs it, block production
-//   and finality go on, every task open across the upgrade settles.
+//   and finality go on, every task open across the upgrade settles;
+// - a faulty operator (its own full node, the ML service in the test-only faulty mode) joins
+//   through polkadot.js, answers beyond tolerance, is audited by a panel of GUARDIANs and slashed
+//   after the deferral; no honest stake is touched.
 // Run by scripts/test.sh after the other end-to-end tests (zombie-cli from
 // scripts/setup-zombienet.sh); by hand: `node --test zombienet.testnet.mjs`.
 import assert from 'node:assert/strict';
@@ -476,14 +476,12 @@ test('a runtime upgrade through sudo while tasks run: checked by try-runtime on 
   // Every task open at the upgrade or created in the 20 blocks after it settles.
   const nextAfter = (await (await api.at(await api.rpc.chain.getBlockHash(after))).query.inference.nextTaskId()).toNumber();
   assert.ok(nextAfter > nextBefore, 'tasks were created after the upgrade');
-  const outcomes = [];
   let missed = 0;
   let assigned = 0;
   for (let id = firstOpen; id < nextAfter; id += 1) {
     let record;
     await waitFor(async () => (record = await finished(api, id)) !== null,
       { timeoutMs: 180_000, intervalMs: 3_000, what: `task ${id} finishing after the upgrade` });
-    outcomes.push(`${id}: ${record.outcome.type}`);
     assigned += record.operators.length;
     missed += record.operators.filter((o) => o.participation.isNotCommitted || o.participation.isNotRevealed).length;
     assert.ok(record.outcome.isSettled, `task ${id} across the upgrade: ${JSON.stringify(record.toHuman())}`);
@@ -542,8 +540,8 @@ test('a faulty operator joins, is audited by a GUARDIAN panel, confirmed and sla
 
   // Price tasks, which every tier serves: Mallory's answers are outliers, so the tasks it works on
   // are disputed and audited by a panel of GUARDIANs who did not work on them. Batches of user
-  // tasks until one of Mallory's is judged (three GUARDIANs: a panel forms only when at most one
-  // of them worked on the task).
+  // tasks until one of Mallory's is judged: with three GUARDIANs, drawn like everyone else, a
+  // panel forms only for the tasks they mostly stayed out of.
   const user = keyring.addFromUri('//Two');
   let offences = [];
   for (let batch = 0; batch < 4 && offences.length === 0; batch += 1) {
