@@ -563,10 +563,27 @@ test('a faulty operator joins, is audited by a GUARDIAN panel, confirmed and sla
   const wrong = record.operators.find((o) => o.who.toString() === mallory.address);
   assert.ok(wrong?.participation.isOutlier, `Mallory on task ${task}: ${wrong?.participation}`);
 
-  // The slash lands after the deferral: 5 % of the bond, the tier gone with it.
+  // The slash lands after the deferral: 5 % of the bond, the tier gone with it. Mallory's node
+  // keeps answering wrongly, so further audits may confirm more offences meanwhile, each slashing
+  // the remaining stake by the base fraction escalated per earlier offence: the stake read is
+  // the bond after the first k of them, for some k >= 1.
   await waitFor(async () => (await stake(mallory.address)) < 1_000n * UNIT,
     { timeoutMs: 180_000, intervalMs: 2_000, what: "Mallory's slash applied" });
-  assert.equal(await stake(mallory.address), 950n * UNIT, '5 % of 1,000 NODERR');
+  const slashed = await stake(mallory.address);
+  const config = await api.call.guardianApi.config();
+  const tolerancePart = 50_000_000n; // 5 % in parts per billion, the OutOfTolerance fraction of the presets
+  const escalation = config.escalation.toBigInt();
+  const all = (await api.call.guardianApi.offences(mallory.address))[0];
+  let remaining = 1_000n * UNIT;
+  const after = [];
+  all.forEach((o, prior) => {
+    const parts = o.fraction.toBigInt();
+    assert.equal(parts, tolerancePart + (tolerancePart * escalation / 1_000_000_000n) * BigInt(prior), `offence ${prior}'s fraction`);
+    remaining -= remaining * parts / 1_000_000_000n;
+    after.push(remaining);
+  });
+  assert.equal(after[0], 950n * UNIT, '5 % of 1,000 NODERR');
+  assert.ok(after.includes(slashed), `Mallory's stake ${slashed} is the bond after some of its ${all.length} slashes: ${after}`);
   assert.ok((await api.call.stakingTiersApi.operatorStatus(mallory.address)).tier.isNone, 'no tier below the ALL threshold');
   for (const n of honest) {
     assert.equal(await stake(ops[n]), before[n], `${n}'s stake`);
@@ -576,7 +593,8 @@ test('a faulty operator joins, is audited by a GUARDIAN panel, confirmed and sla
   await waitFor(async () => (await promQuery('max(noderr_chain_slashes_total{state="applied"})'))
     .some((x) => Number(x.value[1]) >= 1), { timeoutMs: 120_000, intervalMs: 2_000, what: 'the applied slash in Prometheus' });
   console.log(`zombienet: Mallory in the ALL tier at #${inTierAt}; offence on task ${task} confirmed at #${offence.at.toNumber()} `
-    + `(${offence.at.toNumber() - inTierAt} blocks later); slashed 50 NODERR, tier removed`);
+    + `(${offence.at.toNumber() - inTierAt} blocks later); stake ${slashed / UNIT} NODERR after `
+    + `${after.indexOf(slashed) + 1} of ${all.length} confirmed offences, tier removed`);
 });
 
 test('scripts/testnet.sh with a port of the network in use stops before starting anything, naming the port', async () => {
