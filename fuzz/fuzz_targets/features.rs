@@ -35,8 +35,16 @@ fuzz_target!(|data: &[u8]| {
 	if features::validate(&bars).is_err() {
 		return;
 	}
-	if let Ok(table) = features::compute(&bars) {
-		assert_eq!(table.len() % FEATURE_COUNT, 0);
+	// Valid bars give a full table of finite features, or, for a pathological mix the ranges
+	// still admit, an error naming the feature: never a NaN or an infinity passed on.
+	match features::compute(&bars) {
+		Ok(table) => {
+			assert_eq!(table.len(), bars.len() * FEATURE_COUNT);
+			assert!(table.iter().all(|v| v.is_finite()));
+		}
+		Err(e) => assert!(matches!(e, features::FeatureError::FeatureNotFinite { .. }), "{e}"),
 	}
-	let _ = features::window_features(&bars, 24);
+	if let Ok(rows) = features::window_features(&bars, 24) {
+		assert!(rows.iter().all(|v| v.is_finite()));
+	}
 });

@@ -10,7 +10,9 @@
 //! EMA(x, n) is the recursive mean with `alpha = 2 / (n + 1)` started at the first value;
 //! Wilder(x, n) the same with `alpha = 1 / n`; SMA, sums, standard deviations (population),
 //! maxima and minima are over the last `n` bars, or over the bars available while `t < n - 1`.
-//! A ratio whose denominator is zero is 0. Every feature is finite for every valid input.
+//! A ratio whose denominator is zero is 0. Bars are valid when finite, positive, consistent and
+//! inside [`PRICE_RANGE`] and [`MAX_VOLUME`]; every feature of valid bars is checked finite, and
+//! should a pathological mix still overflow one the input is refused naming it.
 //!
 //! A model's input window is the last `window` rows of the pipeline run over the last
 //! `window + WARMUP` bars (see [`window_features`]): the first [`WARMUP`] bars let the longest
@@ -50,9 +52,22 @@ pub enum FeatureError {
 	Inconsistent { index: usize, open: f64, high: f64, low: f64, close: f64 },
 	#[error("bar {index}: volume {volume} is negative")]
 	NegativeVolume { index: usize, volume: f64 },
+	#[error("bar {index}: {field} is {value}, outside the accepted range [{min:e}, {max:e}]")]
+	OutOfRange { index: usize, field: &'static str, value: f64, min: f64, max: f64 },
 	#[error("{got} bars given, at least {needed} needed ({window} for the window plus {WARMUP} warm-up)")]
 	TooShort { got: usize, needed: usize, window: usize },
+	#[error("{got} bars given, at least {needed} needed")]
+	TooFewBars { got: usize, needed: usize },
+	#[error("feature {feature} of bar {index} is {value}: the bars are too extreme to compute it")]
+	FeatureNotFinite { index: usize, feature: &'static str, value: f64 },
 }
+
+/// Prices accepted, in any unit: far beyond any traded asset's range at both ends, and narrow
+/// enough that squares, products with volume and ratios of price differences stay finite
+/// normal numbers (a price near 1e305 overflows a variance; one near 1e-300 underflows to zero).
+pub const PRICE_RANGE: (f64, f64) = (1e-12, 1e12);
+/// Largest volume accepted (volume may be zero).
+pub const MAX_VOLUME: f64 = 1e18;
 
 /// Feature groups, in catalogue order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -274,6 +289,22 @@ pub fn validate(bars: &[Bar]) -> Result<(), FeatureError> {
 		if open <= 0.0 || high <= 0.0 || low <= 0.0 || close <= 0.0 {
 			return Err(FeatureError::NotPositive { index, open, high, low, close });
 		}
+		let (min, max) = PRICE_RANGE;
+		for (field, value) in [("open", open), ("high", high), ("low", low), ("close", close)] {
+			if !(min..=max).contains(&value) {
+				return Err(FeatureError::OutOfRange { index, field, value, min, max });
+			}
+		}
+		if b.volume > MAX_VOLUME {
+			let value = b.volume;
+			return Err(FeatureError::OutOfRange {
+				index,
+				field: "volume",
+				value,
+				min: 0.0,
+				max: MAX_VOLUME,
+			});
+		}
 		if high < open.max(close) || low > open.min(close) {
 			return Err(FeatureError::Inconsistent { index, open, high, low, close });
 		}
@@ -299,13 +330,30 @@ pub fn window_features(bars: &[Bar], window: usize) -> Result<Vec<f64>, FeatureE
 	let bars = &bars[bars.len() - needed..];
 	validate(bars)?;
 	let all = compute_unchecked(bars);
+	all_finite(&all)?;
 	Ok(all[WARMUP * FEATURE_COUNT..].to_vec())
 }
 
 /// Features for every bar of a validated series. Row-major, `bars.len() * FEATURE_COUNT` values.
 pub fn compute(bars: &[Bar]) -> Result<Vec<f64>, FeatureError> {
 	validate(bars)?;
-	Ok(compute_unchecked(bars))
+	let all = compute_unchecked(bars);
+	all_finite(&all)?;
+	Ok(all)
+}
+
+/// The guard behind "every feature is finite for every valid input": should bars inside the
+/// accepted ranges still be extreme enough to overflow a feature, the caller gets an input error
+/// naming it, never a NaN passed on to a model.
+fn all_finite(rows: &[f64]) -> Result<(), FeatureError> {
+	match rows.iter().position(|v| !v.is_finite()) {
+		None => Ok(()),
+		Some(i) => Err(FeatureError::FeatureNotFinite {
+			index: i / FEATURE_COUNT,
+			feature: FEATURES[i % FEATURE_COUNT].name,
+			value: rows[i],
+		}),
+	}
 }
 
 fn div(a: f64, b: f64) -> f64 {
@@ -858,6 +906,71 @@ mod tests {
 		assert_eq!(
 			window_features(&series(100), 60),
 			Err(FeatureError::TooShort { got: 100, needed: 160, window: 60 })
+		);
+	}
+
+	fn scaled(bars: &[Bar], k: f64) -> Vec<Bar> {
+		bars.iter()
+			.map(|b| Bar {
+				open: b.open * k,
+				high: b.high * k,
+				low: b.low * k,
+				close: b.close * k,
+				volume: b.volume,
+			})
+			.collect()
+	}
+
+	#[test]
+	fn extreme_prices_are_an_input_error_never_nan_features() {
+		let bars = series(300);
+		// Finite but extreme: the variance of prices near 1e305 overflows and the squares of
+		// prices near 1e-300 underflow, so both are refused before any feature is computed.
+		for k in [1e305 / 100.0, 1e-300 / 100.0] {
+			let err = window_features(&scaled(&bars, k), 60).unwrap_err();
+			assert!(
+				matches!(err, FeatureError::OutOfRange { index: 0, field: "open", .. }),
+				"{err}"
+			);
+			assert!(err.to_string().contains("outside the accepted range [1e-12, 1e12]"), "{err}");
+		}
+		let mut big = series(300);
+		big[250].volume = 1e300;
+		let err = compute(&big).unwrap_err();
+		assert_eq!(
+			err,
+			FeatureError::OutOfRange {
+				index: 250,
+				field: "volume",
+				value: 1e300,
+				min: 0.0,
+				max: MAX_VOLUME
+			}
+		);
+		// At the edges of the accepted range every feature is finite.
+		let lowest = scaled(&bars, PRICE_RANGE.0 / 50.0);
+		let highest = scaled(&bars, PRICE_RANGE.1 / 200.0);
+		for b in [&lowest, &highest] {
+			let mut b = b.clone();
+			for x in b.iter_mut().skip(100).step_by(7) {
+				x.volume = MAX_VOLUME;
+			}
+			validate(&b).unwrap();
+			assert!(compute(&b).unwrap().iter().all(|v| v.is_finite()));
+		}
+	}
+
+	#[test]
+	fn a_non_finite_feature_is_named() {
+		let mut rows = vec![0.0; 3 * FEATURE_COUNT];
+		rows[2 * FEATURE_COUNT + 5] = f64::INFINITY;
+		assert_eq!(
+			all_finite(&rows),
+			Err(FeatureError::FeatureNotFinite {
+				index: 2,
+				feature: FEATURES[5].name,
+				value: f64::INFINITY
+			})
 		);
 	}
 }
