@@ -1,10 +1,15 @@
-//! Artifact bytes → decode → full validation at load → one inference of every method. A
+//! Artifact bytes → decode → full validation at load → one inference of every method, and of
+//! the uniform `run` on both input kinds. A
 //! registered artifact is trusted by hash only, so any bytes must give an error, never a panic
 //! (in the node a panic exits the process). Seeds: the committed default artifacts.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use noderr_ml::{artifact, engine::Engine, features::Bar};
+use noderr_ml::{
+	artifact,
+	engine::{Engine, Input},
+	features::Bar,
+};
 use std::sync::OnceLock;
 
 /// 300 hourly bars of a made-up but plausible market.
@@ -40,4 +45,11 @@ fuzz_target!(|data: &[u8]| {
 	let _ = engine.classify_regime(&hash, bars);
 	let _ = engine.msrr(&hash, bars);
 	let _ = engine.sentiment(&hash, "markets rally on strong earnings");
+	// The uniform method on both input kinds: an answer has as many values as the registry
+	// would declare for it.
+	for input in [Input::Bars(bars), Input::Text("markets rally on strong earnings")] {
+		if let Ok(values) = engine.run(&hash, input) {
+			assert!(!values.is_empty() && values.len() <= 8, "{values:?}");
+		}
+	}
 });

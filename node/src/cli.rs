@@ -164,7 +164,8 @@ pub struct MlParams {
 	#[arg(long, value_name = "ORIGIN")]
 	pub ml_rpc_allow_origin: Vec<String>,
 
-	/// Inference requests computed at once (one libtorch thread and one copy of the models each).
+	/// Inference requests computed at once (one libtorch thread each; the models are loaded once
+	/// and shared).
 	#[arg(long, value_name = "N", default_value_t = 1)]
 	pub ml_workers: usize,
 

@@ -1,5 +1,11 @@
 //! Inference: loaded artifacts, addressed by hash, and the checked entry points the service and
 //! the node call. Every output is quantised to fixed point with the artifact's scale.
+//!
+//! Every architecture meets one contract, [`Model`]: built from an artifact with everything its
+//! manifest says checked, then run on the input kind the registry declares for it
+//! ([`InputSpec`], shared with the chain) to fixed-point outputs in the registry's order.
+//! [`Engine::run`] is that uniform entry point (the off-chain worker's only one); the typed
+//! methods (`predict_batch`, `classify_regime`, ...) are conveniences with richer answers.
 
 use crate::{
 	artifact::{self, Artifact, ArtifactError, Task},
@@ -7,8 +13,9 @@ use crate::{
 	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
+use noderr_primitives::InputSpec;
 use serde::Serialize;
-use std::{collections::BTreeMap, path::Path};
+use std::{any::Any, collections::BTreeMap, path::Path, sync::Arc};
 use tch::{nn, Tensor};
 
 /// Largest fixed-point scale an artifact may ask for.
@@ -31,31 +38,449 @@ pub enum InferenceError {
 	Model(String, String),
 }
 
-enum Net {
-	Price {
-		model: Box<price::PriceTransformer>,
-		mean: Vec<f64>,
-		std: Vec<f64>,
-	},
-	Gaf {
-		model: gaf::GafCnn,
-	},
-	Msrr {
-		params: msrr::MsrrParams,
-	},
-	Sentiment {
-		model: Box<sentiment::SentimentModel>,
-		tokenizer: Box<sentiment::Tokenizer>,
-		max_bytes: usize,
-	},
+/// What a model reads: bars (oldest first; a model may compute features from them) or text.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+	Bars(&'a [Bar]),
+	Text(&'a str),
+}
+
+/// The contract of a model architecture.
+pub trait Model: Send + Any {
+	/// Builds the network `artifact` describes, checking everything its manifest says (task,
+	/// labels or outputs, input shape, parameters, tensor names and shapes) so that a wrong
+	/// artifact is refused here and never makes inference panic. Variables the network keeps in
+	/// `vs` are filled from the artifact's tensors afterwards when [`Model::weights_in_store`].
+	fn load(artifact: &Artifact, vs: &nn::VarStore) -> Result<Self, String>
+	where
+		Self: Sized;
+
+	/// Whether the artifact's tensors are the variables in the store `load` was given.
+	fn weights_in_store(&self) -> bool {
+		true
+	}
+
+	/// The input the registry declares for this model.
+	fn input(&self) -> InputSpec;
+
+	/// One answer to one input: fixed point with `scale`, a regression's outputs in the
+	/// registry's (the manifest's) order, `[class]` for a classification.
+	fn run(&self, input: Input<'_>, scale: i64) -> Result<Vec<i64>, InferenceError>;
+
+	fn as_any(&self) -> &dyn Any;
+}
+
+type Loader = fn(&Artifact, &nn::VarStore) -> Result<Box<dyn Model>, String>;
+
+fn loader<M: Model>(a: &Artifact, vs: &nn::VarStore) -> Result<Box<dyn Model>, String> {
+	Ok(Box::new(M::load(a, vs)?))
+}
+
+/// The architectures this node runs, by the name artifacts give them.
+const ARCHITECTURES: [(&str, Loader); 4] = [
+	(PriceModel::NAME, loader::<PriceModel>),
+	(GafModel::NAME, loader::<GafModel>),
+	(MsrrModel::NAME, loader::<MsrrModel>),
+	(SentimentClassifier::NAME, loader::<SentimentClassifier>),
+];
+
+/// Checks that a classification manifest lists exactly `expected`.
+fn check_labels(m: &artifact::Manifest, expected: &[&str]) -> Result<(), String> {
+	let given = match &m.task {
+		Task::Classification { labels } | Task::TextClassification { labels, .. } => labels,
+		Task::Regression { .. } => return Err("not a classification task".into()),
+	};
+	if given.iter().map(String::as_str).ne(expected.iter().copied()) {
+		return Err(format!("labels {given:?}, this node reports {expected:?}"));
+	}
+	Ok(())
+}
+
+/// Checks that a regression manifest lists exactly `expected`, the order answers follow.
+fn check_outputs(m: &artifact::Manifest, expected: &[&str]) -> Result<(), String> {
+	match &m.task {
+		Task::Regression { outputs }
+			if outputs.iter().map(String::as_str).eq(expected.iter().copied()) =>
+		{
+			Ok(())
+		}
+		Task::Regression { outputs } => {
+			Err(format!("outputs {outputs:?}, this node computes {expected:?}"))
+		}
+		_ => Err(format!("not a regression with the outputs {expected:?}")),
+	}
+}
+
+fn bars_of<'a>(input: Input<'a>, name: &str) -> Result<&'a [Bar], InferenceError> {
+	match input {
+		Input::Bars(bars) => Ok(bars),
+		Input::Text(_) => Err(InferenceError::Input(format!("{name} reads bars, not text"))),
+	}
+}
+
+/// The price Transformer over feature rows, with the training period's normalisation.
+pub struct PriceModel {
+	model: price::PriceTransformer,
+	mean: Vec<f64>,
+	std: Vec<f64>,
+}
+
+impl PriceModel {
+	pub const NAME: &'static str = "price-transformer";
+	pub const OUTPUTS: [&'static str; 3] = ["return", "volatility", "confidence"];
+
+	fn window(&self) -> usize {
+		self.model.config.window as usize
+	}
+
+	/// Predictions for `batch` inputs of `window` feature rows each, row-major.
+	fn predict(
+		&self,
+		batch: usize,
+		rows: &[f64],
+		scale: i64,
+	) -> Result<Vec<PricePrediction>, InferenceError> {
+		let window = self.window();
+		let xs: Vec<f32> = rows
+			.iter()
+			.enumerate()
+			.map(|(i, v)| {
+				let j = i % FEATURE_COUNT;
+				((v - self.mean[j]) / self.std[j]).clamp(-10.0, 10.0) as f32
+			})
+			.collect();
+		let input =
+			Tensor::from_slice(&xs).view([batch as i64, window as i64, FEATURE_COUNT as i64]);
+		let out = {
+			let _guard = runtime::InferenceMode::enter();
+			models::values(&self.model.forward(&input))
+		};
+		finite_outputs(Self::NAME, &out)?;
+		Ok(out
+			.chunks_exact(3)
+			.map(|o| {
+				// The model works in per cent; report log-return units.
+				let p_up = 1.0 / (1.0 + libm::exp(-(o[2] as f64)));
+				PricePrediction {
+					r#return: models::quantize(o[0] as f64 / 100.0, scale),
+					volatility: models::quantize(libm::exp(o[1] as f64) / 100.0, scale),
+					confidence: models::quantize(p_up.max(1.0 - p_up), scale),
+					direction: if p_up >= 0.5 { 1 } else { -1 },
+				}
+			})
+			.collect())
+	}
+
+	fn predict_bars(
+		&self,
+		series: &[Vec<Bar>],
+		scale: i64,
+	) -> Result<Vec<PricePrediction>, InferenceError> {
+		if series.is_empty() {
+			return Err(InferenceError::Input("no bar series given".into()));
+		}
+		let window = self.window();
+		let mut rows = Vec::with_capacity(series.len() * window * FEATURE_COUNT);
+		for bars in series {
+			rows.extend(features::window_features(bars, window)?);
+		}
+		self.predict(series.len(), &rows, scale)
+	}
+}
+
+impl Model for PriceModel {
+	fn load(a: &Artifact, vs: &nn::VarStore) -> Result<Self, String> {
+		let m = &a.manifest;
+		if m.feature_version != features::FEATURE_VERSION {
+			return Err(format!(
+				"trained on feature pipeline v{}, this node computes v{}",
+				m.feature_version,
+				features::FEATURE_VERSION
+			));
+		}
+		check_outputs(m, &Self::OUTPUTS)?;
+		let config: price::PriceConfig =
+			serde_json::from_value(m.params.get("config").cloned().ok_or("no config")?)
+				.map_err(|e| e.to_string())?;
+		config.validate()?;
+		let input = [config.window as usize, FEATURE_COUNT];
+		if m.input_shape != input {
+			return Err(format!(
+				"input shape {:?}, the configuration gives {input:?}",
+				m.input_shape
+			));
+		}
+		let stat = |k: &str| {
+			m.stats
+				.get(k)
+				.filter(|v| v.len() == FEATURE_COUNT && v.iter().all(|x| x.is_finite()))
+				.cloned()
+				.ok_or_else(|| format!("normalisation {k} missing or not finite"))
+		};
+		let (mean, std) = (stat("mean")?, stat("std")?);
+		if std.iter().any(|s| *s <= 0.0) {
+			return Err("normalisation std holds a value that is not positive".into());
+		}
+		Ok(Self { model: price::PriceTransformer::new(&vs.root(), config), mean, std })
+	}
+
+	fn input(&self) -> InputSpec {
+		InputSpec::Features {
+			pipeline_version: features::FEATURE_VERSION,
+			window: self.window() as u32,
+			feature_count: FEATURE_COUNT as u32,
+		}
+	}
+
+	fn run(&self, input: Input<'_>, scale: i64) -> Result<Vec<i64>, InferenceError> {
+		let bars = bars_of(input, Self::NAME)?;
+		let p = self.predict_bars(&[bars.to_vec()], scale)?.remove(0);
+		Ok(vec![p.r#return, p.volatility, p.confidence])
+	}
+
+	fn as_any(&self) -> &dyn Any {
+		self
+	}
+}
+
+/// The GAF regime classifier over the latest closes.
+pub struct GafModel {
+	model: gaf::GafCnn,
+}
+
+impl GafModel {
+	pub const NAME: &'static str = "gaf-regime";
+
+	fn classify(&self, bars: &[Bar], scale: i64) -> Result<Classification, InferenceError> {
+		let closes = latest_closes(bars, gaf::WINDOW)?;
+		let w = gaf::WINDOW as i64;
+		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
+		let probs = {
+			let _guard = runtime::InferenceMode::enter();
+			models::values(&self.model.forward(&input).softmax(1, tch::Kind::Float))
+		};
+		finite_outputs(Self::NAME, &probs)?;
+		Ok(classification(&probs, scale, &gaf::LABELS))
+	}
+}
+
+impl Model for GafModel {
+	fn load(a: &Artifact, vs: &nn::VarStore) -> Result<Self, String> {
+		check_labels(&a.manifest, &gaf::LABELS)?;
+		if a.manifest.input_shape != [gaf::WINDOW] {
+			return Err(format!(
+				"input shape {:?}, this node reads [{}] closes",
+				a.manifest.input_shape,
+				gaf::WINDOW
+			));
+		}
+		Ok(Self { model: gaf::GafCnn::new(&vs.root()) })
+	}
+
+	fn input(&self) -> InputSpec {
+		InputSpec::Bars { window: gaf::WINDOW as u32 }
+	}
+
+	fn run(&self, input: Input<'_>, scale: i64) -> Result<Vec<i64>, InferenceError> {
+		Ok(vec![self.classify(bars_of(input, Self::NAME)?, scale)?.class as i64])
+	}
+
+	fn as_any(&self) -> &dyn Any {
+		self
+	}
+}
+
+/// The MSRR regime filter and allocation (no tensors: its parameters are in the manifest).
+pub struct MsrrModel {
+	params: msrr::MsrrParams,
+}
+
+impl MsrrModel {
+	pub const NAME: &'static str = "msrr";
+	pub const OUTPUTS: [&'static str; 6] = [
+		"p_calm",
+		"p_turbulent",
+		"turbulence_next",
+		"expected_return_pct",
+		"semivariance_pct2",
+		"allocation",
+	];
+
+	fn evaluate(&self, bars: &[Bar], scale: i64) -> Result<MsrrPrediction, InferenceError> {
+		let closes = latest_closes(bars, msrr::WINDOW)?;
+		let o = self.params.evaluate(&msrr::returns_of(&closes));
+		let all = [o.turbulence_next, o.expected_return, o.semivariance, o.allocation];
+		if let Some(v) = o.filtered.iter().chain(&all).find(|v| !v.is_finite()) {
+			return Err(InferenceError::Model(
+				Self::NAME.into(),
+				format!("output {v} is not finite"),
+			));
+		}
+		let q = |x: f64| models::quantize(x, scale);
+		Ok(MsrrPrediction {
+			p_calm: q(o.filtered[0]),
+			p_turbulent: q(o.filtered[1]),
+			turbulence_next: q(o.turbulence_next),
+			expected_return_pct: q(o.expected_return),
+			semivariance_pct2: q(o.semivariance),
+			allocation: q(o.allocation),
+		})
+	}
+}
+
+impl Model for MsrrModel {
+	fn load(a: &Artifact, _vs: &nn::VarStore) -> Result<Self, String> {
+		let m = &a.manifest;
+		check_outputs(m, &Self::OUTPUTS)?;
+		if !a.weights.is_empty() {
+			return Err("the MSRR model has no tensors".into());
+		}
+		if m.input_shape != [msrr::WINDOW] {
+			return Err(format!(
+				"input shape {:?}, this node reads [{}] closes",
+				m.input_shape,
+				msrr::WINDOW
+			));
+		}
+		let params = m
+			.stats
+			.get("params")
+			.and_then(|v| msrr::MsrrParams::from_vec(v))
+			.ok_or("parameters missing or out of range")?;
+		Ok(Self { params })
+	}
+
+	fn weights_in_store(&self) -> bool {
+		false
+	}
+
+	fn input(&self) -> InputSpec {
+		InputSpec::Bars { window: msrr::WINDOW as u32 }
+	}
+
+	fn run(&self, input: Input<'_>, scale: i64) -> Result<Vec<i64>, InferenceError> {
+		let p = self.evaluate(bars_of(input, Self::NAME)?, scale)?;
+		Ok(vec![
+			p.p_calm,
+			p.p_turbulent,
+			p.turbulence_next,
+			p.expected_return_pct,
+			p.semivariance_pct2,
+			p.allocation,
+		])
+	}
+
+	fn as_any(&self) -> &dyn Any {
+		self
+	}
+}
+
+/// The sentiment classifier: the MiniLM encoder and a linear head, with its own tokenizer.
+pub struct SentimentClassifier {
+	model: sentiment::SentimentModel,
+	tokenizer: sentiment::Tokenizer,
+	max_bytes: usize,
+}
+
+impl SentimentClassifier {
+	pub const NAME: &'static str = "sentiment";
+
+	fn classify(&self, text: &str, scale: i64) -> Result<Classification, InferenceError> {
+		if text.trim().is_empty() {
+			return Err(InferenceError::Input("text is empty".into()));
+		}
+		if text.len() > self.max_bytes {
+			return Err(InferenceError::Input(format!(
+				"text is {} bytes, at most {} accepted",
+				text.len(),
+				self.max_bytes
+			)));
+		}
+		let ids = self.tokenizer.encode(text, sentiment::MAX_TOKENS);
+		let (x, mask) = sentiment::SentimentModel::batch(&[ids]);
+		let probs = {
+			let _guard = runtime::InferenceMode::enter();
+			let fail = |e: String| InferenceError::Model(Self::NAME.into(), e);
+			let logits =
+				self.model.classify(&self.model.embed(&x, &mask).map_err(fail)?).map_err(fail)?;
+			models::values(&logits.softmax(1, tch::Kind::Float))
+		};
+		finite_outputs(Self::NAME, &probs)?;
+		Ok(classification(&probs, scale, &sentiment::LABELS))
+	}
+}
+
+impl Model for SentimentClassifier {
+	fn load(a: &Artifact, _vs: &nn::VarStore) -> Result<Self, String> {
+		let m = &a.manifest;
+		check_labels(m, &sentiment::LABELS)?;
+		let vocab: Vec<String> =
+			serde_json::from_value(m.params.get("vocab").cloned().ok_or("no vocabulary")?)
+				.map_err(|e| e.to_string())?;
+		let max_bytes = match &m.task {
+			Task::TextClassification { max_bytes, .. } => *max_bytes,
+			_ => return Err("not a text classification task".into()),
+		};
+		if !(1..=sentiment::MAX_BYTES).contains(&max_bytes) {
+			return Err(format!("max_bytes {max_bytes} is outside 1..={}", sentiment::MAX_BYTES));
+		}
+		let shapes: BTreeMap<&str, &[usize]> =
+			a.weights.iter().map(|(name, shape, _)| (name.as_str(), shape.as_slice())).collect();
+		sentiment::SentimentModel::check(&shapes, vocab.len())?;
+		let tensors = a
+			.weights
+			.iter()
+			.map(|(name, shape, values)| {
+				let dims: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
+				(name.clone(), Tensor::from_slice(values).view(dims.as_slice()))
+			})
+			.collect();
+		Ok(Self {
+			model: sentiment::SentimentModel::new(tensors),
+			tokenizer: sentiment::Tokenizer::new(&vocab)?,
+			max_bytes,
+		})
+	}
+
+	fn weights_in_store(&self) -> bool {
+		false
+	}
+
+	fn input(&self) -> InputSpec {
+		InputSpec::Text { max_bytes: self.max_bytes as u32 }
+	}
+
+	fn run(&self, input: Input<'_>, scale: i64) -> Result<Vec<i64>, InferenceError> {
+		match input {
+			Input::Text(text) => Ok(vec![self.classify(text, scale)?.class as i64]),
+			Input::Bars(_) => {
+				Err(InferenceError::Input(format!("{} reads text, not bars", Self::NAME)))
+			}
+		}
+	}
+
+	fn as_any(&self) -> &dyn Any {
+		self
+	}
 }
 
 struct Loaded {
 	artifact: Artifact,
-	net: Net,
+	model: Box<dyn Model>,
 	// Owns the weights the modules point into.
 	_vs: nn::VarStore,
 }
+
+/// A loaded model, shareable by every engine of a pool: one copy of its weights however many
+/// threads infer with it.
+pub struct SharedModel(Loaded);
+
+// SAFETY: a loaded model is immutable after `Engine::insert`: its variable store is frozen
+// (no gradients), no model keeps interior mutability, and inference only reads the weight
+// tensors (every operation allocates new output tensors; none is in place). libtorch allows
+// concurrent reads of a tensor from several threads (its reference counts are atomic), which is
+// all that sharing `&SharedModel` across threads permits.
+unsafe impl Sync for SharedModel {}
 
 /// Summary of a loaded model.
 #[derive(Clone, Debug, Serialize)]
@@ -110,7 +535,7 @@ pub struct MsrrPrediction {
 /// The loaded models.
 #[derive(Default)]
 pub struct Engine {
-	models: BTreeMap<[u8; 32], Loaded>,
+	models: BTreeMap<[u8; 32], Arc<SharedModel>>,
 }
 
 /// The `*.nrm` files in `dir`, sorted.
@@ -160,9 +585,21 @@ impl Engine {
 		self.models.contains_key(hash)
 	}
 
-	/// Unloads model `hash`.
+	/// Unloads model `hash` (its weights are freed once no engine shares them).
 	pub fn remove(&mut self, hash: &[u8; 32]) {
 		self.models.remove(hash);
+	}
+
+	/// Model `hash`, to be served by another engine without a second copy of its weights.
+	pub fn shared(&self, hash: &[u8; 32]) -> Option<Arc<SharedModel>> {
+		self.models.get(hash).cloned()
+	}
+
+	/// Serves a model another engine loaded (see [`Engine::shared`]).
+	pub fn insert_shared(&mut self, model: Arc<SharedModel>) -> ModelInfo {
+		let info = info(&model.0.artifact);
+		self.models.insert(model.0.artifact.hash, model);
+		info
 	}
 
 	/// Loads one artifact file, refusing it if `expected` is given and the hash differs.
@@ -178,10 +615,9 @@ impl Engine {
 	}
 
 	/// Builds the network an artifact describes and keeps it under its hash. Everything the
-	/// artifact says is checked first (every tensor's name and shape against the architecture,
-	/// sizes against their limits, labels and outputs against the task), so that a registered
-	/// artifact with the right hash but wrong contents is refused with an error and never makes
-	/// inference panic.
+	/// artifact says is checked first (see [`Model::load`]), so that a registered artifact with
+	/// the right hash but wrong contents is refused with an error and never makes inference
+	/// panic.
 	pub fn insert(&mut self, mut artifact: Artifact) -> Result<ModelInfo, InferenceError> {
 		let m = &artifact.manifest;
 		let fail = |e: String| InferenceError::Model(m.name.clone(), e);
@@ -191,131 +627,76 @@ impl Engine {
 				m.output_scale
 			)));
 		}
-		let labels = |expected: &[&str]| -> Result<(), InferenceError> {
-			let given = match &m.task {
-				Task::Classification { labels } | Task::TextClassification { labels, .. } => labels,
-				Task::Regression { .. } => return Err(fail("not a classification task".into())),
-			};
-			if given.iter().map(String::as_str).ne(expected.iter().copied()) {
-				return Err(fail(format!("labels {given:?}, this node reports {expected:?}")));
-			}
-			Ok(())
-		};
+		let load = ARCHITECTURES
+			.iter()
+			.find(|(name, _)| *name == m.name)
+			.map(|(_, load)| *load)
+			.ok_or_else(|| fail(format!("unknown architecture {:?}", m.name)))?;
 		let mut vs = nn::VarStore::new(tch::Device::Cpu);
-		let net = match m.name.as_str() {
-			"price-transformer" => {
-				if m.feature_version != features::FEATURE_VERSION {
-					return Err(fail(format!(
-						"trained on feature pipeline v{}, this node computes v{}",
-						m.feature_version,
-						features::FEATURE_VERSION
-					)));
-				}
-				match &m.task {
-					Task::Regression { outputs } if outputs.len() == 3 => {}
-					_ => return Err(fail("not a regression with 3 outputs".into())),
-				}
-				let config: price::PriceConfig = serde_json::from_value(
-					m.params.get("config").cloned().ok_or_else(|| fail("no config".into()))?,
-				)
-				.map_err(|e| fail(e.to_string()))?;
-				config.validate().map_err(fail)?;
-				let input = [config.window as usize, FEATURE_COUNT];
-				if m.input_shape != input {
-					return Err(fail(format!(
-						"input shape {:?}, the configuration gives {input:?}",
-						m.input_shape
-					)));
-				}
-				let stat = |k: &str| {
-					m.stats
-						.get(k)
-						.filter(|v| v.len() == FEATURE_COUNT && v.iter().all(|x| x.is_finite()))
-						.cloned()
-						.ok_or_else(|| fail(format!("normalisation {k} missing or not finite")))
-				};
-				let (mean, std) = (stat("mean")?, stat("std")?);
-				if std.iter().any(|s| *s <= 0.0) {
-					return Err(fail(
-						"normalisation std holds a value that is not positive".into(),
-					));
-				}
-				let model = Box::new(price::PriceTransformer::new(&vs.root(), config));
-				Net::Price { model, mean, std }
-			}
-			"gaf-regime" => {
-				labels(&gaf::LABELS)?;
-				Net::Gaf { model: gaf::GafCnn::new(&vs.root()) }
-			}
-			"msrr" => Net::Msrr {
-				params: m
-					.stats
-					.get("params")
-					.and_then(|v| msrr::MsrrParams::from_vec(v))
-					.ok_or_else(|| fail("parameters missing or out of range".into()))?,
-			},
-			"sentiment" => {
-				labels(&sentiment::LABELS)?;
-				let vocab: Vec<String> = serde_json::from_value(
-					m.params.get("vocab").cloned().ok_or_else(|| fail("no vocabulary".into()))?,
-				)
-				.map_err(|e| fail(e.to_string()))?;
-				let max_bytes = match &m.task {
-					Task::TextClassification { max_bytes, .. } => *max_bytes,
-					_ => return Err(fail("not a text classification task".into())),
-				};
-				if !(1..=sentiment::MAX_BYTES).contains(&max_bytes) {
-					return Err(fail(format!(
-						"max_bytes {max_bytes} is outside 1..={}",
-						sentiment::MAX_BYTES
-					)));
-				}
-				let shapes: BTreeMap<&str, &[usize]> = artifact
-					.weights
-					.iter()
-					.map(|(name, shape, _)| (name.as_str(), shape.as_slice()))
-					.collect();
-				sentiment::SentimentModel::check(&shapes, vocab.len()).map_err(fail)?;
-				let tensors = artifact
-					.weights
-					.iter()
-					.map(|(name, shape, values)| {
-						let dims: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
-						(name.clone(), Tensor::from_slice(values).view(dims.as_slice()))
-					})
-					.collect();
-				Net::Sentiment {
-					model: Box::new(sentiment::SentimentModel::new(tensors)),
-					tokenizer: Box::new(sentiment::Tokenizer::new(&vocab).map_err(fail)?),
-					max_bytes,
-				}
-			}
-			other => return Err(fail(format!("unknown architecture {other:?}"))),
-		};
-		if !matches!(net, Net::Sentiment { .. } | Net::Msrr { .. }) {
+		let model = load(&artifact, &vs).map_err(fail)?;
+		if model.weights_in_store() {
 			models::load_weights(&mut vs, &artifact.weights).map_err(fail)?;
-		} else if matches!(net, Net::Msrr { .. }) && !artifact.weights.is_empty() {
-			return Err(fail("the MSRR model has no tensors".into()));
 		}
 		let info = info(&artifact);
 		// The tensors hold their own copies now.
 		artifact.weights = Vec::new();
-		self.models.insert(artifact.hash, Loaded { artifact, net, _vs: vs });
+		let loaded = Loaded { artifact, model, _vs: vs };
+		self.models.insert(loaded.artifact.hash, Arc::new(SharedModel(loaded)));
+		runtime::release_freed_memory();
 		Ok(info)
 	}
 
 	/// What model `hash` is, if loaded.
 	pub fn info(&self, hash: &[u8; 32]) -> Option<ModelInfo> {
-		self.models.get(hash).map(|l| info(&l.artifact))
+		self.models.get(hash).map(|l| info(&l.0.artifact))
 	}
 
 	pub fn list(&self) -> Vec<ModelInfo> {
-		self.models.values().map(|l| info(&l.artifact)).collect()
+		self.models.values().map(|l| info(&l.0.artifact)).collect()
+	}
+
+	/// A loaded model's manifest and output scale.
+	pub fn manifest(&self, hash: &str) -> Option<(crate::artifact::Manifest, i64)> {
+		let loaded = self.get(hash).ok()?;
+		let m = &loaded.artifact.manifest;
+		Some((m.clone(), m.output_scale))
+	}
+
+	/// The input the registry declares for model `hash`.
+	pub fn input_spec(&self, hash: &str) -> Result<InputSpec, InferenceError> {
+		Ok(self.get(hash)?.model.input())
+	}
+
+	/// The uniform entry point: model `hash` on one input of its kind, fixed point, outputs in
+	/// the registry's order (`[class]` for a classification): exactly the answer a task takes.
+	pub fn run(&self, hash: &str, input: Input<'_>) -> Result<Vec<i64>, InferenceError> {
+		let loaded = self.get(hash)?;
+		loaded.model.run(input, loaded.artifact.manifest.output_scale)
 	}
 
 	fn get(&self, hash: &str) -> Result<&Loaded, InferenceError> {
 		let key = parse_hash(hash)?;
-		self.models.get(&key).ok_or_else(|| InferenceError::UnknownModel(hash.to_string()))
+		self.models
+			.get(&key)
+			.map(|m| &m.0)
+			.ok_or_else(|| InferenceError::UnknownModel(hash.to_string()))
+	}
+
+	/// Model `hash` as architecture `M`, with its output scale.
+	fn typed<M: Model>(
+		&self,
+		hash: &str,
+		expected: &'static str,
+	) -> Result<(&M, i64), InferenceError> {
+		let loaded = self.get(hash)?;
+		match loaded.model.as_any().downcast_ref::<M>() {
+			Some(model) => Ok((model, loaded.artifact.manifest.output_scale)),
+			None => Err(InferenceError::WrongKind {
+				hash: hash.to_string(),
+				actual: loaded.artifact.manifest.name.clone(),
+				expected,
+			}),
+		}
 	}
 
 	/// Price predictions for several bar series with one model, batched.
@@ -324,19 +705,8 @@ impl Engine {
 		hash: &str,
 		series: &[Vec<Bar>],
 	) -> Result<Vec<PricePrediction>, InferenceError> {
-		let loaded = self.get(hash)?;
-		let Net::Price { model, mean, std } = &loaded.net else {
-			return Err(wrong_kind(hash, loaded, "price-transformer"));
-		};
-		if series.is_empty() {
-			return Err(InferenceError::Input("no bar series given".into()));
-		}
-		let window = model.config.window as usize;
-		let mut rows = Vec::with_capacity(series.len() * window * FEATURE_COUNT);
-		for bars in series {
-			rows.extend(features::window_features(bars, window)?);
-		}
-		self.predict_features(loaded, model, mean, std, series.len(), &rows)
+		let (model, scale) = self.typed::<PriceModel>(hash, PriceModel::NAME)?;
+		model.predict_bars(series, scale)
 	}
 
 	/// A price prediction from feature rows computed elsewhere: `window` rows of
@@ -346,11 +716,8 @@ impl Engine {
 		hash: &str,
 		rows: &[Vec<f64>],
 	) -> Result<PricePrediction, InferenceError> {
-		let loaded = self.get(hash)?;
-		let Net::Price { model, mean, std } = &loaded.net else {
-			return Err(wrong_kind(hash, loaded, "price-transformer"));
-		};
-		let window = model.config.window as usize;
+		let (model, scale) = self.typed::<PriceModel>(hash, PriceModel::NAME)?;
+		let window = model.window();
 		if rows.len() != window {
 			return Err(InferenceError::Input(format!(
 				"expected {window} feature rows, got {}",
@@ -373,47 +740,7 @@ impl Engine {
 			}
 			flat.extend_from_slice(row);
 		}
-		Ok(self.predict_features(loaded, model, mean, std, 1, &flat)?.remove(0))
-	}
-
-	fn predict_features(
-		&self,
-		loaded: &Loaded,
-		model: &price::PriceTransformer,
-		mean: &[f64],
-		std: &[f64],
-		batch: usize,
-		rows: &[f64],
-	) -> Result<Vec<PricePrediction>, InferenceError> {
-		let window = model.config.window as usize;
-		let xs: Vec<f32> = rows
-			.iter()
-			.enumerate()
-			.map(|(i, v)| {
-				let j = i % FEATURE_COUNT;
-				((v - mean[j]) / std[j]).clamp(-10.0, 10.0) as f32
-			})
-			.collect();
-		let input =
-			Tensor::from_slice(&xs).view([batch as i64, window as i64, FEATURE_COUNT as i64]);
-		let out = {
-			let _guard = runtime::InferenceMode::enter();
-			models::values(&model.forward(&input))
-		};
-		let scale = loaded.artifact.manifest.output_scale;
-		Ok(out
-			.chunks_exact(3)
-			.map(|o| {
-				// The model works in per cent; report log-return units.
-				let p_up = 1.0 / (1.0 + libm::exp(-(o[2] as f64)));
-				PricePrediction {
-					r#return: models::quantize(o[0] as f64 / 100.0, scale),
-					volatility: models::quantize(libm::exp(o[1] as f64) / 100.0, scale),
-					confidence: models::quantize(p_up.max(1.0 - p_up), scale),
-					direction: if p_up >= 0.5 { 1 } else { -1 },
-				}
-			})
-			.collect())
+		Ok(model.predict(1, &flat, scale)?.remove(0))
 	}
 
 	/// The regime of the latest `gaf::WINDOW` closes of `bars`.
@@ -422,76 +749,44 @@ impl Engine {
 		hash: &str,
 		bars: &[Bar],
 	) -> Result<Classification, InferenceError> {
-		let loaded = self.get(hash)?;
-		let Net::Gaf { model } = &loaded.net else {
-			return Err(wrong_kind(hash, loaded, "gaf-regime"));
-		};
-		let closes = latest_closes(bars, gaf::WINDOW)?;
-		let w = gaf::WINDOW as i64;
-		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
-		let probs = {
-			let _guard = runtime::InferenceMode::enter();
-			models::values(&model.forward(&input).softmax(1, tch::Kind::Float))
-		};
-		Ok(classification(&probs, loaded.artifact.manifest.output_scale, &gaf::LABELS))
+		let (model, scale) = self.typed::<GafModel>(hash, GafModel::NAME)?;
+		model.classify(bars, scale)
 	}
-}
 
-impl Engine {
 	/// Sentiment of a text: negative, neutral or positive.
 	pub fn sentiment(&self, hash: &str, text: &str) -> Result<Classification, InferenceError> {
-		let loaded = self.get(hash)?;
-		let Net::Sentiment { model, tokenizer, max_bytes } = &loaded.net else {
-			return Err(wrong_kind(hash, loaded, "sentiment"));
-		};
-		if text.trim().is_empty() {
-			return Err(InferenceError::Input("text is empty".into()));
-		}
-		if text.len() > *max_bytes {
-			return Err(InferenceError::Input(format!(
-				"text is {} bytes, at most {max_bytes} accepted",
-				text.len()
-			)));
-		}
-		let ids = tokenizer.encode(text, sentiment::MAX_TOKENS);
-		let (x, mask) = sentiment::SentimentModel::batch(&[ids]);
-		let probs = {
-			let _guard = runtime::InferenceMode::enter();
-			let fail = |e: String| InferenceError::Model("sentiment".into(), e);
-			let logits = model.classify(&model.embed(&x, &mask).map_err(fail)?).map_err(fail)?;
-			models::values(&logits.softmax(1, tch::Kind::Float))
-		};
-		Ok(classification(&probs, loaded.artifact.manifest.output_scale, &sentiment::LABELS))
+		let (model, scale) = self.typed::<SentimentClassifier>(hash, SentimentClassifier::NAME)?;
+		model.classify(text, scale)
 	}
 
 	/// The MSRR regime filter and allocation over the latest `msrr::WINDOW` bars.
 	pub fn msrr(&self, hash: &str, bars: &[Bar]) -> Result<MsrrPrediction, InferenceError> {
-		let loaded = self.get(hash)?;
-		let Net::Msrr { params } = &loaded.net else {
-			return Err(wrong_kind(hash, loaded, "msrr"));
-		};
-		let closes = latest_closes(bars, msrr::WINDOW)?;
-		let o = params.evaluate(&msrr::returns_of(&closes));
-		let q = |x: f64| models::quantize(x, loaded.artifact.manifest.output_scale);
-		Ok(MsrrPrediction {
-			p_calm: q(o.filtered[0]),
-			p_turbulent: q(o.filtered[1]),
-			turbulence_next: q(o.turbulence_next),
-			expected_return_pct: q(o.expected_return),
-			semivariance_pct2: q(o.semivariance),
-			allocation: q(o.allocation),
-		})
+		let (model, scale) = self.typed::<MsrrModel>(hash, MsrrModel::NAME)?;
+		model.evaluate(bars, scale)
 	}
 }
 
 /// Closes of the latest `window` bars, after checking there are enough and they are valid.
 fn latest_closes(bars: &[Bar], window: usize) -> Result<Vec<f64>, InferenceError> {
 	if bars.len() < window {
-		return Err(FeatureError::TooShort { got: bars.len(), needed: window, window }.into());
+		// These models read closes only: no indicator warm-up, so none is claimed.
+		return Err(FeatureError::TooFewBars { got: bars.len(), needed: window }.into());
 	}
 	let bars = &bars[bars.len() - window..];
 	features::validate(bars)?;
 	Ok(bars.iter().map(|b| b.close).collect())
+}
+
+/// A model's raw outputs must all be finite: a NaN or an infinity is an error, never rounded
+/// to an answer of zeros.
+fn finite_outputs(model: &str, out: &[f32]) -> Result<(), InferenceError> {
+	match out.iter().position(|v| !v.is_finite()) {
+		None => Ok(()),
+		Some(i) => Err(InferenceError::Model(
+			model.into(),
+			format!("output {i} is {}: no answer is given for this input", out[i]),
+		)),
+	}
 }
 
 /// Quantised class probabilities and the class they pick. The class is decided on the
@@ -503,14 +798,6 @@ fn classification(probs: &[f32], scale: i64, labels: &[&str]) -> Classification 
 		.max_by_key(|&i| (probabilities[i], std::cmp::Reverse(i)))
 		.unwrap_or(0);
 	Classification { label: labels[class].to_string(), class, probabilities }
-}
-
-fn wrong_kind(hash: &str, loaded: &Loaded, expected: &'static str) -> InferenceError {
-	InferenceError::WrongKind {
-		hash: hash.to_string(),
-		actual: loaded.artifact.manifest.name.clone(),
-		expected,
-	}
 }
 
 fn info(a: &Artifact) -> ModelInfo {

@@ -3,12 +3,13 @@
 //! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]), the
 //! 94-feature pipeline over OHLCV bars ([`features`]), model artifacts ([`artifact`]) and the base models some are built on ([`base`]), the models
 //! ([`models`]) their training ([`train`]), inference
-//! ([`engine`]) and the JSON-RPC service ([`service`]).
+//! ([`engine`]), held-out evaluation against honest baselines ([`evaluate`]) and the JSON-RPC service ([`service`]).
 
 pub mod artifact;
 pub mod base;
 pub mod data;
 pub mod engine;
+pub mod evaluate;
 pub mod features;
 pub mod models;
 pub mod peer_protocol;

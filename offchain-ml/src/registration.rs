@@ -7,6 +7,7 @@
 //! `runtime/src/dev_models.json` are written by `noderr-ml registration --genesis`).
 
 use crate::artifact::{self, Artifact, Task};
+use noderr_primitives::{InputSpec, OutputSpec, TaskKind};
 use serde_json::{json, Value};
 
 /// Choices the publisher makes for a version.
@@ -48,27 +49,32 @@ pub fn registration(a: &Artifact, p: &Policy) -> Result<(String, Value, Value), 
 		return Err(format!("tier {:?} is not one of {TIERS:?}", p.min_tier));
 	}
 	let count = |n: usize| u8::try_from(n).map_err(|_| format!("{n} outputs is too many"));
+	// The chain's own types (noderr-primitives), serialised as the registry's JSON reads them.
 	let kind = match &m.task {
-		Task::Regression { outputs } => {
-			json!({ "Regression": { "outputs": count(outputs.len())? } })
-		}
+		Task::Regression { outputs } => TaskKind::Regression { outputs: count(outputs.len())? },
 		Task::Classification { labels } => {
-			json!({ "Classification": { "classes": count(labels.len())? } })
+			TaskKind::Classification { classes: count(labels.len())? }
 		}
 		Task::TextClassification { labels, .. } => {
-			json!({ "TextClassification": { "classes": count(labels.len())? } })
+			TaskKind::TextClassification { classes: count(labels.len())? }
 		}
 	};
+	let size =
+		|n: usize| u32::try_from(n).map_err(|_| format!("{n} is too large for the registry"));
 	let input = match (&m.task, m.input_shape.as_slice()) {
 		(Task::TextClassification { max_bytes, .. }, _) => {
-			json!({ "Text": { "max_bytes": max_bytes } })
+			InputSpec::Text { max_bytes: size(*max_bytes)? }
 		}
-		(_, [window, features]) => json!({ "Features": {
-			"pipeline_version": m.feature_version, "window": window, "feature_count": features
-		} }),
-		(_, [window]) => json!({ "Bars": { "window": window } }),
+		(_, [window, features]) => InputSpec::Features {
+			pipeline_version: m.feature_version,
+			window: size(*window)?,
+			feature_count: size(*features)?,
+		},
+		(_, [window]) => InputSpec::Bars { window: size(*window)? },
 		(_, shape) => return Err(format!("input shape {shape:?} has no registry spec")),
 	};
+	let scale = u64::try_from(m.output_scale).map_err(|_| "negative output scale".to_string())?;
+	let output = OutputSpec { scale, tolerance: p.tolerance };
 	let (major, minor, patch) = semver(&m.version)?;
 	let version = json!({ "major": major, "minor": minor, "patch": patch });
 	let fields = json!({
@@ -76,7 +82,7 @@ pub fn registration(a: &Artifact, p: &Policy) -> Result<(String, Value, Value), 
 			"kind": kind,
 			"min_tier": p.min_tier,
 			"input": input,
-			"output": { "scale": m.output_scale, "tolerance": p.tolerance },
+			"output": output,
 			"artifact_hash": artifact::hex(&a.hash),
 			"artifact_size": a.size,
 		},

@@ -2,6 +2,10 @@
 //! in the node.
 //!
 //! Methods (parameters by name or position):
+//! - `ml_run(model, input)` -> `{values, outputs, classes?}`: the one uniform method, which the
+//!   off-chain worker calls: any loaded model on one input of the kind the registry declares
+//!   for it (`{"bars": [...]}` or `{"text": "..."}`), its fixed-point values in the registry's
+//!   order (`[class]` for a classification, with `classes` the number of labels)
 //! - `ml_health` -> `{status, models, workers, feature_version}`
 //! - `ml_listModels` -> models loaded, with hash, task, shapes and held-out metrics
 //! - `ml_predict(model, bars)` -> fixed-point return, volatility, confidence, direction; or
@@ -28,7 +32,7 @@
 //! service.
 
 use crate::{
-	engine::{Engine, InferenceError, ModelInfo},
+	engine::{Engine, InferenceError, Input, ModelInfo},
 	features::{self, Bar},
 };
 use jsonrpsee::{
@@ -155,6 +159,20 @@ impl Faulty {
 		use serde_json::Value;
 		match value {
 			Value::Array(items) => items.iter_mut().for_each(|v| self.falsify(v)),
+			// `ml_run`'s answer: the values, a class when `classes` is given.
+			Value::Object(map) if map.contains_key("values") => {
+				let classes = map.get("classes").and_then(Value::as_u64);
+				let Some(Value::Array(values)) = map.get_mut("values") else { return };
+				for v in values.iter_mut() {
+					let Some(x) = v.as_i64() else { continue };
+					*v = match (classes, self) {
+						(Some(n), Faulty::Bias(_)) => ((x as u64 + 1) % n.max(1)).into(),
+						(Some(n), Faulty::RandomClass) => (random_u64() % n.max(1)).into(),
+						(None, Faulty::Bias(bias)) => x.saturating_add(bias).into(),
+						(None, Faulty::RandomClass) => x.into(),
+					};
+				}
+			}
 			Value::Object(map) => {
 				let classes =
 					map.get("probabilities").and_then(|p| p.as_array()).map(|a| a.len() as u64);
@@ -223,16 +241,17 @@ struct Worker {
 	generation: u64,
 }
 
-/// The artifacts every engine should have loaded, by hash; changed by [`Models`].
+/// The models every engine should serve, by hash; changed by [`Models`]. Each is loaded once
+/// and shared by all engines: one copy of its weights per process.
 #[derive(Default)]
 struct Wanted {
 	generation: u64,
-	files: std::collections::BTreeMap<[u8; 32], PathBuf>,
+	files: std::collections::BTreeMap<[u8; 32], Arc<crate::engine::SharedModel>>,
 }
 
-/// Engines waiting for work: bounded concurrency without sharing libtorch modules across threads.
-/// An engine catches up with the wanted model set when it is next taken, so a model change
-/// never waits for requests in flight.
+/// Engines waiting for work: bounded concurrency, each engine serving the shared models. An
+/// engine catches up with the wanted model set when it is next taken, so a model change never
+/// waits for requests in flight.
 struct Pool {
 	free: Mutex<Vec<Worker>>,
 	ready: Condvar,
@@ -267,12 +286,9 @@ impl Pool {
 				worker.engine.remove(&hash);
 			}
 		}
-		for (hash, path) in &wanted.files {
+		for (hash, model) in &wanted.files {
 			if !worker.engine.has(hash) {
-				if let Err(e) = worker.engine.load_file(path, Some(*hash)) {
-					// Verified when it was added; a failure now is a disk problem.
-					log::error!("ML service: cannot reload {}: {e}", path.display());
-				}
+				worker.engine.insert_shared(model.clone());
 			}
 		}
 		worker.generation = wanted.generation;
@@ -314,8 +330,9 @@ impl Models {
 		};
 		if let Ok(info) = &result {
 			let hash = crate::artifact::parse_hex(&info.hash).expect("models are named by hash");
+			let model = worker.engine.shared(&hash).expect("just loaded");
 			let mut wanted = pool.wanted.lock().expect("wanted lock");
-			wanted.files.insert(hash, path.to_path_buf());
+			wanted.files.insert(hash, model);
 			wanted.generation += 1;
 			worker.generation = wanted.generation;
 		}
@@ -492,6 +509,20 @@ struct PredictParams {
 }
 
 #[derive(Deserialize)]
+struct RunParams {
+	model: String,
+	input: RunInput,
+}
+
+/// One input of a model's registered kind: bars or text, exactly one of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunInput {
+	bars: Option<Bars>,
+	text: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct TextParams {
 	model: String,
 	text: String,
@@ -632,6 +663,32 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 			})
 		};
 
+	method!("ml_run", |params, ctx| {
+		let p: RunParams = parse(params, &["model", "input"])?;
+		let input = match (&p.input.bars, &p.input.text) {
+			(Some(bars), None) => Input::Bars(&bars.0),
+			(None, Some(text)) => Input::Text(text),
+			_ => {
+				return Err(invalid(r#"input is {"bars": [...]} or {"text": "..."}, one of them"#))
+			}
+		};
+		timed(ctx, "run", &p.model, &|e| {
+			let values = e.run(&p.model, input)?;
+			let (manifest, _) = e.manifest(&p.model).expect("it just ran");
+			let (outputs, classes) = match &manifest.task {
+				crate::artifact::Task::Regression { outputs } => (outputs.clone(), None),
+				crate::artifact::Task::Classification { labels }
+				| crate::artifact::Task::TextClassification { labels, .. } => {
+					(vec!["class".to_string()], Some(labels.len()))
+				}
+			};
+			let mut out = serde_json::json!({ "values": values, "outputs": outputs });
+			if let Some(n) = classes {
+				out["classes"] = n.into();
+			}
+			Ok(out)
+		})
+	});
 	method!("ml_health", |_params, ctx| {
 		let models = ctx.pool.with(|e| e.list().len());
 		Ok(serde_json::json!({
@@ -935,6 +992,16 @@ mod tests {
 		let mut batch = json!([{"return": 1}, {"return": 2}]);
 		Faulty::Bias(10).falsify(&mut batch);
 		assert_eq!(batch, json!([{"return": 11}, {"return": 12}]));
+		// The uniform method's answers, as the off-chain worker reads them.
+		let mut run = json!({"values": [1, -2, 3], "outputs": ["a", "b", "c"]});
+		Faulty::Bias(10).falsify(&mut run);
+		assert_eq!(run["values"], json!([11, 8, 13]));
+		let mut run = json!({"values": [3], "outputs": ["class"], "classes": 4});
+		Faulty::Bias(10).falsify(&mut run);
+		assert_eq!(run["values"], json!([0]), "the next class, wrapping");
+		let mut run = json!({"values": [1], "outputs": ["class"], "classes": 3});
+		Faulty::RandomClass.falsify(&mut run);
+		assert!(run["values"][0].as_u64().unwrap() < 3);
 	}
 
 	#[test]

@@ -24,8 +24,14 @@ impl Drop for Service {
 // The child is waited for in `Service::drop`, or before the panic when it exits early.
 #[allow(clippy::zombie_processes)]
 fn start(models: &std::path::Path) -> Service {
+	start_with(models, 2)
+}
+
+#[allow(clippy::zombie_processes)]
+fn start_with(models: &std::path::Path, workers: usize) -> Service {
+	let workers = workers.to_string();
 	let mut child = Command::new(env!("CARGO_BIN_EXE_noderr-ml"))
-		.args(["serve", "--rpc-addr", "127.0.0.1:0", "--workers", "2", "--models"])
+		.args(["serve", "--rpc-addr", "127.0.0.1:0", "--workers", &workers, "--models"])
 		.arg(models)
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
@@ -132,6 +138,9 @@ fn serves_models_and_refuses_bad_input() {
 	assert!((0..=1_000_000).contains(&m["allocation"].as_i64().unwrap()), "{m}");
 	let (_, msg) = error(&call(addr, "ml_msrr", json!({"model": msrr, "bars": bars(100)})));
 	assert!(msg.contains("100 bars given, at least 168 needed"), "{msg}");
+	assert!(!msg.contains("warm-up"), "MSRR reads closes only, it needs no warm-up: {msg}");
+	let (_, msg) = error(&call(addr, "ml_classifyRegime", json!({"model": gaf, "bars": bars(10)})));
+	assert!(msg.ends_with("10 bars given, at least 64 needed"), "{msg}");
 	let sentiment = hash_of("sentiment");
 	let neg = call(
 		addr,
@@ -185,6 +194,79 @@ fn serves_models_and_refuses_bad_input() {
 	inconsistent[170]["high"] = json!(1.0);
 	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": inconsistent})));
 	assert!(msg.contains("do not enclose"), "{msg}");
+	// The uniform method: every model on its registered input kind, the same values as its
+	// typed method, in the registry's order.
+	let run =
+		|model: &str, input: Value| call(addr, "ml_run", json!({"model": model, "input": input}));
+	let v = run(&price, json!({"bars": bars(200)}));
+	assert_eq!(
+		v["result"]["values"],
+		json!([r["return"], r["volatility"], r["confidence"]]),
+		"{v}"
+	);
+	assert_eq!(v["result"]["outputs"], json!(["return", "volatility", "confidence"]));
+	let v = run(&gaf, json!({"bars": bars(64)}));
+	assert_eq!(v["result"]["values"], json!([regime["result"]["class"]]), "{v}");
+	assert_eq!(v["result"]["classes"], 4);
+	let v = run(&msrr, json!({"bars": bars(168)}));
+	let fields = [
+		"p_calm",
+		"p_turbulent",
+		"turbulence_next",
+		"expected_return_pct",
+		"semivariance_pct2",
+		"allocation",
+	];
+	assert_eq!(v["result"]["values"], json!(fields.map(|f| m[f].clone())), "{v}");
+	assert_eq!(v["result"]["outputs"], json!(fields));
+	let v = run(&sentiment, json!({"text": "I hate this, it is awful and dangerous."}));
+	assert_eq!(v["result"]["values"], json!([neg["result"]["class"]]), "{v}");
+	let v = call(
+		addr,
+		"ml_run",
+		json!([sentiment, {"text": "I love it, what a wonderful and safe idea!"}]),
+	);
+	assert_eq!(v["result"]["values"], json!([pos["result"]["class"]]), "{v}");
+	for (model, input, expected) in [
+		(&price, json!({"text": "up"}), "price-transformer reads bars, not text"),
+		(&sentiment, json!({"bars": bars(10)}), "sentiment reads text, not bars"),
+		(&price, json!({}), "one of them"),
+		(&price, json!({"bars": bars(200), "text": "up"}), "one of them"),
+		(&price, json!({"bars": bars(100)}), "100 bars given, at least 160 needed"),
+		(&sentiment, json!({"text": " "}), "text is empty"),
+		(&price, json!({"rows": []}), "unknown field"),
+	] {
+		let (code, msg) = error(&run(model, input));
+		assert_eq!(code, -32602, "{msg}");
+		assert!(msg.contains(expected), "{expected}: {msg}");
+	}
+
+	// Finite but extreme prices: an input error naming the bar and the range, for every method
+	// that reads bars, never NaN features or an answer of zeros.
+	for scale in [1e303, 1e-302] {
+		let extreme = |n: usize| -> Value {
+			let mut b = bars(n);
+			for bar in b.as_array_mut().unwrap() {
+				for field in ["open", "high", "low", "close"] {
+					bar[field] = json!(bar[field].as_f64().unwrap() * scale);
+				}
+			}
+			b
+		};
+		for (method, params) in [
+			("ml_predict", json!({"model": price, "bars": extreme(200)})),
+			("ml_predictBatch", json!({"model": price, "series": [extreme(200)]})),
+			("ml_classifyRegime", json!({"model": gaf, "bars": extreme(64)})),
+			("ml_msrr", json!({"model": msrr, "bars": extreme(168)})),
+			("ml_features", json!({"bars": extreme(170), "window": 10})),
+			("ml_run", json!({"model": price, "input": {"bars": extreme(200)}})),
+			("ml_run", json!({"model": msrr, "input": {"bars": extreme(168)}})),
+		] {
+			let (code, msg) = error(&call(addr, method, params));
+			assert_eq!(code, -32602, "{method}: {msg}");
+			assert!(msg.contains("outside the accepted range [1e-12, 1e12]"), "{method}: {msg}");
+		}
+	}
 	let unknown = format!("0x{}", "ab".repeat(32));
 	let (code, msg) =
 		error(&call(addr, "ml_predict", json!({"model": unknown, "bars": bars(200)})));
@@ -301,4 +383,46 @@ async fn a_thousand_spellings_of_a_model_make_one_metric_series() {
 		.collect();
 	assert_eq!(series.len(), 1, "one series: {series:?}");
 	assert!(series[0].contains(&canonical), "{series:?}");
+}
+
+fn rss_mib(pid: u32) -> f64 {
+	let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+	let kb: f64 = status
+		.lines()
+		.find_map(|l| l.strip_prefix("VmRSS:"))
+		.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+		.unwrap();
+	kb / 1024.0
+}
+
+#[test]
+fn every_engine_of_the_pool_shares_one_copy_of_the_weights() {
+	let dir = noderr_ml::data::artifacts_dir();
+	let mut rss = Vec::new();
+	for workers in [1usize, 4] {
+		let svc = start_with(&dir, workers);
+		let models = call(&svc.addr, "ml_listModels", json!([]))["result"].clone();
+		let sentiment =
+			models.as_array().unwrap().iter().find(|m| m["name"] == "sentiment").unwrap()["hash"]
+				.as_str()
+				.unwrap()
+				.to_string();
+		// Enough concurrent calls that every engine of the pool is taken and serves every model.
+		std::thread::scope(|s| {
+			for i in 0..4 * workers {
+				let (addr, sentiment) = (&svc.addr, &sentiment);
+				s.spawn(move || {
+					let text = format!("call {i}: what a wonderful idea");
+					let r = call(addr, "ml_sentiment", json!({"model": sentiment, "text": text}));
+					assert!(r["result"]["label"].is_string(), "{r}");
+				});
+			}
+		});
+		let health = call(&svc.addr, "ml_health", json!([]));
+		assert_eq!(health["result"]["workers"], workers, "{health}");
+		rss.push(rss_mib(svc.child.id()));
+	}
+	// Before sharing, each extra engine held its own copy of the four models (about 92 MiB).
+	println!("service RSS: {:.0} MiB with 1 engine, {:.0} MiB with 4", rss[0], rss[1]);
+	assert!(rss[1] - rss[0] < 40.0, "three more engines cost {:.0} MiB", rss[1] - rss[0]);
 }
