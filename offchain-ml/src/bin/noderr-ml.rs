@@ -118,6 +118,17 @@ enum Command {
 	},
 	/// Print an artifact's hash, size and manifest summary.
 	Inspect { artifact: PathBuf },
+	/// Score every artifact in a directory on the held-out later period its training kept apart,
+	/// through the inference engine, against honest baselines (random walks with constant,
+	/// exponentially weighted and rolling variance; majority class and persistence; buy-and-hold
+	/// and volatility targeting). One JSON report per model.
+	Evaluate {
+		/// Directory of artifacts (*.nrm).
+		#[arg(long)]
+		models: PathBuf,
+		#[arg(long, default_value = "pinned", value_parser = runtime::CpuMode::parse)]
+		cpu_mode: runtime::CpuMode,
+	},
 	/// Print what to submit to the model registry for an artifact, or for every artifact in a
 	/// directory: hash, size and the polkadot.js call (sudo) that registers it.
 	Registration {
@@ -311,6 +322,20 @@ fn run(cli: Cli) -> Result<(), String> {
 					"{}",
 					serde_json::json!({"model": info.name, "hash": info.hash, "outputs": outputs})
 				);
+			}
+		}
+		Command::Evaluate { models, cpu_mode } => {
+			runtime::init_with(cpu_mode);
+			let mut engine = noderr_ml::engine::Engine::new();
+			let loaded = engine.load_dir(&models).map_err(|e| e.to_string())?;
+			if loaded.is_empty() {
+				return Err(format!("no artifacts in {}", models.display()));
+			}
+			for r in loaded {
+				r.map_err(|e| e.to_string())?;
+			}
+			for report in noderr_ml::evaluate::all(&engine)? {
+				println!("{report}");
 			}
 		}
 		Command::Inspect { artifact: path } => {
