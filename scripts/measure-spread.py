@@ -443,8 +443,9 @@ def render(meta, inputs, labels, results):
     )
     w("//!")
     paragraph(
-        "Measured through the ML service's JSON-RPC methods that the off-chain worker calls "
-        "(`ml_predict`, `ml_classifyRegime`, `ml_msrr`, `ml_sentiment`), with the parameters it "
+        "Measured through the ML service's typed JSON-RPC methods (`ml_predict`, "
+        "`ml_classifyRegime`, `ml_msrr`, `ml_sentiment`; the off-chain worker's `ml_run` "
+        "answers the same values in the registry's order), with the inputs the worker "
         "sends: one `noderr-ml serve --workers 1 --cpu-mode MODE` process per run, every run "
         "sent the same requests."
     )

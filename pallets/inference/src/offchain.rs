@@ -514,35 +514,15 @@ impl<T: Config> Pallet<T> {
 				let bars = Self::window(*feed, *end, needed).ok_or(Skip::HistoryGone)?;
 				let url = Self::ml_url().ok_or(Skip::NoMlService)?;
 				let bars_json: Vec<Value> = bars.iter().map(bar_json).collect();
-				let params = serde_json::json!({ "model": hex(&model), "bars": bars_json });
-				let (method, fields): (&str, &[&str]) = match task.class {
-					TaskClass::Prediction => {
-						("ml_predict", &["return", "volatility", "confidence"])
-					}
-					TaskClass::Regime => ("ml_classifyRegime", &["class"]),
-					TaskClass::Risk => (
-						"ml_msrr",
-						&[
-							"p_calm",
-							"p_turbulent",
-							"turbulence_next",
-							"expected_return_pct",
-							"semivariance_pct2",
-							"allocation",
-						],
-					),
-					_ => return Err(Skip::UnknownModel),
-				};
-				let result = ml_call(&url, method, params, tally)?;
-				answer_fields(&result, fields)
+				run_model(&url, &model, &spec.kind, serde_json::json!({ "bars": bars_json }), tally)
 			}
 			TaskInput::Text(text) => {
 				let model = task.model.ok_or(Skip::UnknownModel)?;
+				let spec = T::Models::model(&model).ok_or(Skip::UnknownModel)?;
 				let url = Self::ml_url().ok_or(Skip::NoMlService)?;
 				let text = core::str::from_utf8(text)
 					.map_err(|_| Skip::MlError("the task's text is not UTF-8".into()))?;
-				let params = serde_json::json!({ "model": hex(&model), "text": text });
-				answer_fields(&ml_call(&url, "ml_sentiment", params, tally)?, &["class"])
+				run_model(&url, &model, &spec.kind, serde_json::json!({ "text": text }), tally)
 			}
 		}
 	}
@@ -718,16 +698,37 @@ fn parse_hash(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The named integer fields of an ML result, in order, as an answer.
-fn answer_fields(result: &Value, fields: &[&str]) -> Result<Answer, Skip> {
-	let values = fields
+/// Runs `model` on `input` through the ML service's one uniform method, `ml_run`: the answer is
+/// its values, already in the registry's order, as many as the registered kind declares.
+fn run_model(
+	url: &str,
+	model: &[u8; 32],
+	kind: &noderr_primitives::TaskKind,
+	input: Value,
+	tally: &mut WorkerStats,
+) -> Result<Answer, Skip> {
+	let params = serde_json::json!({ "model": hex(model), "input": input });
+	let result = ml_call(url, "ml_run", params, tally)?;
+	let values = result
+		.get("values")
+		.and_then(Value::as_array)
+		.ok_or_else(|| Skip::BadMlAnswer("ml_run: no values".into()))?
 		.iter()
-		.map(|f| {
-			result
-				.get(*f)
-				.and_then(Value::as_i64)
-				.ok_or_else(|| Skip::BadMlAnswer(format!("field {f:?} missing or not an integer")))
+		.map(|v| {
+			v.as_i64().ok_or_else(|| Skip::BadMlAnswer("ml_run: a value is not an integer".into()))
 		})
 		.collect::<Result<Vec<i64>, Skip>>()?;
+	let expected = match kind {
+		noderr_primitives::TaskKind::Regression { outputs } => *outputs as usize,
+		noderr_primitives::TaskKind::Classification { .. }
+		| noderr_primitives::TaskKind::TextClassification { .. } => 1,
+	};
+	if values.len() != expected {
+		return Err(Skip::BadMlAnswer(format!(
+			"ml_run: {} values, the registered model answers {expected}",
+			values.len()
+		)));
+	}
 	values.try_into().map_err(|_| Skip::BadMlAnswer("too many values".into()))
 }
 

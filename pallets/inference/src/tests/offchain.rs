@@ -103,7 +103,7 @@ fn include(subs: Vec<(SubmissionOf<Test>, sp_runtime::testing::TestSignature)>) 
 }
 
 fn sentiment_result(class: i64) -> serde_json::Value {
-	serde_json::json!({ "label": "x", "class": class, "probabilities": [1, 2, 3] })
+	serde_json::json!({ "values": [class], "outputs": ["class"], "classes": 3 })
 }
 
 #[test]
@@ -245,8 +245,8 @@ fn expect_sentiment(state: &State, times: usize, class: i64) {
 	for _ in 0..times {
 		expect_ml(
 			state,
-			"ml_sentiment",
-			serde_json::json!({ "model": offchain::hex(&SENTIMENT), "text": "markets rally" }),
+			"ml_run",
+			serde_json::json!({ "model": offchain::hex(&SENTIMENT), "input": { "text": "markets rally" } }),
 			sentiment_result(class),
 		);
 	}
@@ -462,8 +462,8 @@ fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 				method: "POST".into(),
 				uri: ML.into(),
 				body: rpc_body(
-					"ml_sentiment",
-					serde_json::json!({ "model": offchain::hex(&SENTIMENT), "text": "markets rally" }),
+					"ml_run",
+					serde_json::json!({ "model": offchain::hex(&SENTIMENT), "input": { "text": "markets rally" } }),
 				),
 				headers: vec![("Content-Type".into(), "application/json".into())],
 				response: Some(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"model not loaded\"}}".to_vec()),
@@ -480,6 +480,30 @@ fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 		let stats = offchain::WorkerStats::load();
 		assert_eq!(stats.missed.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
 		assert_eq!(stats.ml_failures.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
+		assert_eq!((stats.assigned, stats.committed), (ops.len() as u64, 0));
+	});
+}
+
+#[test]
+fn an_answer_of_the_wrong_length_is_never_committed() {
+	with_worker(|state, pool| {
+		let (id, ops) = sentiment_round(state, pool);
+		// A classification answers one value; a service answering two is not trusted.
+		for _ in 0..ops.len() {
+			expect_ml(
+				state,
+				"ml_run",
+				serde_json::json!({ "model": offchain::hex(&SENTIMENT), "input": { "text": "markets rally" } }),
+				serde_json::json!({ "values": [2, 7] }),
+			);
+		}
+		Inference::offchain_worker(System::block_number());
+		assert!(pool.read().transactions.is_empty());
+		run_to_block(System::block_number() + 20);
+		assert!(!Tasks::<Test>::contains_key(id));
+		Inference::offchain_worker(System::block_number());
+		let stats = offchain::WorkerStats::load();
+		assert_eq!(stats.missed.0, vec![(b"bad_ml_answer".to_vec(), ops.len() as u64)]);
 		assert_eq!((stats.assigned, stats.committed), (ops.len() as u64, 0));
 	});
 }
@@ -593,22 +617,14 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 							"close": d(b.close), "volume": d(b.volume) })
 					})
 					.collect();
-				let (method, result) = match task.class {
-					TaskClass::Prediction => (
-						"ml_predict",
-						serde_json::json!({ "return": 12, "volatility": 3400,
-							"confidence": 550000, "direction": 1 }),
-					),
-					TaskClass::Regime => ("ml_classifyRegime", sentiment_result(2)),
-					TaskClass::Risk => (
-						"ml_msrr",
-						serde_json::json!({ "p_calm": 1, "p_turbulent": 2, "turbulence_next": 3,
-							"expected_return_pct": -4, "semivariance_pct2": 5, "allocation": 6 }),
-					),
+				let values = match task.class {
+					TaskClass::Prediction => serde_json::json!([12, 3400, 550000]),
+					TaskClass::Regime => serde_json::json!([2]),
+					TaskClass::Risk => serde_json::json!([1, 2, 3, -4, 5, 6]),
 					other => panic!("{other:?}"),
 				};
-				let params = serde_json::json!({ "model": offchain::hex(&model), "bars": bars });
-				expect_ml(state, method, params, result);
+				let params = serde_json::json!({ "model": offchain::hex(&model), "input": { "bars": bars } });
+				expect_ml(state, "ml_run", params, serde_json::json!({ "values": values }));
 			}
 		}
 		Inference::offchain_worker(System::block_number());
