@@ -9,6 +9,7 @@
 use crate::{
 	artifact::{self, Manifest, Task},
 	data::{self, TimedBar},
+	evaluate::{gaussian_nll, performance},
 	features::{self, FEATURE_COUNT},
 	models::{self, gaf, msrr, price, sentiment},
 	runtime,
@@ -140,13 +141,6 @@ pub struct TrainOptions {
 	pub epochs: usize,
 	pub seed: u64,
 	pub version: String,
-}
-
-/// Gaussian negative log-likelihood of `y` under N(mu, sigma^2).
-fn gaussian_nll(y: f64, mu: f64, sigma: f64) -> f64 {
-	0.5 * libm::log(2.0 * core::f64::consts::PI)
-		+ libm::log(sigma)
-		+ (y - mu).powi(2) / (2.0 * sigma * sigma)
 }
 
 /// Trains the price Transformer and writes its artifact to `out`.
@@ -502,19 +496,8 @@ pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		train_returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / train_returns.len() as f64,
 	);
 	let loglik_gauss: f64 = test_returns.iter().map(|r| -gaussian_nll(*r, mean, sd)).sum();
-	let stats = |r: &[f64]| {
-		let m = r.iter().sum::<f64>() / r.len() as f64;
-		let down = libm::sqrt(r.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / r.len() as f64);
-		let (mut level, mut peak, mut dd) = (0.0f64, 0.0f64, 0.0f64);
-		for x in r {
-			level += x;
-			peak = peak.max(level);
-			dd = dd.max(peak - level);
-		}
-		(m, down, if down > 0.0 { m / down } else { 0.0 }, dd)
-	};
-	let (sm, sd_down, s_sortino, s_dd) = stats(&strat);
-	let (hm, hd_down, h_sortino, h_dd) = stats(&hold);
+	let (sm, sd_down, s_sortino, s_dd) = performance(&strat);
+	let (hm, hd_down, h_sortino, h_dd) = performance(&hold);
 	let metrics = BTreeMap::from([
 		("test_samples".to_string(), json!(strat.len())),
 		("mean_return_pct".to_string(), json!(sm)),

@@ -209,14 +209,7 @@ fn serves_models_and_refuses_bad_input() {
 	assert_eq!(v["result"]["values"], json!([regime["result"]["class"]]), "{v}");
 	assert_eq!(v["result"]["classes"], 4);
 	let v = run(&msrr, json!({"bars": bars(168)}));
-	let fields = [
-		"p_calm",
-		"p_turbulent",
-		"turbulence_next",
-		"expected_return_pct",
-		"semivariance_pct2",
-		"allocation",
-	];
+	let fields = noderr_ml::engine::MsrrModel::OUTPUTS;
 	assert_eq!(v["result"]["values"], json!(fields.map(|f| m[f].clone())), "{v}");
 	assert_eq!(v["result"]["outputs"], json!(fields));
 	let v = run(&sentiment, json!({"text": "I hate this, it is awful and dangerous."}));

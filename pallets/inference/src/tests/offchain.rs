@@ -471,16 +471,8 @@ fn without_an_ml_service_the_worker_skips_and_never_commits_blind() {
 				..Default::default()
 			});
 		}
-		Inference::offchain_worker(System::block_number());
-		assert!(pool.read().transactions.is_empty());
-		// Once the task is over, each operator's miss is counted with its reason.
-		run_to_block(System::block_number() + 20);
-		assert!(!Tasks::<Test>::contains_key(id));
-		Inference::offchain_worker(System::block_number());
-		let stats = offchain::WorkerStats::load();
-		assert_eq!(stats.missed.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
+		let stats = nothing_committed(pool, id, ops.len(), b"ml_error");
 		assert_eq!(stats.ml_failures.0, vec![(b"ml_error".to_vec(), ops.len() as u64)]);
-		assert_eq!((stats.assigned, stats.committed), (ops.len() as u64, 0));
 	});
 }
 
@@ -497,15 +489,22 @@ fn an_answer_of_the_wrong_length_is_never_committed() {
 				serde_json::json!({ "values": [2, 7] }),
 			);
 		}
-		Inference::offchain_worker(System::block_number());
-		assert!(pool.read().transactions.is_empty());
-		run_to_block(System::block_number() + 20);
-		assert!(!Tasks::<Test>::contains_key(id));
-		Inference::offchain_worker(System::block_number());
-		let stats = offchain::WorkerStats::load();
-		assert_eq!(stats.missed.0, vec![(b"bad_ml_answer".to_vec(), ops.len() as u64)]);
-		assert_eq!((stats.assigned, stats.committed), (ops.len() as u64, 0));
+		nothing_committed(pool, id, ops.len(), b"bad_ml_answer");
 	});
+}
+
+/// Runs the worker on a task whose answers fail: no transaction, and once the task is over each
+/// of its `ops` operators' miss counted with `reason`.
+fn nothing_committed(pool: &Pool, id: TaskId, ops: usize, reason: &[u8]) -> offchain::WorkerStats {
+	Inference::offchain_worker(System::block_number());
+	assert!(pool.read().transactions.is_empty());
+	run_to_block(System::block_number() + 20);
+	assert!(!Tasks::<Test>::contains_key(id));
+	Inference::offchain_worker(System::block_number());
+	let stats = offchain::WorkerStats::load();
+	assert_eq!(stats.missed.0, vec![(reason.to_vec(), ops as u64)]);
+	assert_eq!((stats.assigned, stats.committed), (ops as u64, 0));
+	stats
 }
 
 /// Heartbeats that stay in force for the whole test.
