@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Latency of the ML models at batch 1 on one thread: the Rust path (criterion benchmarks of
-# noderr-ml) against the same models and inputs run with PyTorch eager from Python, in one run
-# on this machine, with the ratio. Needs the default artifacts (scripts/train-models.sh).
-# Installs PyTorch 2.13.0 from PyPI into $NODERR_CACHE/torchenv on first use (about 3 GB of
-# CUDA wheels come with it; they are not used).
+# Latency of the ML models at batch 1 on one thread, in one run on this machine: the Rust path
+# (criterion benchmarks of noderr-ml) against the same models and inputs run with PyTorch eager
+# from Python and with ONNX Runtime (the models exported to ONNX, one thread), and the feature
+# pipeline against the `ta` package (pandas) and TA-Lib's C indicators; each with the ratio, and
+# each model's work against one core's measured fp32 matmul peak. Uses the published default
+# artifacts (scripts/default-artifacts.sh). Installs PyTorch 2.13.0, ONNX Runtime and TA-Lib from
+# PyPI into $NODERR_CACHE/torchenv on first use (about 3 GB of CUDA wheels come with PyTorch;
+# they are not used).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
-"$root/scripts/train-models.sh"
+"$root/scripts/default-artifacts.sh" --release >/dev/null
 env="$NODERR_CACHE/torchenv"
-if ! "$env/bin/python" -c 'import torch, pandas, ta, tokenizers' 2>/dev/null; then
-	step "PyTorch eager environment in $env"
+if ! "$env/bin/python" -c 'import torch, pandas, ta, tokenizers, onnx, onnxruntime, talib' 2>/dev/null; then
+	step "PyTorch eager, ONNX Runtime and TA-Lib environment in $env"
 	python3 -m venv "$env"
-	"$env/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0 numpy pandas==3.0.* tokenizers
+	"$env/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0 numpy pandas==3.0.* tokenizers \
+		onnx==1.23.* onnxruntime==1.32.* ta-lib==0.8.*
 	"$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "$NODERR_CACHE/downloads/ta-0.11.0.tar.gz"
 fi
 
 step "Rust: criterion benchmarks"
-(cd "$root" && cargo bench -p noderr-ml --bench inference)
+# The release build's packages, so that the benchmark reuses the node's build of every dependency.
+(cd "$root" && cargo bench --locked "${release_packages[@]}" --bench inference)
 
 text='{"sentiment_text": "The new driverless car service launched in our city this week, and honestly the rides have been smooth, quick and surprisingly cheap so far!!!"}'
 eager() {
@@ -27,9 +32,9 @@ eager() {
 step "Python: PyTorch eager, CPU capability pinned as on the nodes (AVX2)"
 out="$NODERR_CACHE/eager-bench.json"
 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_CBWR=AVX2,STRICT eager "$out"
-step "Python: PyTorch eager, default CPU capability (the best this CPU has)"
+step "Python: PyTorch eager and ONNX Runtime, default CPU capability (the best this CPU has)"
 out_default="$NODERR_CACHE/eager-bench-default.json"
-eager "$out_default"
+NODERR_BENCH_ONNX=1 eager "$out_default"
 
 step "Median latency, batch 1, one thread"
 python3 - "$CARGO_TARGET_DIR/criterion" "$out" "$out_default" <<'PY'
@@ -43,10 +48,25 @@ rows = [
     ("GAF classifier, images + CNN", "gaf_end_to_end", "gaf_end_to_end"),
     ("sentiment, 32 tokens, tokenizer + encoder + head", "sentiment_32_tokens", "sentiment_end_to_end"),
 ]
-print(f"{'':50} {'Rust (tch)':>12} {'eager AVX2':>12} {'ratio':>7} {'eager best ISA':>15} {'ratio':>7}")
+print(f"{'':50} {'Rust (tch)':>12} {'eager AVX2':>12} {'ratio':>7} {'eager best ISA':>15} {'ratio':>7} {'ONNX Runtime':>13} {'ratio':>7}")
+onnx = {"price_end_to_end": "onnx_price_end_to_end", "gaf_end_to_end": "onnx_gaf_end_to_end",
+        "sentiment_end_to_end": "onnx_sentiment_end_to_end", "features": "talib_features"}
 for label, r, p in rows:
-    a, b, c = rust(r), eager[p], default[p]
-    print(f"{label:50} {a*1e6:>9.1f} us {b*1e6:>9.1f} us {b/a:>6.2f}x {c*1e6:>12.1f} us {c/a:>6.2f}x")
-print(f"PyTorch eager, price Transformer model only: {eager['price_model']*1e6:.1f} us (AVX2), {default['price_model']*1e6:.1f} us (best ISA); torch {eager['torch']}, {eager['threads']} thread")
-print("Ratio = PyTorch eager time / Rust time (above 1: Rust is faster).")
+    a, b, c, d = rust(r), eager[p], default[p], default[onnx[p]]
+    print(f"{label:50} {a*1e6:>9.1f} us {b*1e6:>9.1f} us {b/a:>6.2f}x {c*1e6:>12.1f} us {c/a:>6.2f}x {d*1e6:>10.1f} us {d/a:>6.2f}x")
+print("Ratio = the other engine's time / Rust time (above 1: Rust is faster). For the feature row the")
+print("ONNX Runtime column is TA-Lib's C indicators with numpy (talib_features.py), the eager columns")
+print("the `ta` package on pandas; the ONNX Runtime price row computes its features with TA-Lib.")
+print(f"Model only, price Transformer: Rust in the end-to-end row; eager {eager['price_model']*1e6:.1f} us (AVX2), "
+      f"{default['price_model']*1e6:.1f} us (best ISA); ONNX Runtime {default['onnx_price_model']*1e6:.1f} us")
+print(f"ONNX Runtime against eager, largest output difference: price {default['onnx_price_max_abs_diff']:.1e}, "
+      f"GAF {default['onnx_gaf_max_abs_diff']:.1e}, sentiment {default['onnx_sentiment_max_abs_diff']:.1e}")
+peak = default["matmul_peak_flops"]
+print(f"FLOP limit: one core's fp32 matmul peak measured at {peak/1e9:.1f} GFLOP/s (1024x1024, torch, one thread)")
+for label, r, key in [("price Transformer", "price_end_to_end", "price_model"), ("GAF CNN", "gaf_end_to_end", "gaf_model"),
+                      ("sentiment encoder, 32 tokens", "sentiment_32_tokens", "sentiment_model")]:
+    f = default["flops"][key]
+    print(f"  {label:30} {f/1e6:9.2f} MFLOP: at the peak {f/peak*1e6:8.1f} us; Rust end to end {rust(r)*1e6:8.1f} us "
+          f"= {f/peak/rust(r)*100:5.1f} % of the limit")
+print(f"torch {eager['torch']}, onnxruntime {default['onnxruntime']}, TA-Lib {default['talib']}, {eager['threads']} thread")
 PY

@@ -8,6 +8,11 @@ input, and times batch-1 inference on one thread under torch.inference_mode():
 - GAF: Gramian Angular Field images in numpy, CNN;
 - sentiment: Hugging Face `tokenizers` on the model's tokenizer.json, MiniLM encoder, head, at
   32 tokens.
+Then the engine a Python user would pick for CPU inference: the same models exported to ONNX
+and run by ONNX Runtime (one thread, sequential, all graph optimisations), checked against the
+eager outputs, with the features from TA-Lib's C indicators (talib_features.py) for the price
+model; and the work per call in floating-point operations (torch's FLOP counter on the eager
+forward) against one core's measured fp32 matmul peak.
 Usage: eager_bench.py ARTIFACT_DIR BARS.csv MINILM_DIR OUT.json [expected.json]
 Prints and writes median seconds per call.
 """
@@ -116,6 +121,92 @@ def minilm_forward(w, ids):
     return F.linear(pooled, w["head.weight"], w["head.bias"])
 
 
+class _Fn(torch.nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+def ort_session(fn, example, path):
+    import onnxruntime as ort
+    with torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(_Fn(fn), (example,), path, input_names=["x"], output_names=["y"],
+                          opset_version=17, dynamo=False)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def flops(fn, example):
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        fn(example)
+    return counter.get_total_flops()
+
+
+def matmul_peak():
+    """fp32 FLOP/s of one core on a large matmul: the most this core does with torch's kernels."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    t = median_time(lambda: a @ b, seconds=2.0)
+    return 2 * 1024 ** 3 / t
+
+
+def onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, text):
+    import tempfile
+
+    import onnxruntime
+    import talib_features
+    import talib
+
+    results["onnxruntime"] = onnxruntime.__version__
+    results["talib"] = talib.__version__
+    cols = [window[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close", "volume")]
+    results["talib_features"] = median_time(lambda: talib_features.compute(*cols))
+    tmp = tempfile.mkdtemp()
+
+    price = ort_session(lambda t: price_forward(w, cfg, t), x, os.path.join(tmp, "price.onnx"))
+    xn = x.numpy()
+    with torch.inference_mode():
+        ref = price_forward(w, cfg, x).numpy()
+    results["onnx_price_max_abs_diff"] = float(np.abs(price.run(None, {"x": xn})[0] - ref).max())
+    results["onnx_price_model"] = median_time(lambda: price.run(None, {"x": xn}))
+
+    def onnx_price_end_to_end():
+        feats = talib_features.compute(*cols)[-60:]
+        z = np.clip((np.nan_to_num(feats) - mean) / std, -10, 10).astype(np.float32)[None]
+        return price.run(None, {"x": z})
+
+    results["onnx_price_end_to_end"] = median_time(onnx_price_end_to_end)
+
+    img = gaf_images(closes).unsqueeze(0)
+    gaf = ort_session(lambda t: F.softmax(gaf_forward(wg, t), 1), img, os.path.join(tmp, "gaf.onnx"))
+    results["onnx_gaf_max_abs_diff"] = float(np.abs(
+        gaf.run(None, {"x": img.numpy()})[0] - F.softmax(gaf_forward(wg, img), 1).detach().numpy()).max())
+    results["onnx_gaf_end_to_end"] = median_time(
+        lambda: gaf.run(None, {"x": gaf_images(closes).unsqueeze(0).numpy()}))
+
+    ids = torch.tensor([tok.encode(text).ids])
+    sent = ort_session(lambda t: F.softmax(minilm_forward(ws, t), 1), ids, os.path.join(tmp, "sentiment.onnx"))
+    results["onnx_sentiment_max_abs_diff"] = float(np.abs(
+        sent.run(None, {"x": ids.numpy()})[0] - F.softmax(minilm_forward(ws, ids), 1).detach().numpy()).max())
+    results["onnx_sentiment_end_to_end"] = median_time(
+        lambda: sent.run(None, {"x": np.array([tok.encode(text).ids], dtype=np.int64)}))
+
+    results["flops"] = {
+        "price_model": flops(lambda t: price_forward(w, cfg, t), x),
+        "gaf_model": flops(lambda t: gaf_forward(wg, t), img),
+        "sentiment_model": flops(lambda t: minilm_forward(ws, t), ids),
+    }
+    results["matmul_peak_flops"] = matmul_peak()
+
+
 def main():
     art_dir, bars_path, minilm_dir, out_path = sys.argv[1:5]
     expected = json.load(open(sys.argv[5])) if len(sys.argv) > 5 else {}
@@ -172,6 +263,9 @@ def main():
 
     results["sentiment_probabilities"] = [float(p) for p in sentiment_end_to_end()[0]]
     results["sentiment_end_to_end"] = median_time(sentiment_end_to_end)
+
+    if os.environ.get("NODERR_BENCH_ONNX") == "1":
+        onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, text)
     json.dump(results, open(out_path, "w"), indent=1)
     print(json.dumps(results, indent=1))
 
