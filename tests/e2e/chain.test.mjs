@@ -93,10 +93,13 @@ test('a signed transfer from Alice finalizes and moves the balance', async () =>
   assert.ok(events.some(({ event }) => api.events.balances.Transfer.is(event)), 'Transfer event');
 });
 
-test('idle dev node stays under 300 MiB resident memory', async () => {
+test('idle dev node with the four default models stays near 300 MiB resident memory', async () => {
   const rss = rssMiB(node.child.pid);
   console.log(`# idle RSS ${rss.toFixed(1)} MiB`);
-  // The node links libtorch and its embedded ML service holds the four default models
-  // (about 92 MiB of weights): measured 377 MiB on the reference machine, 220 MiB with --no-ml.
-  assert.ok(rss < 450, `RSS ${rss} MiB`);
+  // The node links libtorch and its embedded ML service holds the four default models (about
+  // 92 MiB of float32 weights, 87 of them the MiniLM encoder), one copy shared by the service's
+  // engines, with the allocator's freed buffers returned after loading: measured 287-295 MiB over
+  // the first two minutes (411 MiB before the buffers were returned). The target is 300 MiB;
+  // the bound leaves room for another processor's libtorch kernels.
+  assert.ok(rss < 320, `RSS ${rss} MiB`);
 });

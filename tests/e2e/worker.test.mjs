@@ -95,10 +95,14 @@ test('the scheduled models settle on the new history with what every node comput
   for (const [name, method, len, fields] of cases) {
     const [id, open] = byModel(name);
     const end = open.input.asHistory.end.toNumber();
-    const ml = await httpRpc(node.mlUrl, method, { model: models[name], bars: await barWindow(api, end, len) });
+    const bars = await barWindow(api, end, len);
+    const ml = await httpRpc(node.mlUrl, method, { model: models[name], bars });
     assert.ok(ml.result, `${method}: ${JSON.stringify(ml.error)}`);
     const answer = settled.get(id).answer.map((x) => x.toNumber());
     assert.deepEqual(answer, fields(ml.result), `${name} task ${id}: the aggregate is the node's own answer`);
+    // The uniform method the worker calls answers the same values, in the registry's order.
+    const run = await httpRpc(node.mlUrl, 'ml_run', { model: models[name], input: { bars } });
+    assert.deepEqual(run.result?.values, answer, `ml_run for ${name}: ${JSON.stringify(run.error)}`);
     const agreed = settled.get(id).agreed.toNumber();
     assert.equal(agreed, settled.get(id).assigned.toNumber(), `${name}: every assigned operator agreed`);
   }
