@@ -111,6 +111,14 @@ fn check_outputs(m: &artifact::Manifest, expected: &[&str]) -> Result<(), String
 	}
 }
 
+/// Checks that a manifest's input is the `window` latest closes this node reads.
+fn check_closes(m: &artifact::Manifest, window: usize) -> Result<(), String> {
+	if m.input_shape != [window] {
+		return Err(format!("input shape {:?}, this node reads [{window}] closes", m.input_shape));
+	}
+	Ok(())
+}
+
 fn bars_of<'a>(input: Input<'a>, name: &str) -> Result<&'a [Bar], InferenceError> {
 	match input {
 		Input::Bars(bars) => Ok(bars),
@@ -267,13 +275,7 @@ impl GafModel {
 impl Model for GafModel {
 	fn load(a: &Artifact, vs: &nn::VarStore) -> Result<Self, String> {
 		check_labels(&a.manifest, &gaf::LABELS)?;
-		if a.manifest.input_shape != [gaf::WINDOW] {
-			return Err(format!(
-				"input shape {:?}, this node reads [{}] closes",
-				a.manifest.input_shape,
-				gaf::WINDOW
-			));
-		}
+		check_closes(&a.manifest, gaf::WINDOW)?;
 		Ok(Self { model: gaf::GafCnn::new(&vs.root()) })
 	}
 
@@ -335,13 +337,7 @@ impl Model for MsrrModel {
 		if !a.weights.is_empty() {
 			return Err("the MSRR model has no tensors".into());
 		}
-		if m.input_shape != [msrr::WINDOW] {
-			return Err(format!(
-				"input shape {:?}, this node reads [{}] closes",
-				m.input_shape,
-				msrr::WINDOW
-			));
-		}
+		check_closes(m, msrr::WINDOW)?;
 		let params = m
 			.stats
 			.get("params")
@@ -655,11 +651,9 @@ impl Engine {
 		self.models.values().map(|l| info(&l.0.artifact)).collect()
 	}
 
-	/// A loaded model's manifest and output scale.
-	pub fn manifest(&self, hash: &str) -> Option<(crate::artifact::Manifest, i64)> {
-		let loaded = self.get(hash).ok()?;
-		let m = &loaded.artifact.manifest;
-		Some((m.clone(), m.output_scale))
+	/// A loaded model's manifest.
+	pub fn manifest(&self, hash: &str) -> Option<&crate::artifact::Manifest> {
+		Some(&self.get(hash).ok()?.artifact.manifest)
 	}
 
 	/// The input the registry declares for model `hash`.

@@ -21,7 +21,6 @@ use crate::{
 	train,
 };
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// RiskMetrics' decay for hourly and daily returns alike.
 pub const EWMA_LAMBDA: f64 = 0.94;
@@ -91,8 +90,8 @@ fn pct_returns(closes: &[f64]) -> Vec<f64> {
 
 /// The price model on its held-out windows against the three random walks.
 pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
-	let info = engine.list().into_iter().find(|i| i.hash == hash).ok_or("model not loaded")?;
-	let window = info.input_shape.first().copied().ok_or("manifest has no input shape")?;
+	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
+	let window = manifest.input_shape.first().copied().ok_or("manifest has no input shape")?;
 	let needed = features::bars_needed(window);
 	let n = bars.len();
 	let split = train::split(needed - 1, n - 1, n, 24, 1);
@@ -104,7 +103,7 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 	let train_var = train_returns.iter().map(|r| r * r).sum::<f64>() / train_returns.len() as f64;
 	let ewma = ewma_variances(&returns, EWMA_LAMBDA, train_var);
 	let rolling = rolling_variances(&returns, ROLLING);
-	let scale = info.output_scale as f64;
+	let scale = manifest.output_scale as f64;
 	let unit = libm::log(100.0);
 	let (mut nll, mut nll_const, mut nll_ewma, mut nll_roll) = (0.0, 0.0, 0.0, 0.0);
 	let (mut err2, mut sig2, mut hits, mut moved, mut ups, mut agree, mut signed) =
@@ -142,7 +141,7 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 	let k = split.test.len() as f64;
 	let best = (nll_ewma / k - unit).min(nll_roll / k - unit);
 	Ok(json!({
-		"model": info.name,
+		"model": manifest.name,
 		"hash": hash,
 		"test_samples": split.test.len(),
 		"nll": nll / k - unit,
@@ -159,8 +158,8 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 
 /// The regime classifier on its held-out windows against majority and persistence.
 pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
-	let (manifest, _) = engine.manifest(hash).ok_or("model not loaded")?;
-	let (vol_threshold, tau) = (stat(&manifest, "volatility_threshold")?, stat(&manifest, "tau")?);
+	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
+	let (vol_threshold, tau) = (stat(manifest, "volatility_threshold")?, stat(manifest, "tau")?);
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
 	let n = closes.len();
 	let split = train::split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
@@ -202,7 +201,8 @@ pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String
 
 /// MSRR's allocation on its held-out bars against buy-and-hold and volatility targeting.
 pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
-	let (manifest, scale) = engine.manifest(hash).ok_or("model not loaded")?;
+	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
+	let scale = manifest.output_scale;
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
 	let n = closes.len();
 	let split = train::split(msrr::WINDOW - 1, n - 1, n, 1, 1);
@@ -261,8 +261,7 @@ pub fn all(engine: &Engine) -> Result<Vec<Value>, String> {
 			"gaf-regime" => regime(engine, &info.hash, &bars)?,
 			"msrr" => allocation(engine, &info.hash, &bars)?,
 			_ => {
-				let recorded: BTreeMap<_, _> = info.metrics.clone().into_iter().collect();
-				json!({"model": info.name, "hash": info.hash, "recorded_at_training": recorded})
+				json!({"model": info.name, "hash": info.hash, "recorded_at_training": info.metrics})
 			}
 		});
 	}

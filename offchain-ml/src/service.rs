@@ -154,6 +154,16 @@ impl Faulty {
 		}
 	}
 
+	/// The class a faulty service reports instead of `class`, of `n` classes: the next one
+	/// (wrapping) when biased, a random one otherwise.
+	fn wrong_class(self, class: u64, n: u64) -> u64 {
+		let n = n.max(1);
+		match self {
+			Faulty::Bias(_) => (class + 1) % n,
+			Faulty::RandomClass => random_u64() % n,
+		}
+	}
+
 	/// Falsifies a result in place: numbers of a prediction, the class of a classification.
 	pub fn falsify(self, value: &mut serde_json::Value) {
 		use serde_json::Value;
@@ -164,13 +174,17 @@ impl Faulty {
 				let classes = map.get("classes").and_then(Value::as_u64);
 				let Some(Value::Array(values)) = map.get_mut("values") else { return };
 				for v in values.iter_mut() {
-					let Some(x) = v.as_i64() else { continue };
-					*v = match (classes, self) {
-						(Some(n), Faulty::Bias(_)) => ((x as u64 + 1) % n.max(1)).into(),
-						(Some(n), Faulty::RandomClass) => (random_u64() % n.max(1)).into(),
-						(None, Faulty::Bias(bias)) => x.saturating_add(bias).into(),
-						(None, Faulty::RandomClass) => x.into(),
-					};
+					match (classes, self) {
+						(Some(n), _) => {
+							let Some(class) = v.as_u64() else { continue };
+							*v = self.wrong_class(class, n).into();
+						}
+						(None, Faulty::Bias(bias)) => {
+							let Some(x) = v.as_i64() else { continue };
+							*v = x.saturating_add(bias).into();
+						}
+						(None, Faulty::RandomClass) => {}
+					}
 				}
 			}
 			Value::Object(map) => {
@@ -180,12 +194,7 @@ impl Faulty {
 					match (key.as_str(), self) {
 						("class", _) => {
 							let (Some(class), Some(n)) = (v.as_u64(), classes) else { continue };
-							let n = n.max(1);
-							let wrong = match self {
-								Faulty::Bias(_) => (class + 1) % n,
-								Faulty::RandomClass => random_u64() % n,
-							};
-							*v = wrong.into();
+							*v = self.wrong_class(class, n).into();
 						}
 						("direction" | "probabilities" | "label", _) => {}
 						(_, Faulty::Bias(bias)) => {
@@ -674,7 +683,7 @@ pub fn module(config: &Config, registry: &Registry) -> Result<(RpcModule<()>, Mo
 		};
 		timed(ctx, "run", &p.model, &|e| {
 			let values = e.run(&p.model, input)?;
-			let (manifest, _) = e.manifest(&p.model).expect("it just ran");
+			let manifest = e.manifest(&p.model).expect("it just ran");
 			let (outputs, classes) = match &manifest.task {
 				crate::artifact::Task::Regression { outputs } => (outputs.clone(), None),
 				crate::artifact::Task::Classification { labels }
