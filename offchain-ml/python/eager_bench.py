@@ -101,11 +101,28 @@ def gaf_forward(w, x):
     return F.linear(h.mean((2, 3)), w["head.weight"], w["head.bias"])
 
 
-def minilm_forward(w, ids):
+def int8_linears(w):
+    """The encoder's linear layers in int8 as the Rust path runs them (src/int8_linear.cpp):
+    weights per output channel, symmetric; activations per call with 7 bits (reduce_range);
+    FBGEMM's integer kernels."""
+    torch.backends.quantized.engine = "fbgemm"
+    packs = {}
+    for name, t in w.items():
+        if name.startswith("encoder.") and name.endswith(".weight") and t.dim() == 2:
+            scales = (t.abs().amax(1).clamp_min(1e-12) / 127.0).double()
+            q = torch.quantize_per_channel(t, scales, torch.zeros(t.shape[0], dtype=torch.long), 0, torch.qint8)
+            packs[name[:-len(".weight")]] = torch.ops.quantized.linear_prepack(q, w[name[:-len("weight")] + "bias"])
+
+    def lin(x, p):
+        return torch.ops.quantized.linear_dynamic(x.contiguous(), packs[p], True)
+    return lin
+
+
+def minilm_forward(w, ids, int8=None):
     t = ids.shape[1]
     h = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t] + w["embeddings.token_type_embeddings.weight"][0]
     ln = lambda x, p: F.layer_norm(x, [384], w[p + ".weight"], w[p + ".bias"], 1e-12)  # noqa: E731
-    lin = lambda x, p: F.linear(x, w[p + ".weight"], w[p + ".bias"])  # noqa: E731
+    lin = int8 or (lambda x, p: F.linear(x, w[p + ".weight"], w[p + ".bias"]))  # noqa: E731
     h = ln(h, "embeddings.LayerNorm")
     b = ids.shape[0]
     for i in range(6):
@@ -131,10 +148,15 @@ class _Fn(torch.nn.Module):
 
 
 def ort_session(fn, example, path):
-    import onnxruntime as ort
     with torch.inference_mode(False), torch.no_grad():
         torch.onnx.export(_Fn(fn), (example,), path, input_names=["x"], output_names=["y"],
                           opset_version=17, dynamo=False)
+    return ort_load(path)
+
+
+def ort_load(path):
+    """An ONNX Runtime session on one thread, all graph optimisations."""
+    import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
@@ -156,6 +178,34 @@ def matmul_peak():
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     t = median_time(lambda: a @ b, seconds=2.0)
     return 2 * 1024 ** 3 / t
+
+
+def int8_matmul_peak():
+    """Operations per second of one core on a large int8 matmul (FBGEMM, the kernels the int8
+    encoder runs)."""
+    torch.backends.quantized.engine = "fbgemm"
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    q = torch.quantize_per_channel(b, (b.abs().amax(1) / 127.0).double(), torch.zeros(1024, dtype=torch.long), 0, torch.qint8)
+    packed = torch.ops.quantized.linear_prepack(q, torch.zeros(1024))
+    t = median_time(lambda: torch.ops.quantized.linear_dynamic(a, packed, True), seconds=2.0)
+    return 2 * 1024 ** 3 / t
+
+
+def constants_to_initializers(src, dst):
+    import onnx
+    model = onnx.load(src)
+    graph = model.graph
+    kept = []
+    for node in graph.node:
+        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
+            tensor = node.attribute[0].t
+            tensor.name = node.output[0]
+            graph.initializer.append(tensor)
+        else:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+    onnx.save(model, dst)
 
 
 def onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, text):
@@ -198,6 +248,22 @@ def onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, t
         sent.run(None, {"x": ids.numpy()})[0] - F.softmax(minilm_forward(ws, ids), 1).detach().numpy()).max())
     results["onnx_sentiment_end_to_end"] = median_time(
         lambda: sent.run(None, {"x": np.array([tok.encode(text).ids], dtype=np.int64)}))
+    # ONNX Runtime's own int8 path: dynamic quantisation of the exported model's weights. The
+    # exporter writes the weights as Constant nodes, which the quantiser skips: move them into
+    # initializers first.
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    constants_to_initializers(os.path.join(tmp, "sentiment.onnx"), os.path.join(tmp, "sentiment-init.onnx"))
+    quantize_dynamic(os.path.join(tmp, "sentiment-init.onnx"), os.path.join(tmp, "sentiment-int8.onnx"),
+                     weight_type=QuantType.QInt8)
+    import onnx
+    quantized_ops = sum(1 for n in onnx.load(os.path.join(tmp, "sentiment-int8.onnx")).graph.node
+                        if n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul", "DynamicQuantizeLinear"))
+    assert quantized_ops > 0, "ONNX Runtime's quantiser left the model in f32"
+    results["onnx_int8_quantized_ops"] = quantized_ops
+    sent8 = ort_load(os.path.join(tmp, "sentiment-int8.onnx"))
+    results["onnx_int8_sentiment_probabilities"] = [float(p) for p in sent8.run(None, {"x": ids.numpy()})[0][0]]
+    results["onnx_int8_sentiment_end_to_end"] = median_time(
+        lambda: sent8.run(None, {"x": np.array([tok.encode(text).ids], dtype=np.int64)}))
 
     results["flops"] = {
         "price_model": flops(lambda t: price_forward(w, cfg, t), x),
@@ -205,6 +271,7 @@ def onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, t
         "sentiment_model": flops(lambda t: minilm_forward(ws, t), ids),
     }
     results["matmul_peak_flops"] = matmul_peak()
+    results["int8_matmul_peak_ops"] = int8_matmul_peak()
 
 
 def main():
@@ -263,6 +330,15 @@ def main():
 
     results["sentiment_probabilities"] = [float(p) for p in sentiment_end_to_end()[0]]
     results["sentiment_end_to_end"] = median_time(sentiment_end_to_end)
+    int8 = int8_linears(ws)
+
+    def sentiment_int8_end_to_end():
+        ids = torch.tensor([tok.encode(text).ids])
+        with torch.inference_mode():
+            return F.softmax(minilm_forward(ws, ids, int8), 1)
+
+    results["sentiment_int8_probabilities"] = [float(p) for p in sentiment_int8_end_to_end()[0]]
+    results["sentiment_int8_end_to_end"] = median_time(sentiment_int8_end_to_end)
 
     if os.environ.get("NODERR_BENCH_ONNX") == "1":
         onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, text)

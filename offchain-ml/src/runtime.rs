@@ -10,7 +10,9 @@ use std::sync::Once;
 /// has) and MKL's conditional numerical reproducibility on its AVX2 code path in strict mode,
 /// so that floating-point reductions run in the same order everywhere. MKL's `COMPATIBLE`
 /// path would also be reproducible but falls back to SSE2 kernels and more than doubles the
-/// encoder's latency (sentiment at 32 tokens: 21.7 ms against 10.1 ms, criterion).
+/// encoder's latency (sentiment at 32 tokens: 21.7 ms against 10.1 ms, criterion). FBGEMM,
+/// which runs the int8 layers ([`crate::models::int8`]), is left to choose: its kernels give the
+/// same integers on every instruction set, and its AVX-512 VNNI ones are the fastest.
 pub const DETERMINISM_ENV: [(&str, &str); 3] =
 	[("ATEN_CPU_CAPABILITY", "avx2"), ("ONEDNN_MAX_CPU_ISA", "AVX2"), ("MKL_CBWR", "AVX2,STRICT")];
 
@@ -25,9 +27,10 @@ pub enum CpuMode {
 	Pinned,
 	/// Whatever libtorch and MKL pick for this processor (none of the settings).
 	Default,
-	/// ATen's AVX2 kernels only, MKL and oneDNN left to choose.
+	/// ATen's and FBGEMM's AVX2 kernels only, MKL and oneDNN left to choose.
 	Avx2,
-	/// ATen's AVX-512 kernels only (where the processor has AVX-512).
+	/// ATen's and FBGEMM's AVX-512 kernels only (where the processor has AVX-512; FBGEMM's
+	/// without VNNI, which the pinned and default modes use where present).
 	Avx512,
 }
 
@@ -54,8 +57,12 @@ impl CpuMode {
 		match self {
 			CpuMode::Pinned => &DETERMINISM_ENV,
 			CpuMode::Default => &[],
-			CpuMode::Avx2 => &[("ATEN_CPU_CAPABILITY", "avx2")],
-			CpuMode::Avx512 => &[("ATEN_CPU_CAPABILITY", "avx512")],
+			CpuMode::Avx2 => {
+				&[("ATEN_CPU_CAPABILITY", "avx2"), ("FBGEMM_ENABLE_INSTRUCTIONS", "AVX2")]
+			}
+			CpuMode::Avx512 => {
+				&[("ATEN_CPU_CAPABILITY", "avx512"), ("FBGEMM_ENABLE_INSTRUCTIONS", "AVX512")]
+			}
 		}
 	}
 }
@@ -83,7 +90,8 @@ pub fn init() {
 /// [`init`] with another kernel choice, for measurements only. The first call decides.
 pub fn init_with(mode: CpuMode) {
 	INIT.call_once(|| {
-		for (key, _) in DETERMINISM_ENV {
+		// Every variable any mode sets is cleared first, so only `mode`'s settings apply.
+		for (key, _) in CpuMode::ALL.iter().flat_map(|m| m.env()) {
 			// SAFETY: called once, before libtorch (or any thread of ours) reads the environment.
 			unsafe { std::env::remove_var(key) };
 		}
