@@ -21,7 +21,8 @@ mkdir -p "$out"
 "$root/scripts/setup-data.sh"
 # The sources that decide the artifacts' bytes (and the VADER baseline in the sentiment manifest);
 # not the test references and benchmark scripts next to them.
-stamp="$(cat "$root"/offchain-ml/src/{features,artifact,train,runtime}.rs "$root"/offchain-ml/src/models/*.rs \
+stamp="$(cat "$root"/offchain-ml/src/{artifact,train,runtime}.rs \
+	$(find "$root"/offchain-ml/src/{features,models,pipeline} -name '*.rs' | LC_ALL=C sort) \
 	"$root"/offchain-ml/python/{prepare_bars,vader_baseline}.py | sha256sum | cut -d' ' -f1)"
 if [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "Artifacts in $out are current."

@@ -1,7 +1,8 @@
 //! # noderr-ml
 //!
 //! The ML side of a Noderr node: the deterministic libtorch runtime setup ([`runtime`]), the
-//! 94-feature pipeline over OHLCV bars ([`features`]), model artifacts ([`artifact`]) and the base models some are built on ([`base`]), the models
+//! 94-feature pipeline over OHLCV bars ([`features`]), the other pure-Rust input pipelines
+//! (GAF images, tokenizer: [`pipeline`]), model artifacts ([`artifact`]) and the base models some are built on ([`base`]), the models
 //! ([`models`]) their training ([`train`]), inference
 //! ([`engine`]), held-out evaluation against honest baselines ([`evaluate`]) and the JSON-RPC service ([`service`]).
 
@@ -13,6 +14,7 @@ pub mod evaluate;
 pub mod features;
 pub mod models;
 pub mod peer_protocol;
+pub mod pipeline;
 pub mod registration;
 pub mod runtime;
 pub mod service;
