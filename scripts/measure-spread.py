@@ -53,8 +53,8 @@ REVEALED = {
     ],
     "ml_sentiment": ["class"],
 }
-# Calls per JSON-RPC batch.
-BATCH = 32
+# Calls per JSON-RPC batch: the service's limit (MAX_BATCH_REQUESTS in offchain-ml/src/service.rs).
+BATCH = 16
 
 
 def parse_inspect(path):
@@ -211,7 +211,10 @@ def post(conn, body):
     data = response.read()
     if response.status != 200:
         raise RuntimeError(f"HTTP status {response.status}: {data[:200]!r}")
-    return json.loads(data)
+    reply = json.loads(data)
+    if (body if isinstance(body, str) else body.decode()).lstrip().startswith("[") and not isinstance(reply, list):
+        raise RuntimeError(f"batch refused: {reply.get('error', reply)}")
+    return reply
 
 
 def connect(url):

@@ -1,11 +1,18 @@
 //! Latency at batch 1 on one libtorch thread: the feature pipeline per window; the price
 //! Transformer, the GAF classifier and the sentiment model (32 tokens) end to end (input
-//! checks, features, images or tokens, model, fixed-point outputs). Uses the default artifacts (`scripts/train-models.sh`) and the prepared
+//! checks, features, images or tokens, model, fixed-point outputs), and the sentiment model's
+//! encoder in f32 and int8 on the same weights. Uses the default artifacts (`scripts/train-models.sh`) and the prepared
 //! BTC series. Run: `cargo bench -p noderr-ml --bench inference`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use noderr_ml::{data, engine::Engine, features};
+use noderr_ml::{
+	data,
+	engine::Engine,
+	features,
+	models::sentiment::{Precision, SentimentModel},
+};
 use std::hint::black_box;
+use tch::Tensor;
 
 /// 32 tokens with [CLS] and [SEP] (checked below).
 pub const SENTIMENT_TEXT: &str = "The new driverless car service launched in our city this week, and honestly the rides have been smooth, quick and surprisingly cheap so far!!!";
@@ -51,6 +58,34 @@ fn bench(c: &mut Criterion) {
 				c.bench_function("sentiment_32_tokens", |b| {
 					b.iter(|| engine.sentiment(&info.hash, black_box(SENTIMENT_TEXT)).unwrap())
 				});
+				// The same weights with the encoder in f32 and in int8, tokens to class
+				// probabilities: what the published precision saves.
+				let artifact =
+					noderr_ml::artifact::read(&dir.join("sentiment.nrm"), None).expect("artifact");
+				for precision in [Precision::F32, Precision::Int8] {
+					let model = SentimentModel::new(
+						artifact
+							.weights
+							.iter()
+							.map(|(name, shape, values)| {
+								let dims: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
+								(name.clone(), Tensor::from_slice(values).view(dims.as_slice()))
+							})
+							.collect(),
+					)
+					.with_precision(precision)
+					.unwrap();
+					let name = format!("sentiment_{}_32_tokens", precision.name());
+					c.bench_function(&name, |b| {
+						b.iter(|| {
+							let _mode = noderr_ml::runtime::InferenceMode::enter();
+							let ids = tok.encode(black_box(SENTIMENT_TEXT), 128);
+							let (x, mask) = SentimentModel::batch(&[ids]);
+							let e = model.embed(&x, &mask).unwrap();
+							model.classify(&e).unwrap().softmax(1, tch::Kind::Float)
+						})
+					});
+				}
 			}
 			_ => {}
 		}

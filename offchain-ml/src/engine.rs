@@ -128,7 +128,8 @@ fn bars_of<'a>(input: Input<'a>, name: &str) -> Result<&'a [Bar], InferenceError
 
 /// The price Transformer over feature rows, with the training period's normalisation.
 pub struct PriceModel {
-	model: price::PriceTransformer,
+	net: price::PriceNet,
+	window: usize,
 	mean: Vec<f64>,
 	std: Vec<f64>,
 }
@@ -138,7 +139,7 @@ impl PriceModel {
 	pub const OUTPUTS: [&'static str; 3] = ["return", "volatility", "confidence"];
 
 	fn window(&self) -> usize {
-		self.model.config.window as usize
+		self.window
 	}
 
 	/// Predictions for `batch` inputs of `window` feature rows each, row-major.
@@ -157,12 +158,9 @@ impl PriceModel {
 				((v - self.mean[j]) / self.std[j]).clamp(-10.0, 10.0) as f32
 			})
 			.collect();
-		let input =
-			Tensor::from_slice(&xs).view([batch as i64, window as i64, FEATURE_COUNT as i64]);
-		let out = {
-			let _guard = runtime::InferenceMode::enter();
-			models::values(&self.model.forward(&input))
-		};
+		let out: Vec<f32> =
+			xs.chunks_exact(window * FEATURE_COUNT).flat_map(|x| self.net.forward(x)).collect();
+		debug_assert_eq!(out.len(), batch * 3);
 		finite_outputs(Self::NAME, &out)?;
 		Ok(out
 			.chunks_exact(3)
@@ -197,7 +195,7 @@ impl PriceModel {
 }
 
 impl Model for PriceModel {
-	fn load(a: &Artifact, vs: &nn::VarStore) -> Result<Self, String> {
+	fn load(a: &Artifact, _vs: &nn::VarStore) -> Result<Self, String> {
 		let m = &a.manifest;
 		if m.feature_version != features::FEATURE_VERSION {
 			return Err(format!(
@@ -229,7 +227,12 @@ impl Model for PriceModel {
 		if std.iter().any(|s| *s <= 0.0) {
 			return Err("normalisation std holds a value that is not positive".into());
 		}
-		Ok(Self { model: price::PriceTransformer::new(&vs.root(), config), mean, std })
+		let net = price::PriceNet::from_weights(&a.weights, config)?;
+		Ok(Self { net, window: config.window as usize, mean, std })
+	}
+
+	fn weights_in_store(&self) -> bool {
+		false
 	}
 
 	fn input(&self) -> InputSpec {
@@ -253,7 +256,7 @@ impl Model for PriceModel {
 
 /// The GAF regime classifier over the latest closes.
 pub struct GafModel {
-	model: gaf::GafCnn,
+	net: gaf::GafNet,
 }
 
 impl GafModel {
@@ -261,22 +264,21 @@ impl GafModel {
 
 	fn classify(&self, bars: &[Bar], scale: i64) -> Result<Classification, InferenceError> {
 		let closes = latest_closes(bars, gaf::WINDOW)?;
-		let w = gaf::WINDOW as i64;
-		let input = Tensor::from_slice(&gaf::gaf_images(&closes)).view([1, 2, w, w]);
-		let probs = {
-			let _guard = runtime::InferenceMode::enter();
-			models::values(&self.model.forward(&input).softmax(1, tch::Kind::Float))
-		};
+		let probs = self.net.probabilities(&closes);
 		finite_outputs(Self::NAME, &probs)?;
 		Ok(classification(&probs, scale, &gaf::LABELS))
 	}
 }
 
 impl Model for GafModel {
-	fn load(a: &Artifact, vs: &nn::VarStore) -> Result<Self, String> {
+	fn load(a: &Artifact, _vs: &nn::VarStore) -> Result<Self, String> {
 		check_labels(&a.manifest, &gaf::LABELS)?;
 		check_closes(&a.manifest, gaf::WINDOW)?;
-		Ok(Self { model: gaf::GafCnn::new(&vs.root()) })
+		Ok(Self { net: gaf::GafNet::from_weights(&a.weights)? })
+	}
+
+	fn weights_in_store(&self) -> bool {
+		false
 	}
 
 	fn input(&self) -> InputSpec {
@@ -431,8 +433,9 @@ impl Model for SentimentClassifier {
 				(name.clone(), Tensor::from_slice(values).view(dims.as_slice()))
 			})
 			.collect();
+		let precision = sentiment::Precision::from_param(m.params.get("precision"))?;
 		Ok(Self {
-			model: sentiment::SentimentModel::new(tensors),
+			model: sentiment::SentimentModel::new(tensors).with_precision(precision)?,
 			tokenizer: sentiment::Tokenizer::new(&vocab)?,
 			max_bytes,
 		})

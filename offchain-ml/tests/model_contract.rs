@@ -44,3 +44,19 @@ fn every_model_reads_what_the_registry_declares_and_answers_its_kind() {
 		assert!(err.contains("reads"), "{name}: {err}");
 	}
 }
+
+/// The published sentiment model runs its encoder in int8; its training recorded held-out
+/// quality within one point of macro-F1 of the same head fitted on the f32 encoder, and both
+/// above VADER on the same texts.
+#[test]
+fn the_int8_sentiment_model_keeps_the_f32_quality() {
+	let a = artifact::read(&noderr_ml::data::artifacts_dir().join("sentiment.nrm"), None)
+		.expect("run scripts/default-artifacts.sh");
+	assert_eq!(a.manifest.params["precision"], "int8");
+	let metric = |key: &str| a.manifest.metrics[key].as_f64().unwrap();
+	let (int8, f32, vader) =
+		(metric("macro_f1"), metric("macro_f1_f32_encoder"), metric("macro_f1_vader"));
+	println!("sentiment held-out macro-F1: int8 {int8:.4}, f32 encoder {f32:.4}, VADER {vader:.4}");
+	assert!(f32 - int8 <= 0.01, "int8 {int8} loses more than a point against f32 {f32}");
+	assert!(int8 > vader, "int8 {int8} does not beat VADER {vader}");
+}

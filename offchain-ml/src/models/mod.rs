@@ -2,6 +2,7 @@
 //! fixed-point quantisation of outputs.
 
 pub mod gaf;
+pub mod int8;
 pub mod msrr;
 pub mod price;
 pub mod sentiment;
@@ -49,6 +50,47 @@ pub fn load_weights(vs: &mut nn::VarStore, weights: &Weights) -> Result<(), Stri
 	})?;
 	vs.freeze();
 	Ok(())
+}
+
+/// The tensors of a network that inference runs in Rust, checked against the tch architecture
+/// `build` creates (every tensor present with its shape, nothing else, with [`load_weights`]'s
+/// messages) and every value finite.
+pub struct CheckedWeights<'a>(&'a Weights);
+
+impl<'a> CheckedWeights<'a> {
+	pub fn new(weights: &'a Weights, build: impl FnOnce(&nn::Path)) -> Result<Self, String> {
+		let mut vs = nn::VarStore::new(tch::Device::Cpu);
+		build(&vs.root());
+		load_weights(&mut vs, weights)?;
+		for (name, _, values) in weights {
+			if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+				return Err(format!("tensor {name}: value {i} is {}", values[i]));
+			}
+		}
+		Ok(Self(weights))
+	}
+
+	/// The values of tensor `name`.
+	pub fn get(&self, name: &str) -> Result<&'a [f32], String> {
+		self.0
+			.iter()
+			.find(|(n, _, _)| n == name)
+			.map(|(_, _, values)| values.as_slice())
+			.ok_or_else(|| format!("missing tensor {name}"))
+	}
+}
+
+/// Whether this processor runs the AVX2 and FMA paths of the Rust networks (which give the same
+/// bits as their portable paths, only faster).
+pub fn has_avx2_fma() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
+	}
 }
 
 /// Rounds `x * scale` to the nearest integer (ties away from zero), saturating; NaN maps to 0.
