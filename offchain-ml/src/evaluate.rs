@@ -1,13 +1,15 @@
 //! Held-out evaluation of published artifacts against honest baselines, through the same engine
 //! the service runs (quantised outputs included), on the same later period that training held
-//! out (`train::split`).
+//! out (`train::split`); the price model also on every window of series it never saw
+//! ([`OUT_OF_DOMAIN`]), reported beside the in-domain figures.
 //!
 //! Baselines, each computed on the same windows from information available at the window's end:
 //! - price model: random walks (mean zero) whose variance is the training period's constant
 //!   variance, an exponentially weighted variance (RiskMetrics, lambda 0.94), or the mean
 //!   square of the last 60 returns; scored by Gaussian negative log-likelihood per bar in
 //!   log-return units (lower is better). Calibration is the ratio of the realised RMS error to
-//!   the RMS predicted volatility (1 is calibrated; above 1 the model is overconfident).
+//!   the RMS predicted volatility (1 is calibrated; above 1 the model is overconfident); the
+//!   RMS predicted and realised volatility are reported beside it.
 //! - regime classifier: the training period's majority class, and persistence (the regime of
 //!   the latest window whose label is known at the window's end, `HORIZON` bars earlier).
 //! - MSRR allocation: buy-and-hold, and volatility targeting (hold min(1, target / forecast)
@@ -88,31 +90,84 @@ fn pct_returns(closes: &[f64]) -> Vec<f64> {
 	closes.windows(2).map(|w| 100.0 * libm::log(w[1] / w[0])).collect()
 }
 
-/// The price model on its held-out windows against the three random walks.
-pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
+/// The price model's window length and the bars one answer needs (window plus warm-up).
+fn price_window(engine: &Engine, hash: &str) -> Result<usize, String> {
 	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
 	let window = manifest.input_shape.first().copied().ok_or("manifest has no input shape")?;
-	let needed = features::bars_needed(window);
+	Ok(features::bars_needed(window))
+}
+
+/// The price model on its held-out windows (the later period its training kept out) against
+/// the three random walks.
+pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
+	let needed = price_window(engine, hash)?;
 	let n = bars.len();
 	let split = train::split(needed - 1, n - 1, n, 24, 1);
-	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
-	let returns = pct_returns(&closes);
 	let train_end = *split.train.last().ok_or("no training windows")?;
 	// The training period's returns: constant variance and the EWMA's starting value.
-	let train_returns = &returns[..train_end];
-	let train_var = train_returns.iter().map(|r| r * r).sum::<f64>() / train_returns.len() as f64;
+	score_price(
+		engine,
+		hash,
+		bars,
+		&split.test,
+		train_end,
+		"Coinbase BTC-USD hourly, held-out later period",
+	)
+}
+
+/// The price model on every window of a series it was never trained on (another exchange,
+/// asset or timeframe) against the same random walks. Their constant variance, and the EWMA's
+/// starting value, come from the returns inside the first window, before any scored target.
+pub fn price_out_of_domain(
+	engine: &Engine,
+	hash: &str,
+	bars: &[Bar],
+	series: &str,
+) -> Result<Value, String> {
+	let needed = price_window(engine, hash)?;
+	if bars.len() < needed + ROLLING {
+		return Err(format!(
+			"{series}: {} bars, the evaluation needs {}",
+			bars.len(),
+			needed + ROLLING
+		));
+	}
+	// Window ends t from the first full window to the last bar with a next bar.
+	let windows: Vec<usize> = (needed - 1..bars.len() - 1).collect();
+	score_price(engine, hash, bars, &windows, needed - 1, series)
+}
+
+/// Scores the windows ending at `windows` (the target of window t is the return into bar
+/// t + 1); the returns before `reference_end` give the constant variance and start the EWMA.
+fn score_price(
+	engine: &Engine,
+	hash: &str,
+	bars: &[Bar],
+	windows: &[usize],
+	reference_end: usize,
+	series: &str,
+) -> Result<Value, String> {
+	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
+	let needed = price_window(engine, hash)?;
+	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+	let returns = pct_returns(&closes);
+	let reference = &returns[..reference_end];
+	if reference.is_empty() || windows.is_empty() {
+		return Err(format!("{series}: no windows to score"));
+	}
+	let train_var = reference.iter().map(|r| r * r).sum::<f64>() / reference.len() as f64;
 	let ewma = ewma_variances(&returns, EWMA_LAMBDA, train_var);
 	let rolling = rolling_variances(&returns, ROLLING);
 	let scale = manifest.output_scale as f64;
 	let unit = libm::log(100.0);
 	let (mut nll, mut nll_const, mut nll_ewma, mut nll_roll) = (0.0, 0.0, 0.0, 0.0);
-	let (mut err2, mut sig2, mut hits, mut moved, mut ups, mut agree, mut signed) =
-		(0.0, 0.0, 0usize, 0usize, 0usize, 0usize, 0usize);
-	let mut bar = train::progress(split.test.len() as u64, "price held-out windows");
-	for chunk in split.test.chunks(64) {
-		let series: Vec<Vec<Bar>> =
+	let (mut err2, mut sig2, mut y2, mut hits, mut moved, mut ups, mut agree, mut signed) =
+		(0.0, 0.0, 0.0, 0usize, 0usize, 0usize, 0usize, 0usize);
+	let mut bar = train::progress(windows.len() as u64, &format!("price windows: {series}"));
+	for chunk in windows.chunks(64) {
+		let inputs: Vec<Vec<Bar>> =
 			chunk.iter().map(|&t| bars[t + 1 - needed..=t].to_vec()).collect();
-		let preds = engine.predict_batch(hash, &series).map_err(|e| e.to_string())?;
+		let preds = engine.predict_batch(hash, &inputs).map_err(|e| e.to_string())?;
 		for (&t, p) in chunk.iter().zip(preds) {
 			// The target: the return from bar t to t + 1, which is returns[t].
 			let y = returns[t];
@@ -125,6 +180,7 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 			nll_roll += gaussian_nll(y, 0.0, libm::sqrt(roll));
 			err2 += (y - mu) * (y - mu);
 			sig2 += sigma * sigma;
+			y2 += y * y;
 			if y != 0.0 {
 				moved += 1;
 				ups += usize::from(y > 0.0);
@@ -138,18 +194,21 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 		bar.inc(chunk.len() as u64);
 	}
 	bar.finish_and_clear();
-	let k = split.test.len() as f64;
+	let k = windows.len() as f64;
 	let best = (nll_ewma / k - unit).min(nll_roll / k - unit);
 	Ok(json!({
 		"model": manifest.name,
 		"hash": hash,
-		"test_samples": split.test.len(),
+		"series": series,
+		"test_samples": windows.len(),
 		"nll": nll / k - unit,
 		"nll_random_walk_constant": nll_const / k - unit,
 		"nll_random_walk_ewma_0_94": nll_ewma / k - unit,
 		"nll_random_walk_rolling_60": nll_roll / k - unit,
 		"beats_best_random_walk": nll / k - unit < best,
 		"realised_over_predicted_volatility": libm::sqrt(err2 / sig2),
+		"predicted_volatility_pct": libm::sqrt(sig2 / k),
+		"realised_volatility_pct": libm::sqrt(y2 / k),
 		"direction_accuracy": hits as f64 / moved as f64,
 		"direction_accuracy_majority": ups.max(moved - ups) as f64 / moved as f64,
 		"direction_agrees_with_return": if signed > 0 { agree as f64 / signed as f64 } else { 1.0 },
@@ -249,6 +308,15 @@ pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, St
 	}))
 }
 
+/// The series the price model is also scored on, none of which it was trained on: another
+/// exchange (Bitstamp), two other assets and another timeframe (daily bars), prepared by
+/// `scripts/setup-data.sh`.
+pub const OUT_OF_DOMAIN: [(&str, &str); 3] = [
+	("bitstamp_eth_1d.csv", "Bitstamp ETH-USD daily, never trained on"),
+	("bitstamp_ltc_1d.csv", "Bitstamp LTC-USD daily, never trained on"),
+	("bitstamp_btc_1d.csv", "Bitstamp BTC-USD daily, never trained on"),
+];
+
 /// Every loaded model's held-out report, in the engine's order; sentiment's figures (against
 /// VADER) are those its training recorded, as the corpus and VADER run in Python.
 pub fn all(engine: &Engine) -> Result<Vec<Value>, String> {
@@ -256,14 +324,24 @@ pub fn all(engine: &Engine) -> Result<Vec<Value>, String> {
 	let bars: Vec<Bar> = data::read_bars(&path)?.into_iter().map(|b| b.bar).collect();
 	let mut out = Vec::new();
 	for info in engine.list() {
-		out.push(match info.name.as_str() {
-			"price-transformer" => price(engine, &info.hash, &bars)?,
+		let report = match info.name.as_str() {
+			"price-transformer" => {
+				out.push(price(engine, &info.hash, &bars)?);
+				for (file, series) in OUT_OF_DOMAIN {
+					let path = data::data_dir().join(file);
+					let other: Vec<Bar> =
+						data::read_bars(&path)?.into_iter().map(|b| b.bar).collect();
+					out.push(price_out_of_domain(engine, &info.hash, &other, series)?);
+				}
+				continue;
+			}
 			"gaf-regime" => regime(engine, &info.hash, &bars)?,
 			"msrr" => allocation(engine, &info.hash, &bars)?,
 			_ => {
 				json!({"model": info.name, "hash": info.hash, "recorded_at_training": info.metrics})
 			}
-		});
+		};
+		out.push(report);
 	}
 	Ok(out)
 }

@@ -23,20 +23,33 @@ fn every_model_is_scored_beside_its_baselines() {
 	let by = |name: &str| {
 		reports.iter().find(|r| r["model"] == name).unwrap_or_else(|| panic!("{name}: {stdout}"))
 	};
-	let price = by("price-transformer");
-	for key in [
-		"/nll",
-		"/nll_random_walk_constant",
-		"/nll_random_walk_ewma_0_94",
-		"/nll_random_walk_rolling_60",
-		"/realised_over_predicted_volatility",
-		"/direction_accuracy",
-		"/direction_accuracy_majority",
-		"/direction_agrees_with_return",
-	] {
-		finite(price, key);
+	// The price model: first on its held-out later period, then on each series it never saw.
+	let prices: Vec<&Value> =
+		reports.iter().filter(|r| r["model"] == "price-transformer").collect();
+	let series: Vec<&str> = prices.iter().map(|r| r["series"].as_str().unwrap()).collect();
+	let mut expected = vec!["Coinbase BTC-USD hourly, held-out later period"];
+	expected.extend(noderr_ml::evaluate::OUT_OF_DOMAIN.iter().map(|(_, s)| *s));
+	assert_eq!(series, expected, "{stdout}");
+	for price in &prices {
+		for key in [
+			"/nll",
+			"/nll_random_walk_constant",
+			"/nll_random_walk_ewma_0_94",
+			"/nll_random_walk_rolling_60",
+			"/realised_over_predicted_volatility",
+			"/direction_accuracy",
+			"/direction_accuracy_majority",
+			"/direction_agrees_with_return",
+		] {
+			finite(price, key);
+		}
+		for key in ["/predicted_volatility_pct", "/realised_volatility_pct"] {
+			assert!(finite(price, key) > 0.0, "{key} {price}");
+		}
+		// Hundreds of daily windows per series, thousands of hourly ones.
+		assert!(finite(price, "/test_samples") > 500.0, "{price}");
 	}
-	assert!(finite(price, "/test_samples") > 1000.0, "{price}");
+	assert!(finite(prices[0], "/test_samples") > 1000.0, "{}", prices[0]);
 	let regime = by("gaf-regime");
 	for key in ["/accuracy", "/accuracy_majority", "/accuracy_persistence", "/macro_f1_persistence"]
 	{
