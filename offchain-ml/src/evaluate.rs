@@ -1,6 +1,6 @@
 //! Held-out evaluation of published artifacts against honest baselines, through the same engine
 //! the service runs (quantised outputs included), on the same later period that training held
-//! out (`train::split`); the price model also on every window of series it never saw
+//! out (`heldout::split`); the price model also on every window of series it never saw
 //! ([`OUT_OF_DOMAIN`]), reported beside the in-domain figures.
 //!
 //! Baselines, each computed on the same windows from information available at the window's end:
@@ -19,8 +19,8 @@ use crate::{
 	data,
 	engine::Engine,
 	features::{self, Bar},
+	heldout,
 	models::{gaf, msrr},
-	train,
 };
 use serde_json::{json, Value};
 
@@ -102,7 +102,7 @@ fn price_window(engine: &Engine, hash: &str) -> Result<usize, String> {
 pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
 	let needed = price_window(engine, hash)?;
 	let n = bars.len();
-	let split = train::split(needed - 1, n - 1, n, 24, 1);
+	let split = heldout::split(needed - 1, n - 1, n, 24, 1);
 	let train_end = *split.train.last().ok_or("no training windows")?;
 	// The training period's returns: constant variance and the EWMA's starting value.
 	score_price(
@@ -163,7 +163,7 @@ fn score_price(
 	let (mut nll, mut nll_const, mut nll_ewma, mut nll_roll) = (0.0, 0.0, 0.0, 0.0);
 	let (mut err2, mut sig2, mut y2, mut hits, mut moved, mut ups, mut agree, mut signed) =
 		(0.0, 0.0, 0.0, 0usize, 0usize, 0usize, 0usize, 0usize);
-	let mut bar = train::progress(windows.len() as u64, &format!("price windows: {series}"));
+	let mut bar = heldout::progress(windows.len() as u64, &format!("price windows: {series}"));
 	for chunk in windows.chunks(64) {
 		let inputs: Vec<Vec<Bar>> =
 			chunk.iter().map(|&t| bars[t + 1 - needed..=t].to_vec()).collect();
@@ -221,13 +221,13 @@ pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String
 	let (vol_threshold, tau) = (stat(manifest, "volatility_threshold")?, stat(manifest, "tau")?);
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
 	let n = closes.len();
-	let split = train::split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
+	let split = heldout::split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
 	let label = |t: usize| gaf::label(&closes, t, vol_threshold, tau).expect("inside the series");
 	let mut counts = [0usize; 4];
 	split.train.iter().for_each(|&t| counts[label(t)] += 1);
 	let majority = (0..4).max_by_key(|c| counts[*c]).expect("four classes");
 	let (mut truth, mut pred, mut persist) = (Vec::new(), Vec::new(), Vec::new());
-	let mut bar = train::progress(split.test.len() as u64, "regime held-out windows");
+	let mut bar = heldout::progress(split.test.len() as u64, "regime held-out windows");
 	for &t in &split.test {
 		let c = engine
 			.classify_regime(hash, &bars[t + 1 - gaf::WINDOW..=t])
@@ -249,11 +249,11 @@ pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String
 		"hash": hash,
 		"test_samples": truth.len(),
 		"accuracy": a_model,
-		"macro_f1": train::macro_f1(&pred, &truth, 4),
+		"macro_f1": heldout::macro_f1(&pred, &truth, 4),
 		"accuracy_majority": a_major,
-		"macro_f1_majority": train::macro_f1(&majority_pred, &truth, 4),
+		"macro_f1_majority": heldout::macro_f1(&majority_pred, &truth, 4),
 		"accuracy_persistence": a_persist,
-		"macro_f1_persistence": train::macro_f1(&persist, &truth, 4),
+		"macro_f1_persistence": heldout::macro_f1(&persist, &truth, 4),
 		"points_above_best_baseline": 100.0 * (a_model - a_major.max(a_persist)),
 	}))
 }
@@ -264,7 +264,7 @@ pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, St
 	let scale = manifest.output_scale;
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
 	let n = closes.len();
-	let split = train::split(msrr::WINDOW - 1, n - 1, n, 1, 1);
+	let split = heldout::split(msrr::WINDOW - 1, n - 1, n, 1, 1);
 	let returns = pct_returns(&closes);
 	let train_end = *split.train.last().ok_or("no training windows")?;
 	let train_returns = &returns[..train_end];
@@ -272,7 +272,7 @@ pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, St
 	let ewma = ewma_variances(&returns, EWMA_LAMBDA, train_var);
 	let (mut model, mut hold, mut target, mut alloc_sum, mut target_sum) =
 		(Vec::new(), Vec::new(), Vec::new(), 0.0, 0.0);
-	let mut bar = train::progress(split.test.len() as u64, "MSRR held-out bars");
+	let mut bar = heldout::progress(split.test.len() as u64, "MSRR held-out bars");
 	for &t in &split.test {
 		let o = engine.msrr(hash, &bars[t + 1 - msrr::WINDOW..=t]).map_err(|e| e.to_string())?;
 		let a = o.allocation as f64 / scale as f64;
@@ -374,7 +374,7 @@ mod tests {
 	#[test]
 	fn the_nll_of_a_random_walk_is_lowest_at_the_true_scale() {
 		// Returns drawn with sd 2: a forecast of 2 scores better than 1 or 4.
-		let mut rng = train::SplitMix::new(7);
+		let mut rng = heldout::SplitMix::new(7);
 		let ys: Vec<f64> = (0..20_000)
 			.map(|_| {
 				// Box-Muller from two uniforms.

@@ -5,118 +5,23 @@
 //! training step saw, separated by a gap of one label horizon) are the held-out test set whose
 //! metrics the manifest records. Seeds are fixed and libtorch runs with one thread, so the same
 //! machine reproduces the same artifact bytes.
+//!
+//! Behind the `train` feature (on by default for the `noderr-ml` tool); the node builds this
+//! crate without it. The split, progress and scoring helpers it shares with the evaluation are in
+//! [`crate::heldout`].
 
 use crate::{
 	artifact::{self, Manifest, Task},
 	data::{self, TimedBar},
 	evaluate::{gaussian_nll, performance},
 	features::{self, FEATURE_COUNT},
+	heldout::{macro_f1, progress, split, Split, SplitMix},
 	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::{collections::BTreeMap, path::Path};
 use tch::{nn, nn::OptimizerConfig, Tensor};
-
-/// Deterministic pseudo-random numbers (SplitMix64) for shuffling.
-pub struct SplitMix(u64);
-
-impl SplitMix {
-	pub fn new(seed: u64) -> Self {
-		Self(seed)
-	}
-	pub fn next_u64(&mut self) -> u64 {
-		self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-		let mut z = self.0;
-		z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-		z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-		z ^ (z >> 31)
-	}
-	pub fn shuffle<T>(&mut self, v: &mut [T]) {
-		for i in (1..v.len()).rev() {
-			let j = (self.next_u64() % (i as u64 + 1)) as usize;
-			v.swap(i, j);
-		}
-	}
-}
-
-/// Progress of a long step: a bar on a terminal, a line per tenth in a log.
-pub struct Progress {
-	bar: ProgressBar,
-	len: u64,
-	done: u64,
-	tenth: u64,
-	what: String,
-	started: std::time::Instant,
-}
-
-impl Progress {
-	pub fn inc(&mut self, n: u64) {
-		self.bar.inc(n);
-		self.done += n;
-		if self.bar.is_hidden() && self.len > 0 {
-			let tenth = self.done * 10 / self.len;
-			if tenth > self.tenth {
-				self.tenth = tenth;
-				eprintln!(
-					"{}: {}/{} ({}%) after {:.0} s",
-					self.what,
-					self.done,
-					self.len,
-					tenth * 10,
-					self.started.elapsed().as_secs_f64()
-				);
-			}
-		}
-	}
-
-	pub fn finish(self) {
-		self.bar.finish();
-	}
-
-	pub fn finish_and_clear(self) {
-		self.bar.finish_and_clear();
-	}
-}
-
-pub fn progress(len: u64, what: &str) -> Progress {
-	let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-		ProgressBar::new(len)
-	} else {
-		ProgressBar::hidden()
-	};
-	bar.set_style(
-		ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} {elapsed} eta {eta}")
-			.expect("template")
-			.progress_chars("=> "),
-	);
-	bar.set_message(what.to_string());
-	Progress {
-		bar,
-		len,
-		done: 0,
-		tenth: 0,
-		what: what.to_string(),
-		started: std::time::Instant::now(),
-	}
-}
-
-/// Time split of sample end indices.
-#[derive(Clone, Debug)]
-pub struct Split {
-	pub train: Vec<usize>,
-	pub valid: Vec<usize>,
-	pub test: Vec<usize>,
-}
-
-/// Splits indices `first..last` (exclusive) by time at 70% / 85% of `n` bars with `gap` bars
-/// dropped before each boundary.
-pub fn split(first: usize, last: usize, n: usize, gap: usize, stride: usize) -> Split {
-	let (a, b) = (n * 70 / 100, n * 85 / 100);
-	let pick = |lo: usize, hi: usize| (lo.max(first)..hi.min(last)).step_by(stride).collect();
-	Split { train: pick(0, a - gap), valid: pick(a, b - gap), test: pick(b, last) }
-}
 
 fn describe(bars: &[TimedBar], split: &Split) -> BTreeMap<String, String> {
 	let span = |v: &Vec<usize>| {
@@ -328,18 +233,6 @@ fn finish(out: &Path, manifest: Manifest, weights: &artifact::Weights) -> Result
 		serde_json::to_string(&manifest.metrics).unwrap_or_default()
 	);
 	Ok(manifest)
-}
-
-/// Macro-averaged F1 of predictions against labels over `classes` classes.
-pub fn macro_f1(pred: &[usize], truth: &[usize], classes: usize) -> f64 {
-	let mut total = 0.0;
-	for c in 0..classes {
-		let tp = pred.iter().zip(truth).filter(|(p, t)| **p == c && **t == c).count() as f64;
-		let fp = pred.iter().zip(truth).filter(|(p, t)| **p == c && **t != c).count() as f64;
-		let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != c && **t == c).count() as f64;
-		total += if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
-	}
-	total / classes as f64
 }
 
 fn percentile(v: &mut [f64], q: f64) -> f64 {

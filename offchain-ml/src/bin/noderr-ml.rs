@@ -1,7 +1,9 @@
 //! `noderr-ml`: train the models, inspect artifacts and features, serve the ML JSON-RPC API.
 
 use clap::{Parser, Subcommand};
-use noderr_ml::{artifact, base, features, registration, runtime, service, train};
+#[cfg(feature = "train")]
+use noderr_ml::train;
+use noderr_ml::{artifact, base, features, registration, runtime, service};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -184,6 +186,13 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), String> {
 	match cli.command {
+		#[cfg(not(feature = "train"))]
+		Command::Train { .. } => {
+			return Err("this noderr-ml was built without training; build it with its default \
+				features (cargo build --release -p noderr-ml)"
+				.into())
+		}
+		#[cfg(feature = "train")]
 		Command::Train { model, out, epochs, seed, version, cpu_mode } => {
 			if epochs == 0 {
 				return Err("--epochs must be at least 1".into());

@@ -250,7 +250,7 @@ pub fn returns_of(closes: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::train::SplitMix;
+	use crate::heldout::SplitMix;
 
 	fn normal(rng: &mut SplitMix) -> f64 {
 		// Box-Muller from two uniforms.
