@@ -103,12 +103,13 @@ pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String>
 	let needed = price_window(engine, hash)?;
 	let n = bars.len();
 	let split = heldout::split(needed - 1, n - 1, n, 24, 1);
+	// The training period's returns give the constant variance and the EWMA's starting value.
 	let train_end = *split.train.last().ok_or("no training windows")?;
-	// The training period's returns: constant variance and the EWMA's starting value.
 	score_price(
 		engine,
 		hash,
 		bars,
+		needed,
 		&split.test,
 		train_end,
 		"Coinbase BTC-USD hourly, held-out later period",
@@ -134,21 +135,22 @@ pub fn price_out_of_domain(
 	}
 	// Window ends t from the first full window to the last bar with a next bar.
 	let windows: Vec<usize> = (needed - 1..bars.len() - 1).collect();
-	score_price(engine, hash, bars, &windows, needed - 1, series)
+	score_price(engine, hash, bars, needed, &windows, needed - 1, series)
 }
 
-/// Scores the windows ending at `windows` (the target of window t is the return into bar
-/// t + 1); the returns before `reference_end` give the constant variance and start the EWMA.
+/// Scores the windows ending at `windows`, each `needed` bars long (the target of window t is
+/// the return into bar t + 1); the returns before `reference_end` give the constant variance
+/// and start the EWMA.
 fn score_price(
 	engine: &Engine,
 	hash: &str,
 	bars: &[Bar],
+	needed: usize,
 	windows: &[usize],
 	reference_end: usize,
 	series: &str,
 ) -> Result<Value, String> {
 	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
-	let needed = price_window(engine, hash)?;
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
 	let returns = pct_returns(&closes);
 	let reference = &returns[..reference_end];
