@@ -11,8 +11,16 @@ fn main() {
 	);
 }
 
+/// The wasm builder reruns this script when a `.rs` or `.toml` file of the crate changes; the
+/// genesis presets also embed the dev chain's model list, which must rebuild the wasm too.
+#[cfg(all(feature = "std", not(feature = "upgrade-test")))]
+fn track_embedded_files() {
+	println!("cargo:rerun-if-changed=src/dev_models.json");
+}
+
 #[cfg(all(feature = "std", feature = "metadata-hash", not(feature = "upgrade-test")))]
 fn main() {
+	track_embedded_files();
 	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.enable_metadata_hash("NODERR", 12)
 		.build();
@@ -20,6 +28,7 @@ fn main() {
 
 #[cfg(all(feature = "std", not(feature = "metadata-hash"), not(feature = "upgrade-test")))]
 fn main() {
+	track_embedded_files();
 	substrate_wasm_builder::WasmBuilder::build_using_defaults();
 }
 
