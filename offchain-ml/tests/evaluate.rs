@@ -23,12 +23,17 @@ fn every_model_is_scored_beside_its_baselines() {
 	let by = |name: &str| {
 		reports.iter().find(|r| r["model"] == name).unwrap_or_else(|| panic!("{name}: {stdout}"))
 	};
-	// The price model: first on its held-out later period, then on each series it never saw.
+	// The price model: first on the held-out later period of each series it trains on, then on
+	// each series it never saw.
 	let prices: Vec<&Value> =
 		reports.iter().filter(|r| r["model"] == "price-transformer").collect();
-	let series: Vec<&str> = prices.iter().map(|r| r["series"].as_str().unwrap()).collect();
-	let mut expected = vec!["Coinbase BTC-USD hourly, held-out later period"];
-	expected.extend(noderr_ml::evaluate::OUT_OF_DOMAIN.iter().map(|(_, s)| *s));
+	let series: Vec<String> =
+		prices.iter().map(|r| r["series"].as_str().unwrap().to_string()).collect();
+	let mut expected: Vec<String> = noderr_ml::evaluate::PRICE_SERIES
+		.iter()
+		.map(|(_, s)| format!("{s}, held-out later period"))
+		.collect();
+	expected.extend(noderr_ml::evaluate::OUT_OF_DOMAIN.iter().map(|(_, s)| s.to_string()));
 	assert_eq!(series, expected, "{stdout}");
 	for price in &prices {
 		for key in [
@@ -39,7 +44,6 @@ fn every_model_is_scored_beside_its_baselines() {
 			"/realised_over_predicted_volatility",
 			"/direction_accuracy",
 			"/direction_accuracy_majority",
-			"/direction_agrees_with_return",
 		] {
 			finite(price, key);
 		}
@@ -47,7 +51,14 @@ fn every_model_is_scored_beside_its_baselines() {
 			assert!(finite(price, key) > 0.0, "{key} {price}");
 		}
 		// Hundreds of daily windows per series, thousands of hourly ones.
-		assert!(finite(price, "/test_samples") > 500.0, "{price}");
+		assert!(finite(price, "/test_samples") > 200.0, "{price}");
+		// The published model: better than every variance-following random walk on every
+		// series, its volatility calibrated within a fifth, its direction that of its return.
+		// (Its answers are the same bits on every processor, so these hold everywhere.)
+		assert_eq!(price["beats_best_random_walk"], true, "{price}");
+		let ratio = finite(price, "/realised_over_predicted_volatility");
+		assert!((0.8..1.25).contains(&ratio), "calibration {ratio}: {price}");
+		assert_eq!(finite(price, "/direction_agrees_with_return"), 1.0, "{price}");
 	}
 	assert!(finite(prices[0], "/test_samples") > 1000.0, "{}", prices[0]);
 	let regime = by("gaf-regime");
