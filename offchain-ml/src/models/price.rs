@@ -5,9 +5,10 @@
 //! An anchored model ([`Anchor`], the published one) reads the window in units of its own
 //! scale: the square root of the mean of two variance forecasts from the window's one-bar
 //! returns, their exponentially weighted mean square (RiskMetrics' decay) and their plain mean
-//! square, as random walks whose variance follows recent volatility use them. Features in return units are divided by that scale, then standardised
-//! (training mean and std, clipped to +-10); the network answers a mean `m` (clamped to
-//! [-`MEAN_LIMIT`, `MEAN_LIMIT`]) and a log volatility `z`, both in units of the scale. The
+//! square, as random walks whose variance follows recent volatility use them. Features in
+//! return units are divided by that scale, then standardised (training mean and std, clipped to
+//! +-10); the network answers a mean `m` (clamped to [-`MEAN_LIMIT`, `MEAN_LIMIT`]) and a log
+//! volatility `z`, both in units of the scale. The
 //! answer is `mu = scale m`, `sigma = scale e^z`, the direction is the sign of `mu` and the
 //! confidence `Phi(|m| / e^z)`, so direction, return and confidence always agree, and a network
 //! answering zeros is exactly that random walk. One model thus serves hourly and daily bars,
