@@ -52,7 +52,7 @@ train() {
 		;;
 	gaf-regime)
 		step "Training the GAF regime classifier"
-		"$ml" train gaf-regime --epochs 10 --out "$out/gaf-regime.nrm"
+		"$ml" train gaf-regime --epochs 24 --out "$out/gaf-regime.nrm"
 		;;
 	msrr)
 		step "Fitting the MSRR regime filter"

@@ -94,11 +94,39 @@ def gaf_images(closes):
     return torch.from_numpy(np.stack([gasf, gadf]).astype(np.float32))
 
 
+def log_ratio(num, den):
+    if num > 0 and den > 0:
+        return math.log(num / den)
+    return 0.0 if num <= 0 and den <= 0 else (4.0 if num > 0 else -4.0)
+
+
+def volatility_profile(closes):
+    """models::gaf::volatility_profile: ln(rms of each run of 9 returns / rms of all 63), then
+    ln(sd of all / sd of the last 24), each within +-4."""
+    r = np.log(closes[1:] / closes[:-1])
+    rms = lambda v: math.sqrt(float(np.mean(v * v)))
+    out = [log_ratio(rms(r[k * 9:(k + 1) * 9]), rms(r)) for k in range(7)]
+    out.append(log_ratio(float(np.std(r)), float(np.std(r[-24:]))))
+    return np.clip(np.array(out), -4, 4).astype(np.float32)
+
+
+def gaf_input(closes):
+    """One row: the two GAF images flattened, then the volatility profile."""
+    return torch.cat([gaf_images(closes).flatten(), torch.from_numpy(volatility_profile(closes))]).unsqueeze(0)
+
+
 def gaf_forward(w, x):
-    h = x
+    n = 2 * 64 * 64
+    h = x[:, :n].view(-1, 2, 64, 64)
     for i in range(3):
         h = F.max_pool2d(F.relu(F.conv2d(h, w[f"conv{i}.weight"], w[f"conv{i}.bias"], padding=1)), 2)
-    return F.linear(h.mean((2, 3)), w["head.weight"], w["head.bias"])
+    # The positional head reads the whole last map and the profile; the legacy one its
+    # channels' averages.
+    if w["head.weight"].shape[1] == h[0].numel() + x.shape[1] - n:
+        pooled = torch.cat([h.flatten(1), x[:, n:]], 1)
+    else:
+        pooled = h.mean((2, 3))
+    return F.linear(pooled, w["head.weight"], w["head.bias"])
 
 
 def int8_linears(w):
@@ -235,12 +263,12 @@ def onnx_and_talib(results, w, cfg, mean, std, window, x, wg, closes, ws, tok, t
 
     results["onnx_price_end_to_end"] = median_time(onnx_price_end_to_end)
 
-    img = gaf_images(closes).unsqueeze(0)
+    img = gaf_input(closes)
     gaf = ort_session(lambda t: F.softmax(gaf_forward(wg, t), 1), img, os.path.join(tmp, "gaf.onnx"))
     results["onnx_gaf_max_abs_diff"] = float(np.abs(
         gaf.run(None, {"x": img.numpy()})[0] - F.softmax(gaf_forward(wg, img), 1).detach().numpy()).max())
     results["onnx_gaf_end_to_end"] = median_time(
-        lambda: gaf.run(None, {"x": gaf_images(closes).unsqueeze(0).numpy()}))
+        lambda: gaf.run(None, {"x": gaf_input(closes).numpy()}))
 
     ids = torch.tensor([tok.encode(text).ids])
     sent = ort_session(lambda t: F.softmax(minilm_forward(ws, t), 1), ids, os.path.join(tmp, "sentiment.onnx"))
@@ -310,7 +338,7 @@ def main():
 
     def gaf_end_to_end():
         with torch.inference_mode():
-            return F.softmax(gaf_forward(wg, gaf_images(closes).unsqueeze(0)), 1)
+            return F.softmax(gaf_forward(wg, gaf_input(closes)), 1)
 
     results["gaf_probabilities"] = [float(p) for p in gaf_end_to_end()[0]]
     results["gaf_end_to_end"] = median_time(gaf_end_to_end)

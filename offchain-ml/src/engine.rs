@@ -286,6 +286,7 @@ impl Model for PriceModel {
 /// The GAF regime classifier over the latest closes.
 pub struct GafModel {
 	net: gaf::GafNet,
+	head: gaf::Head,
 }
 
 impl GafModel {
@@ -295,15 +296,18 @@ impl GafModel {
 		let closes = latest_closes(bars, gaf::WINDOW)?;
 		let probs = self.net.probabilities(&closes);
 		finite_outputs(Self::NAME, &probs)?;
-		Ok(classification(&probs, scale, &gaf::LABELS))
+		Ok(classification(&probs, scale, self.head.labels()))
 	}
 }
 
 impl Model for GafModel {
 	fn load(a: &Artifact, _vs: &nn::VarStore) -> Result<Self, String> {
-		check_labels(&a.manifest, &gaf::LABELS)?;
+		let head = match &a.manifest.task {
+			Task::Classification { labels } => gaf::Head::of_labels(labels)?,
+			_ => return Err("not a classification task".into()),
+		};
 		check_closes(&a.manifest, gaf::WINDOW)?;
-		Ok(Self { net: gaf::GafNet::from_weights(&a.weights)? })
+		Ok(Self { net: gaf::GafNet::from_weights(&a.weights, head)?, head })
 	}
 
 	fn weights_in_store(&self) -> bool {

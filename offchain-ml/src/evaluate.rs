@@ -1,8 +1,9 @@
 //! Held-out evaluation of published artifacts against honest baselines, through the same engine
 //! the service runs (quantised outputs included), on the same later period that training held
 //! out (`heldout::split`; for the price model, on each of its training series, [`price_series`]);
-//! the price model also on every window of a series it never saw ([`OUT_OF_DOMAIN`]), reported
-//! beside the in-domain figures.
+//! the price model also on every window of a series it never saw ([`OUT_OF_DOMAIN`]), the regime
+//! classifier on every window of three daily series ([`REGIME_OUT_OF_DOMAIN`]), reported beside
+//! the in-domain figures.
 //!
 //! Baselines, each computed on the same windows from information available at the window's end:
 //! - price model: random walks (mean zero) whose variance is the training period's constant
@@ -11,8 +12,10 @@
 //!   log-return units (lower is better). Calibration is the ratio of the realised RMS error to
 //!   the RMS predicted volatility (1 is calibrated; above 1 the model is overconfident); the
 //!   RMS predicted and realised volatility are reported beside it.
-//! - regime classifier: the training period's majority class, and persistence (the regime of
-//!   the latest window whose label is known at the window's end, `HORIZON` bars earlier).
+//! - regime classifier: the majority class of the scored windows (the best constant in
+//!   hindsight, so stricter than one known at the window's end), persistence (the class of the latest window whose label is known at the
+//!   window's end, `HORIZON` bars earlier), and a one-number rule, the training terciles of the
+//!   ratio of the window's volatility to that of its last `HORIZON` bars ([`RegimeBaselines`]).
 //! - MSRR allocation: buy-and-hold, and volatility targeting (hold min(1, target / forecast)
 //!   with the RiskMetrics forecast and the training period's volatility as the target).
 
@@ -76,14 +79,6 @@ pub fn performance(r: &[f64]) -> (f64, f64, f64, f64) {
 		dd = dd.max(peak - level);
 	}
 	(m, down, if down > 0.0 { m / down } else { 0.0 }, dd)
-}
-
-fn stat(manifest: &crate::artifact::Manifest, name: &str) -> Result<f64, String> {
-	manifest
-		.stats
-		.get(name)
-		.and_then(|v| v.first().copied())
-		.ok_or_else(|| format!("{}: manifest has no {name} statistic", manifest.name))
 }
 
 /// Per-cent log returns of consecutive closes: element `i` is the return into bar `i + 1`.
@@ -283,48 +278,155 @@ fn score_price(
 	}))
 }
 
-/// The regime classifier on its held-out windows against majority and persistence.
-pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
+/// The regime classifier's windows of a series of `n` bars, split in time (every second
+/// window): each ends at a bar with a full window before it and `HORIZON` bars after it.
+pub fn regime_split(n: usize) -> heldout::Split {
+	heldout::split(gaf::WINDOW - 1, n - gaf::HORIZON, n, gaf::HORIZON, 2)
+}
+
+/// The regime classifier's rule baseline, fitted on the training windows: the terciles of
+/// [`gaf::volatility_ratio`], the class of each tercile being the one the ratio foretells
+/// (volatility reverts: a window whose last bars were calmer than the whole heats up).
+#[derive(Clone, Copy, Debug)]
+pub struct RegimeBaselines {
+	rule_terciles: [f64; 2],
+}
+
+impl RegimeBaselines {
+	/// Fitted on the windows ending at `train` of `closes`.
+	pub fn fit(closes: &[f64], train: &[usize]) -> Self {
+		let mut ratios: Vec<f64> = train.iter().map(|&t| ratio_at(closes, t)).collect();
+		let rule_terciles = [
+			heldout::percentile(&mut ratios, 1.0 / 3.0),
+			heldout::percentile(&mut ratios, 2.0 / 3.0),
+		];
+		Self { rule_terciles }
+	}
+}
+
+fn ratio_at(closes: &[f64], t: usize) -> f64 {
+	gaf::volatility_ratio(&closes[t + 1 - gaf::WINDOW..=t])
+}
+
+/// Scores of the classifier's answers `pred` for the windows ending at `windows` of `closes`,
+/// beside the baselines', each from what is known at the window's end:
+/// - majority: the most frequent class of these windows (the best constant in hindsight, so at
+///   least as strong as the training period's majority);
+/// - persistence: the label of the window ending `HORIZON` bars earlier, the latest known;
+/// - the volatility-ratio rule ([`RegimeBaselines`]).
+pub fn regime_scores(
+	closes: &[f64],
+	windows: &[usize],
+	pred: &[usize],
+	labelling: gaf::Labelling,
+	baselines: &RegimeBaselines,
+) -> std::collections::BTreeMap<String, Value> {
+	assert_eq!(windows.len(), pred.len(), "one answer per window");
+	let classes = match labelling {
+		gaf::Labelling::Outlook { .. } => gaf::LABELS.len(),
+		gaf::Labelling::Legacy { .. } => gaf::LEGACY_LABELS.len(),
+	};
+	let label = |t: usize| labelling.label(closes, t).expect("a labelled window");
+	let truth: Vec<usize> = windows.iter().map(|&t| label(t)).collect();
+	let persist: Vec<usize> = windows.iter().map(|&t| label(t - gaf::HORIZON)).collect();
+	let mut counts = vec![0usize; classes];
+	truth.iter().for_each(|c| counts[*c] += 1);
+	let majority = (0..classes).max_by_key(|c| (counts[*c], std::cmp::Reverse(*c))).unwrap_or(0);
+	let majority_pred = vec![majority; truth.len()];
+	let rule: Vec<usize> = windows
+		.iter()
+		.map(|&t| gaf::tercile(ratio_at(closes, t), baselines.rule_terciles))
+		.collect();
+	let acc = |p: &[usize]| {
+		p.iter().zip(&truth).filter(|(a, b)| a == b).count() as f64 / truth.len().max(1) as f64
+	};
+	let f1 = |p: &[usize]| heldout::macro_f1(p, &truth, classes);
+	let (a_model, a_major, a_persist) = (acc(pred), acc(&majority_pred), acc(&persist));
+	let mut out = std::collections::BTreeMap::new();
+	let mut put = |k: &str, v: Value| {
+		out.insert(k.to_string(), v);
+	};
+	put("test_samples", json!(truth.len()));
+	put("class_counts", json!(counts));
+	put("accuracy", json!(a_model));
+	put("macro_f1", json!(f1(pred)));
+	put("accuracy_majority", json!(a_major));
+	put("macro_f1_majority", json!(f1(&majority_pred)));
+	put("accuracy_persistence", json!(a_persist));
+	put("macro_f1_persistence", json!(f1(&persist)));
+	put("points_above_best_baseline", json!(100.0 * (a_model - a_major.max(a_persist))));
+	if matches!(labelling, gaf::Labelling::Outlook { .. }) {
+		put("accuracy_volatility_ratio_rule", json!(acc(&rule)));
+		put("macro_f1_volatility_ratio_rule", json!(f1(&rule)));
+	}
+	out
+}
+
+/// The rule the regime classifier's windows are labelled by, from its manifest.
+fn regime_labelling(manifest: &crate::artifact::Manifest) -> Result<gaf::Labelling, String> {
+	match &manifest.task {
+		crate::artifact::Task::Classification { labels } => {
+			gaf::Labelling::from_stats(gaf::Head::of_labels(labels)?, &manifest.stats)
+		}
+		_ => Err("the regime model is not a classifier".into()),
+	}
+}
+
+/// The regime classifier against its baselines on the windows ending at `windows` of `bars`.
+fn score_regime(
+	engine: &Engine,
+	hash: &str,
+	bars: &[Bar],
+	windows: &[usize],
+	baselines: &RegimeBaselines,
+	series: &str,
+) -> Result<Value, String> {
 	let manifest = engine.manifest(hash).ok_or("model not loaded")?;
-	let (vol_threshold, tau) = (stat(manifest, "volatility_threshold")?, stat(manifest, "tau")?);
+	let labelling = regime_labelling(manifest)?;
 	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
-	let n = closes.len();
-	let split = heldout::split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
-	let label = |t: usize| gaf::label(&closes, t, vol_threshold, tau).expect("inside the series");
-	let mut counts = [0usize; 4];
-	split.train.iter().for_each(|&t| counts[label(t)] += 1);
-	let majority = (0..4).max_by_key(|c| counts[*c]).expect("four classes");
-	let (mut truth, mut pred, mut persist) = (Vec::new(), Vec::new(), Vec::new());
-	let mut bar = heldout::progress(split.test.len() as u64, "regime held-out windows");
-	for &t in &split.test {
+	let mut pred = Vec::with_capacity(windows.len());
+	let mut bar = heldout::progress(windows.len() as u64, &format!("regime, {series}"));
+	for &t in windows {
 		let c = engine
 			.classify_regime(hash, &bars[t + 1 - gaf::WINDOW..=t])
 			.map_err(|e| e.to_string())?;
-		truth.push(label(t));
 		pred.push(c.class);
-		// Known at bar t: the label of the window ending HORIZON bars earlier.
-		persist.push(label(t - gaf::HORIZON));
 		bar.inc(1);
 	}
 	bar.finish_and_clear();
-	let acc = |p: &[usize]| {
-		p.iter().zip(&truth).filter(|(a, b)| a == b).count() as f64 / truth.len() as f64
-	};
-	let majority_pred = vec![majority; truth.len()];
-	let (a_model, a_major, a_persist) = (acc(&pred), acc(&majority_pred), acc(&persist));
-	Ok(json!({
-		"model": manifest.name,
-		"hash": hash,
-		"test_samples": truth.len(),
-		"accuracy": a_model,
-		"macro_f1": heldout::macro_f1(&pred, &truth, 4),
-		"accuracy_majority": a_major,
-		"macro_f1_majority": heldout::macro_f1(&majority_pred, &truth, 4),
-		"accuracy_persistence": a_persist,
-		"macro_f1_persistence": heldout::macro_f1(&persist, &truth, 4),
-		"points_above_best_baseline": 100.0 * (a_model - a_major.max(a_persist)),
-	}))
+	let mut report = json!({"model": manifest.name, "hash": hash, "series": series});
+	for (k, v) in regime_scores(&closes, windows, &pred, labelling, baselines) {
+		report[k] = v;
+	}
+	Ok(report)
 }
+
+/// The regime classifier on its held-out hourly windows, then on every window of each daily
+/// series ([`REGIME_OUT_OF_DOMAIN`]), none of which it trained on; the rule baseline is fitted on
+/// the hourly training windows for all (its ratio has no unit).
+pub fn regime(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Vec<Value>, String> {
+	let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
+	let split = regime_split(closes.len());
+	let baselines = RegimeBaselines::fit(&closes, &split.train);
+	let hourly = "Coinbase BTC-USD hourly, held-out later period";
+	let mut out = vec![score_regime(engine, hash, bars, &split.test, &baselines, hourly)?];
+	for (file, series) in REGIME_OUT_OF_DOMAIN {
+		let other: Vec<Bar> =
+			data::read_bars(&data::data_dir().join(file))?.into_iter().map(|b| b.bar).collect();
+		let n = other.len();
+		let windows: Vec<usize> = (gaf::WINDOW - 1..n.saturating_sub(gaf::HORIZON)).collect();
+		out.push(score_regime(engine, hash, &other, &windows, &baselines, series)?);
+	}
+	Ok(out)
+}
+
+/// The series the regime classifier is also scored on, every window, though it trained only on
+/// hourly bars: daily bars of three assets.
+pub const REGIME_OUT_OF_DOMAIN: [(&str, &str); 3] = [
+	("bitstamp_btc_1d.csv", "Bitstamp BTC-USD daily, never trained on"),
+	("bitstamp_ltc_1d.csv", "Bitstamp LTC-USD daily, never trained on"),
+	("bitstamp_eth_1d.csv", "Bitstamp ETH-USD daily, never trained on"),
+];
 
 /// MSRR's allocation on its held-out bars against buy-and-hold and volatility targeting.
 pub fn allocation(engine: &Engine, hash: &str, bars: &[Bar]) -> Result<Value, String> {
@@ -399,7 +501,10 @@ pub fn all(engine: &Engine) -> Result<Vec<Value>, String> {
 				}
 				continue;
 			}
-			"gaf-regime" => regime(engine, &info.hash, &bars)?,
+			"gaf-regime" => {
+				out.extend(regime(engine, &info.hash, &bars)?);
+				continue;
+			}
 			"msrr" => allocation(engine, &info.hash, &bars)?,
 			_ => {
 				json!({"model": info.name, "hash": info.hash, "recorded_at_training": info.metrics})

@@ -104,6 +104,12 @@ pub fn split(first: usize, last: usize, n: usize, gap: usize, stride: usize) -> 
 	Split { train: pick(0, a - gap), valid: pick(a, b - gap), test: pick(b, last) }
 }
 
+/// The `q` quantile of `v` (the nearest rank; sorts `v`).
+pub fn percentile(v: &mut [f64], q: f64) -> f64 {
+	v.sort_by(|a, b| a.total_cmp(b));
+	v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
 /// Macro-averaged F1 of predictions against labels over `classes` classes.
 pub fn macro_f1(pred: &[usize], truth: &[usize], classes: usize) -> f64 {
 	let mut total = 0.0;

@@ -15,9 +15,9 @@
 use crate::{
 	artifact::{self, Manifest, Task},
 	data::{self, TimedBar},
-	evaluate::{gaussian_nll, performance},
+	evaluate::{self, gaussian_nll, performance},
 	features::{self, FEATURE_COUNT},
-	heldout::{macro_f1, progress, split, Split, SplitMix},
+	heldout::{macro_f1, percentile, progress, split, Split, SplitMix},
 	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
@@ -306,53 +306,56 @@ fn finish(out: &Path, manifest: Manifest, weights: &artifact::Weights) -> Result
 	Ok(manifest)
 }
 
-fn percentile(v: &mut [f64], q: f64) -> f64 {
-	v.sort_by(|a, b| a.total_cmp(b));
-	v[((v.len() - 1) as f64 * q).round() as usize]
-}
+/// Dropout on the map's values that reach the GAF classifier's head, in training: without it
+/// the head learns the training windows' noise within a few epochs.
+const GAF_DROPOUT: f64 = 0.5;
 
-/// Trains the GAF regime classifier and writes its artifact to `out`.
+/// Trains the GAF regime classifier on the volatility outlook of Coinbase BTC hourly bars
+/// (classes by the training windows' terciles, [`gaf::Labelling::Outlook`]), keeps the epoch of
+/// best validation macro-F1, scores the held-out windows against the baselines
+/// ([`evaluate::regime_scores`]) and writes the artifact to `out`.
 pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 	runtime::init();
 	tch::manual_seed(opts.seed as i64);
 	let bars = data::read_bars(&data::data_dir().join("btc_1h.csv"))?;
 	let closes: Vec<f64> = bars.iter().map(|b| b.bar.close).collect();
-	let n = closes.len();
-	let split = split(gaf::WINDOW - 1, n - gaf::HORIZON - 1, n, gaf::HORIZON, 2);
-
-	let stats: Vec<(f64, f64)> =
-		split.train.iter().map(|&t| gaf::forward_stats(&closes, t).expect("inside")).collect();
-	let vol_threshold = percentile(&mut stats.iter().map(|s| s.1).collect::<Vec<_>>(), 0.8);
-	let tau = percentile(
-		&mut stats.iter().filter(|s| s.1 <= vol_threshold).map(|s| s.0.abs()).collect::<Vec<_>>(),
-		0.5,
-	);
-	let tensors = |idx: &[usize]| -> (Tensor, Vec<usize>) {
+	let split = evaluate::regime_split(closes.len());
+	let mut x_train: Vec<f64> =
+		split.train.iter().map(|&t| gaf::outlook(&closes, t).expect("inside")).collect();
+	let terciles = [percentile(&mut x_train, 1.0 / 3.0), percentile(&mut x_train, 2.0 / 3.0)];
+	let labelling = gaf::Labelling::Outlook { terciles };
+	println!("gaf outlook terciles {terciles:?}");
+	let classes = gaf::LABELS.len();
+	// Windows ending at `idx` to images, volatility profiles and labels.
+	let tensors = |idx: &[usize]| -> (Tensor, Tensor, Vec<usize>) {
 		let mut xs = Vec::with_capacity(idx.len() * 2 * gaf::WINDOW * gaf::WINDOW);
+		let mut ps = Vec::with_capacity(idx.len() * gaf::PROFILE);
 		let mut ys = Vec::with_capacity(idx.len());
 		for &t in idx {
-			xs.extend(gaf::gaf_images(&closes[t + 1 - gaf::WINDOW..=t]));
-			ys.push(gaf::label(&closes, t, vol_threshold, tau).expect("inside"));
+			let window = &closes[t + 1 - gaf::WINDOW..=t];
+			xs.extend(gaf::gaf_images(window));
+			ps.extend(gaf::volatility_profile(window));
+			ys.push(labelling.label(&closes, t).expect("inside"));
 		}
-		let w = gaf::WINDOW as i64;
-		(Tensor::from_slice(&xs).view([idx.len() as i64, 2, w, w]), ys)
+		let (w, n) = (gaf::WINDOW as i64, idx.len() as i64);
+		(Tensor::from_slice(&xs).view([n, 2, w, w]), Tensor::from_slice(&ps).view([n, -1]), ys)
 	};
-	let (x_train, y_train) = tensors(&split.train);
-	let (x_valid, y_valid) = tensors(&split.valid);
-	let (x_test, y_test) = tensors(&split.test);
+	let (x_train, p_train, y_train) = tensors(&split.train);
+	let (x_valid, p_valid, y_valid) = tensors(&split.valid);
+	let (x_test, p_test, _) = tensors(&split.test);
 	let y_train_t = Tensor::from_slice(&y_train.iter().map(|v| *v as i64).collect::<Vec<_>>());
 
 	let vs = nn::VarStore::new(tch::Device::Cpu);
-	let model = gaf::GafCnn::new(&vs.root());
+	let model = gaf::GafCnn::new(&vs.root(), gaf::Head::Positional);
 	let mut opt = nn::Adam::default().build(&vs, 1e-3).map_err(|e| e.to_string())?;
 	let mut rng = SplitMix::new(opts.seed);
-	let predict = |x: &Tensor| -> Vec<usize> {
+	let predict = |x: &Tensor, p: &Tensor| -> Vec<usize> {
 		let _guard = tch::no_grad_guard();
 		let mut out = Vec::new();
 		let n = x.size()[0];
 		for start in (0..n).step_by(512) {
 			let len = (n - start).min(512);
-			let logits = model.forward(&x.narrow(0, start, len));
+			let logits = model.forward(&x.narrow(0, start, len), &p.narrow(0, start, len));
 			out.extend(
 				Vec::<i64>::try_from(&logits.argmax(1, false))
 					.expect("i64")
@@ -373,13 +376,17 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 		);
 		for chunk in order.chunks(batch) {
 			let idx = Tensor::from_slice(chunk);
-			let logits = model.forward(&x_train.index_select(0, &idx));
+			let logits = model.forward_t(
+				&x_train.index_select(0, &idx),
+				&p_train.index_select(0, &idx),
+				GAF_DROPOUT,
+			);
 			let loss = logits.cross_entropy_for_logits(&y_train_t.index_select(0, &idx));
 			opt.backward_step(&loss);
 			bar.inc(1);
 		}
 		bar.finish_and_clear();
-		let f1 = macro_f1(&predict(&x_valid), &y_valid, gaf::LABELS.len());
+		let f1 = macro_f1(&predict(&x_valid, &p_valid), &y_valid, classes);
 		println!("gaf epoch {epoch}: validation macro-F1 {f1:.4}");
 		if f1 > best.0 {
 			best = (f1, epoch, models::weights_of(&vs));
@@ -387,27 +394,10 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 	}
 	let mut vs = vs;
 	models::load_weights(&mut vs, &best.2)?;
-	let pred = predict(&x_test);
-	let accuracy =
-		pred.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64;
-	let mut counts = [0usize; 4];
-	y_train.iter().for_each(|y| counts[*y] += 1);
-	let majority = (0..4).max_by_key(|c| counts[*c]).expect("four classes");
-	let majority_pred = vec![majority; y_test.len()];
-	let majority_acc =
-		y_test.iter().filter(|t| **t == majority).count() as f64 / y_test.len() as f64;
-	let mut test_counts = [0usize; 4];
-	y_test.iter().for_each(|y| test_counts[*y] += 1);
-	let metrics = BTreeMap::from([
-		("test_samples".to_string(), json!(y_test.len())),
-		("accuracy".to_string(), json!(accuracy)),
-		("macro_f1".to_string(), json!(macro_f1(&pred, &y_test, 4))),
-		("accuracy_majority".to_string(), json!(majority_acc)),
-		("macro_f1_majority".to_string(), json!(macro_f1(&majority_pred, &y_test, 4))),
-		("majority_class".to_string(), json!(gaf::LABELS[majority])),
-		("test_class_counts".to_string(), json!(test_counts)),
-		("best_epoch".to_string(), json!(best.1)),
-	]);
+	let baselines = evaluate::RegimeBaselines::fit(&closes, &split.train);
+	let pred = predict(&x_test, &p_test);
+	let mut metrics = evaluate::regime_scores(&closes, &split.test, &pred, labelling, &baselines);
+	metrics.insert("best_epoch".to_string(), json!(best.1));
 	let manifest = Manifest {
 		name: "gaf-regime".into(),
 		version: opts.version.clone(),
@@ -419,10 +409,7 @@ pub fn train_gaf(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 			("horizon".to_string(), json!(gaf::HORIZON)),
 			("seed".to_string(), json!(opts.seed)),
 		]),
-		stats: BTreeMap::from([
-			("volatility_threshold".to_string(), vec![vol_threshold]),
-			("tau".to_string(), vec![tau]),
-		]),
+		stats: BTreeMap::from([("outlook_terciles".to_string(), terciles.to_vec())]),
 		metrics,
 		training: describe(&bars, &split),
 		tensors: vec![],

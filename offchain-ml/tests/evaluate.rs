@@ -61,12 +61,32 @@ fn every_model_is_scored_beside_its_baselines() {
 		assert_eq!(finite(price, "/direction_agrees_with_return"), 1.0, "{price}");
 	}
 	assert!(finite(prices[0], "/test_samples") > 1000.0, "{}", prices[0]);
-	let regime = by("gaf-regime");
-	for key in ["/accuracy", "/accuracy_majority", "/accuracy_persistence", "/macro_f1_persistence"]
-	{
-		let x = finite(regime, key);
-		assert!((0.0..=1.0).contains(&x), "{key} {regime}");
+	// The regime classifier: its hourly held-out period, then every window of each daily
+	// series, on none of which it trained.
+	let regimes: Vec<&Value> = reports.iter().filter(|r| r["model"] == "gaf-regime").collect();
+	let series: Vec<String> =
+		regimes.iter().map(|r| r["series"].as_str().unwrap().to_string()).collect();
+	let mut expected = vec![expected[0].clone()];
+	expected.extend(noderr_ml::evaluate::REGIME_OUT_OF_DOMAIN.iter().map(|(_, s)| s.to_string()));
+	assert_eq!(series, expected, "{stdout}");
+	for regime in &regimes {
+		for key in [
+			"/accuracy",
+			"/macro_f1",
+			"/accuracy_majority",
+			"/accuracy_persistence",
+			"/macro_f1_persistence",
+			"/accuracy_volatility_ratio_rule",
+			"/macro_f1_volatility_ratio_rule",
+		] {
+			let x = finite(regime, key);
+			assert!((0.0..=1.0).contains(&x), "{key} {regime}");
+		}
+		assert!(finite(regime, "/test_samples") > 150.0, "{regime}");
 	}
+	// The published classifier, on the hourly held-out period: at least 10 points of accuracy
+	// above the better of majority and persistence.
+	assert!(finite(regimes[0], "/points_above_best_baseline") >= 10.0, "{}", regimes[0]);
 	let msrr = by("msrr");
 	for who in ["msrr", "buy_and_hold", "volatility_targeting"] {
 		for key in ["mean_return_pct", "sortino_per_bar", "max_drawdown_pct", "mean_allocation"] {

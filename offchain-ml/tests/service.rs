@@ -125,7 +125,7 @@ fn serves_models_and_refuses_bad_input() {
 	assert_eq!(batch["result"][0], *r);
 	let regime = call(addr, "ml_classifyRegime", json!({"model": gaf, "bars": bars(64)}));
 	let probs = regime["result"]["probabilities"].as_array().unwrap();
-	assert_eq!(probs.len(), 4);
+	assert_eq!(probs.len(), 3, "{regime}");
 	let total: i64 = probs.iter().map(|p| p.as_i64().unwrap()).sum();
 	assert!((total - 1_000_000).abs() <= 4, "{regime}");
 	let m = call(addr, "ml_msrr", json!({"model": msrr, "bars": bars(168)}));
@@ -207,7 +207,7 @@ fn serves_models_and_refuses_bad_input() {
 	assert_eq!(v["result"]["outputs"], json!(["return", "volatility", "confidence"]));
 	let v = run(&gaf, json!({"bars": bars(64)}));
 	assert_eq!(v["result"]["values"], json!([regime["result"]["class"]]), "{v}");
-	assert_eq!(v["result"]["classes"], 4);
+	assert_eq!(v["result"]["classes"], 3);
 	let v = run(&msrr, json!({"bars": bars(168)}));
 	let fields = noderr_ml::engine::MsrrModel::OUTPUTS;
 	assert_eq!(v["result"]["values"], json!(fields.map(|f| m[f].clone())), "{v}");

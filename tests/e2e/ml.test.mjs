@@ -25,7 +25,7 @@ test('the node serves the registered ML models it was given, and refuses bad inp
     const price = await httpRpc(node.mlUrl, 'ml_predict', { model: byName['price-transformer'].hash, bars: lastBars(160) });
     assert.ok(price.result.volatility > 0, JSON.stringify(price));
     const regime = await httpRpc(node.mlUrl, 'ml_classifyRegime', [byName['gaf-regime'].hash, lastBars(64)]);
-    assert.ok(['bull', 'bear', 'sideways', 'volatile'].includes(regime.result.label));
+    assert.ok(['calming', 'steady', 'heating'].includes(regime.result.label));
     const msrr = await httpRpc(node.mlUrl, 'ml_msrr', [byName.msrr.hash, lastBars(168)]);
     assert.equal(msrr.result.p_calm + msrr.result.p_turbulent, 1_000_000);
     const mood = await httpRpc(node.mlUrl, 'ml_sentiment', [byName.sentiment.hash, 'This is a wonderful, safe and cheap ride!']);

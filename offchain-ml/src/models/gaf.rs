@@ -1,55 +1,130 @@
 //! The GAF regime classifier: a window of 64 closes -> two 64x64 Gramian Angular Field images
-//! (summation GASF and difference GADF) -> a small CNN -> four regimes.
+//! (summation GASF and difference GADF) -> a small CNN -> the volatility outlook of the next
+//! `HORIZON` bars: calming, steady or heating.
 //!
 //! GAF images: [`crate::pipeline::gaf_image`].
 //!
 //! CNN: three blocks of 3x3 convolution (8, 16, 32 channels, padding 1), ReLU and 2x2 max
-//! pooling (64 -> 32 -> 16 -> 8), global average pooling, a linear layer to 4 logits. Training
-//! runs it in tch ([`GafCnn`]); inference runs the same network in Rust ([`GafNet`]), in f32 with
-//! every sum in an order the code fixes and fused multiply-adds, so its outputs are the same on
-//! every processor, and faster than libtorch's convolutions at this size.
+//! pooling (64 -> 32 -> 16 -> 8), then a linear head over the whole last map (8 x 8 pixels x 32
+//! channels, [`Head::Positional`]), so the head knows where in the window a pattern lies: a
+//! burst of large moves at the window's end means something else than one at its start.
+//! Training runs it in tch ([`GafCnn`]); inference runs the same network in Rust ([`GafNet`]),
+//! in f32 with every sum in an order the code fixes and fused multiply-adds, so its outputs are
+//! the same on every processor, and faster than libtorch's convolutions at this size.
 //!
-//! Labelling rule (for training and evaluation), for the window ending at bar t, looking at the
-//! next `HORIZON` bars: R = ln(c_{t+H} / c_t), V = std of the H one-bar log returns after t.
-//! The regime is `volatile` if V exceeds the 80th percentile of V over the training period,
-//! else `bull` if R > tau, `bear` if R < -tau, else `sideways`, where tau is the median of |R|
-//! over the training windows that are not volatile. Both thresholds are stored in the manifest.
+//! Labelling rule ([`Labelling::Outlook`]), for the window ending at bar t: x = ln(sd of the
+//! `HORIZON` one-bar log returns after t / sd of the `HORIZON` up to t). The class is `calming`
+//! below the first tercile of x over the training windows, `heating` above the second, else
+//! `steady`; the two terciles are stored in the manifest (`stats.outlook_terciles`). The ratio
+//! has no unit, so the same rule labels hourly and daily bars. Whether volatility is about to
+//! rise or fall is worth knowing (position sizing, option pricing, the price model's own
+//! uncertainty), and the window informs it: volatility clusters and reverts.
+//!
+//! The first published classifier answered four classes of the next bars' direction and
+//! volatility (bull / bear / sideways / volatile, [`Labelling::Legacy`]) from the global
+//! average of the last map ([`Head::Pooled`]); it learned nothing a constant does not, since
+//! the sign of the next day is not in the window. Such artifacts still load and answer.
 
 use crate::artifact::Weights;
+use std::collections::BTreeMap;
 use tch::{nn, nn::Module, Tensor};
 
 pub use crate::pipeline::gaf_image::gaf_images;
 
 pub const WINDOW: usize = 64;
 pub const HORIZON: usize = 24;
-pub const LABELS: [&str; 4] = ["bull", "bear", "sideways", "volatile"];
+/// The volatility outlook's classes.
+pub const LABELS: [&str; 3] = ["calming", "steady", "heating"];
+/// The first published classifier's classes.
+pub const LEGACY_LABELS: [&str; 4] = ["bull", "bear", "sideways", "volatile"];
+/// Side of the last feature map.
+const SIDE: usize = WINDOW / 8;
+/// Segments of the window's one-bar returns in its volatility profile, and their length.
+const SEGMENTS: usize = 7;
+const SEGMENT: usize = (WINDOW - 1) / SEGMENTS;
+/// Values of the volatility profile ([`volatility_profile`]).
+pub const PROFILE: usize = SEGMENTS + 1;
+/// Bound of each profile value.
+const PROFILE_LIMIT: f64 = 4.0;
+
+/// What the head reads from the last feature map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+	/// The global average of each channel, to the four legacy classes.
+	Pooled,
+	/// Every pixel of every channel, to the outlook's three classes.
+	Positional,
+}
+
+impl Head {
+	/// The head of a classifier with these labels.
+	pub fn of_labels<S: AsRef<str>>(labels: &[S]) -> Result<Self, String> {
+		let given: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
+		match given.as_slice() {
+			l if l == LABELS => Ok(Head::Positional),
+			l if l == LEGACY_LABELS => Ok(Head::Pooled),
+			l => Err(format!("labels {l:?}, this node reports {LABELS:?} (or {LEGACY_LABELS:?})")),
+		}
+	}
+
+	pub fn labels(self) -> &'static [&'static str] {
+		match self {
+			Head::Pooled => &LEGACY_LABELS,
+			Head::Positional => &LABELS,
+		}
+	}
+
+	/// Inputs of the linear head.
+	fn inputs(self) -> usize {
+		match self {
+			Head::Pooled => 32,
+			Head::Positional => 32 * SIDE * SIDE + PROFILE,
+		}
+	}
+}
 
 /// The regime classifier.
 #[derive(Debug)]
 pub struct GafCnn {
 	convs: Vec<nn::Conv2D>,
 	head: nn::Linear,
+	kind: Head,
 }
 
 impl GafCnn {
-	pub fn new(p: &nn::Path) -> Self {
+	pub fn new(p: &nn::Path, kind: Head) -> Self {
 		let cfg = nn::ConvConfig { padding: 1, ..Default::default() };
 		let channels = [2, 8, 16, 32];
+		let (inputs, classes) = (kind.inputs() as i64, kind.labels().len() as i64);
 		Self {
 			convs: (0..3)
 				.map(|i| nn::conv2d(p / format!("conv{i}"), channels[i], channels[i + 1], 3, cfg))
 				.collect(),
-			head: nn::linear(p / "head", 32, LABELS.len() as i64, Default::default()),
+			head: nn::linear(p / "head", inputs, classes, Default::default()),
+			kind,
 		}
 	}
 
-	/// Images (batch, 2, 64, 64) to logits (batch, 4).
-	pub fn forward(&self, x: &Tensor) -> Tensor {
-		let mut h = x.shallow_clone();
+	/// Images (batch, 2, 64, 64) and volatility profiles (batch, `PROFILE`; unread by the
+	/// pooled head) to logits (batch, classes).
+	pub fn forward(&self, images: &Tensor, profiles: &Tensor) -> Tensor {
+		self.forward_t(images, profiles, 0.0)
+	}
+
+	/// [`GafCnn::forward`] in training, with dropout of probability `dropout` on the map's
+	/// values that reach the positional head.
+	pub fn forward_t(&self, images: &Tensor, profiles: &Tensor, dropout: f64) -> Tensor {
+		let mut h = images.shallow_clone();
 		for conv in &self.convs {
 			h = conv.forward(&h).relu().max_pool2d_default(2);
 		}
-		self.head.forward(&h.mean_dim([2i64, 3].as_slice(), false, h.kind()))
+		match self.kind {
+			Head::Pooled => self.head.forward(&h.mean_dim([2i64, 3].as_slice(), false, h.kind())),
+			Head::Positional => {
+				let map = h.flatten(1, -1).dropout(dropout, dropout > 0.0);
+				self.head.forward(&Tensor::cat(&[map, profiles.shallow_clone()], 1))
+			}
+		}
 	}
 }
 
@@ -70,20 +145,23 @@ struct Conv {
 /// bias plus the products over (ky, kx, ci) in that order, each added by a fused multiply-add,
 /// so the result is fixed by the code: the AVX2 path and the portable one give the same bits
 /// (`f32::mul_add` is exactly rounded everywhere). ReLU and 2x2 max pooling are one step (the
-/// largest of four values, then at least zero, which is ReLU before pooling); the global average
-/// and the head are sums in index order; the softmax is in f64 with `libm`'s exponential.
+/// largest of four values, then at least zero, which is ReLU before pooling); the head's inputs
+/// (the last map's pixels in row order with their channels together, or the channels' global
+/// averages) and its sums are in index order; the softmax is in f64 with `libm`'s exponential.
 pub struct GafNet {
 	convs: [Conv; 3],
-	/// `[label][channel]`.
+	kind: Head,
+	/// `[label][input]`, inputs in the order [`GafNet::head_inputs`] gives them.
 	head_weight: Vec<f32>,
 	head_bias: Vec<f32>,
 }
 
 impl GafNet {
-	/// From an artifact's tensors, which must be [`GafCnn`]'s, every value finite.
-	pub fn from_weights(weights: &Weights) -> Result<Self, String> {
+	/// From an artifact's tensors, which must be those of [`GafCnn`] with head `kind`, every
+	/// value finite.
+	pub fn from_weights(weights: &Weights, kind: Head) -> Result<Self, String> {
 		let weights = super::CheckedWeights::new(weights, |p| {
-			let _ = GafCnn::new(p);
+			let _ = GafCnn::new(p, kind);
 		})?;
 		let get = |name: &str| weights.get(name);
 		let conv = |i: usize| -> Result<Conv, String> {
@@ -100,9 +178,28 @@ impl GafNet {
 			}
 			Ok(Conv { weight, bias: get(&format!("conv{i}.bias"))?.to_vec() })
 		};
+		let head = get("head.weight")?;
+		let head_weight = match kind {
+			Head::Pooled => head.to_vec(),
+			Head::Positional => {
+				// tch flattens the map [channel][y][x]; the Rust inputs are [y][x][channel].
+				// The profile follows the map in both.
+				let (inputs, pixels) = (kind.inputs(), SIDE * SIDE);
+				let mut w = head.to_vec();
+				for k in 0..kind.labels().len() {
+					for c in 0..32 {
+						for px in 0..pixels {
+							w[k * inputs + px * 32 + c] = head[k * inputs + c * pixels + px];
+						}
+					}
+				}
+				w
+			}
+		};
 		Ok(Self {
 			convs: [conv(0)?, conv(1)?, conv(2)?],
-			head_weight: get("head.weight")?.to_vec(),
+			kind,
+			head_weight,
 			head_bias: get("head.bias")?.to_vec(),
 		})
 	}
@@ -127,9 +224,44 @@ impl GafNet {
 		self.forward(closes)
 	}
 
+	/// The head's inputs from the last (bordered, `SIDE`-square, 32-channel) map and the
+	/// window's closes.
+	#[inline(always)]
+	fn head_inputs(&self, map: &[f32], closes: &[f64]) -> Vec<f32> {
+		let pixel = |y: usize, x: usize| &map[((y + 1) * (SIDE + 2) + x + 1) * 32..][..32];
+		match self.kind {
+			Head::Positional => {
+				let mut inputs = Vec::with_capacity(self.kind.inputs());
+				for y in 0..SIDE {
+					for x in 0..SIDE {
+						inputs.extend_from_slice(pixel(y, x));
+					}
+				}
+				inputs.extend_from_slice(&volatility_profile(closes));
+				inputs
+			}
+			Head::Pooled => {
+				let mut mean = vec![0f32; 32];
+				for y in 0..SIDE {
+					for x in 0..SIDE {
+						for (m, v) in mean.iter_mut().zip(pixel(y, x)) {
+							*m += v;
+						}
+					}
+				}
+				let pixels = (SIDE * SIDE) as f32;
+				for m in &mut mean {
+					*m /= pixels;
+				}
+				mean
+			}
+		}
+	}
+
 	#[inline(always)]
 	fn forward(&self, closes: &[f64]) -> Vec<f32> {
 		let n = closes.len();
+		debug_assert_eq!(n, WINDOW);
 		let images = gaf_images(closes);
 		let mut map = vec![0f32; (n + 2) * (n + 2) * 2];
 		for c in 0..2 {
@@ -143,28 +275,14 @@ impl GafNet {
 		let map = conv_relu_pool::<2, 8, 8>(&map, n, c0);
 		let map = conv_relu_pool::<8, 16, 4>(&map, n / 2, c1);
 		let map = conv_relu_pool::<16, 32, 2>(&map, n / 4, c2);
-		// Global average over the inner pixels, then the head.
-		let side = n / 8;
-		let mut mean = [0f32; 32];
-		for y in 0..side {
-			for x in 0..side {
-				let px = &map[((y + 1) * (side + 2) + x + 1) * 32..][..32];
-				for (m, v) in mean.iter_mut().zip(px) {
-					*m += v;
-				}
-			}
-		}
-		let pixels = (side * side) as f32;
-		for m in &mut mean {
-			*m /= pixels;
-		}
+		let inputs = self.head_inputs(&map, closes);
 		let logits: Vec<f64> = self
 			.head_bias
 			.iter()
 			.enumerate()
 			.map(|(k, b)| {
-				let w = &self.head_weight[k * 32..][..32];
-				w.iter().zip(&mean).fold(*b, |acc, (w, m)| w.mul_add(*m, acc)) as f64
+				let w = &self.head_weight[k * inputs.len()..][..inputs.len()];
+				w.iter().zip(&inputs).fold(*b, |acc, (w, x)| w.mul_add(*x, acc)) as f64
 			})
 			.collect();
 		let top = logits.iter().copied().fold(f64::MIN, f64::max);
@@ -227,18 +345,124 @@ fn conv_relu_pool<const CIN: usize, const COUT: usize, const PX: usize>(
 	out
 }
 
-/// Label of the window ending at bar `t` given the thresholds, or `None` near the series' end.
-pub fn label(closes: &[f64], t: usize, vol_threshold: f64, tau: f64) -> Option<usize> {
-	let (r, v) = forward_stats(closes, t)?;
-	Some(if v > vol_threshold {
-		3
-	} else if r > tau {
+/// How the windows of a classifier are labelled, from its manifest's stats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Labelling {
+	/// The volatility outlook, by the training terciles of [`outlook`].
+	Outlook { terciles: [f64; 2] },
+	/// The legacy rule: `volatile` if the next bars' volatility exceeds `vol_threshold`, else
+	/// `bull` / `bear` / `sideways` by their log return against `tau`.
+	Legacy { vol_threshold: f64, tau: f64 },
+}
+
+impl Labelling {
+	/// The rule a classifier with head `kind` was trained on, from its manifest's stats.
+	pub fn from_stats(kind: Head, stats: &BTreeMap<String, Vec<f64>>) -> Result<Self, String> {
+		let get = |name: &str, len: usize| -> Result<&[f64], String> {
+			match stats.get(name) {
+				Some(v) if v.len() == len && v.iter().all(|x| x.is_finite()) => Ok(v),
+				_ => Err(format!("stats.{name}: {len} finite values needed")),
+			}
+		};
+		Ok(match kind {
+			Head::Positional => {
+				let t = get("outlook_terciles", 2)?;
+				if t[0] > t[1] {
+					return Err(format!("stats.outlook_terciles {t:?} are not in order"));
+				}
+				Labelling::Outlook { terciles: [t[0], t[1]] }
+			}
+			Head::Pooled => Labelling::Legacy {
+				vol_threshold: get("volatility_threshold", 1)?[0],
+				tau: get("tau", 1)?[0],
+			},
+		})
+	}
+
+	/// Label of the window ending at bar `t`, or `None` if the series does not hold the bars
+	/// the rule reads.
+	pub fn label(&self, closes: &[f64], t: usize) -> Option<usize> {
+		match *self {
+			Labelling::Outlook { terciles } => Some(tercile(outlook(closes, t)?, terciles)),
+			Labelling::Legacy { vol_threshold, tau } => {
+				let (r, v) = forward_stats(closes, t)?;
+				Some(if v > vol_threshold {
+					3
+				} else if r > tau {
+					0
+				} else if r < -tau {
+					1
+				} else {
+					2
+				})
+			}
+		}
+	}
+}
+
+/// 0 below the first tercile, 2 above the second, else 1.
+pub fn tercile(x: f64, terciles: [f64; 2]) -> usize {
+	if x < terciles[0] {
 		0
-	} else if r < -tau {
+	} else if x <= terciles[1] {
 		1
 	} else {
 		2
-	})
+	}
+}
+
+/// Population standard deviation of the one-bar log returns ending at bars `from..=to`.
+fn return_sd(closes: &[f64], from: usize, to: usize) -> f64 {
+	let rets: Vec<f64> = (from..=to).map(|i| libm::log(closes[i] / closes[i - 1])).collect();
+	let mean = rets.iter().sum::<f64>() / rets.len() as f64;
+	libm::sqrt(rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / rets.len() as f64)
+}
+
+/// ln of the ratio of two standard deviations; a flat side counts as far below the other
+/// (two flat sides: no change).
+fn log_ratio(num: f64, den: f64) -> f64 {
+	match (num > 0.0, den > 0.0) {
+		(true, true) => libm::log(num / den),
+		(false, false) => 0.0,
+		(true, false) => f64::MAX,
+		(false, true) => f64::MIN,
+	}
+}
+
+/// The outlook of the window ending at bar `t`: ln(sd of the `HORIZON` one-bar log returns after
+/// `t` / sd of the `HORIZON` up to `t`), or `None` if the series does not hold them.
+pub fn outlook(closes: &[f64], t: usize) -> Option<f64> {
+	if t < HORIZON || t + HORIZON >= closes.len() {
+		return None;
+	}
+	Some(log_ratio(return_sd(closes, t + 1, t + HORIZON), return_sd(closes, t + 1 - HORIZON, t)))
+}
+
+/// The baseline rule's reading of a window of `WINDOW` closes: ln(sd of all its one-bar log
+/// returns / sd of its last `HORIZON`). Volatility reverts, so a high value (the latest bars
+/// calmer than the window) foretells heating; the rule's classes are the training terciles of
+/// this value.
+pub fn volatility_ratio(window: &[f64]) -> f64 {
+	let last = window.len() - 1;
+	log_ratio(return_sd(window, 1, last), return_sd(window, last + 1 - HORIZON, last))
+}
+
+/// The volatility profile of a window of `WINDOW` closes, the head's inputs beside the map: for
+/// each of `SEGMENTS` runs of `SEGMENT` one-bar log returns in order, ln(their root mean square /
+/// that of all the window's returns), then [`volatility_ratio`]; each value bounded to
+/// +-`PROFILE_LIMIT` (a flat run reads as the lower bound; a flat window as zeros). Computed in
+/// f64 with `libm`, so the same bits on every processor.
+pub fn volatility_profile(window: &[f64]) -> [f32; PROFILE] {
+	let rets: Vec<f64> = window.windows(2).map(|w| libm::log(w[1] / w[0])).collect();
+	let rms = |r: &[f64]| libm::sqrt(r.iter().map(|x| x * x).sum::<f64>() / r.len() as f64);
+	let all = rms(&rets);
+	let bound = |x: f64| x.clamp(-PROFILE_LIMIT, PROFILE_LIMIT) as f32;
+	let mut out = [0f32; PROFILE];
+	for (k, o) in out.iter_mut().take(SEGMENTS).enumerate() {
+		*o = bound(log_ratio(rms(&rets[k * SEGMENT..(k + 1) * SEGMENT]), all));
+	}
+	out[SEGMENTS] = bound(volatility_ratio(window));
+	out
 }
 
 /// Forward return and volatility over the `HORIZON` bars after `t`.
@@ -246,11 +470,7 @@ pub fn forward_stats(closes: &[f64], t: usize) -> Option<(f64, f64)> {
 	if t + HORIZON >= closes.len() {
 		return None;
 	}
-	let rets: Vec<f64> =
-		(t + 1..=t + HORIZON).map(|i| libm::log(closes[i] / closes[i - 1])).collect();
-	let mean = rets.iter().sum::<f64>() / HORIZON as f64;
-	let var = rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / HORIZON as f64;
-	Some((libm::log(closes[t + HORIZON] / closes[t]), libm::sqrt(var)))
+	Some((libm::log(closes[t + HORIZON] / closes[t]), return_sd(closes, t + 1, t + HORIZON)))
 }
 
 #[cfg(test)]
@@ -269,54 +489,160 @@ mod tests {
 			.collect()
 	}
 
-	fn trained_like() -> (nn::VarStore, GafCnn) {
+	fn trained_like(kind: Head) -> (nn::VarStore, GafCnn) {
 		tch::manual_seed(11);
 		let vs = nn::VarStore::new(tch::Device::Cpu);
-		let cnn = GafCnn::new(&vs.root());
+		let cnn = GafCnn::new(&vs.root(), kind);
 		(vs, cnn)
 	}
 
 	#[test]
 	fn the_rust_network_computes_what_the_tch_one_does() {
-		let (vs, cnn) = trained_like();
-		let net = GafNet::from_weights(&super::super::weights_of(&vs)).unwrap();
-		for seed in 0..20 {
-			let closes = random_walk(seed, WINDOW);
-			let w = WINDOW as i64;
-			let x = Tensor::from_slice(&gaf_images(&closes)).view([1, 2, w, w]);
-			let expected = super::super::values(&cnn.forward(&x).softmax(1, tch::Kind::Float));
-			let got = net.probabilities(&closes);
-			for (g, e) in got.iter().zip(&expected) {
-				assert!((g - e).abs() < 1e-5, "window {seed}: {got:?} against tch's {expected:?}");
+		for kind in [Head::Positional, Head::Pooled] {
+			let (vs, cnn) = trained_like(kind);
+			let net = GafNet::from_weights(&super::super::weights_of(&vs), kind).unwrap();
+			for seed in 0..20 {
+				let closes = random_walk(seed, WINDOW);
+				let w = WINDOW as i64;
+				let x = Tensor::from_slice(&gaf_images(&closes)).view([1, 2, w, w]);
+				let profile = Tensor::from_slice(&volatility_profile(&closes)).view([1, -1]);
+				let logits = cnn.forward(&x, &profile);
+				let expected = super::super::values(&logits.softmax(1, tch::Kind::Float));
+				let got = net.probabilities(&closes);
+				assert_eq!(got.len(), kind.labels().len());
+				for (g, e) in got.iter().zip(&expected) {
+					assert!((g - e).abs() < 1e-5, "{kind:?} {seed}: {got:?} against {expected:?}");
+				}
 			}
 		}
 	}
 
 	#[test]
 	fn every_code_path_gives_the_same_bits() {
-		let (vs, _) = trained_like();
-		let net = GafNet::from_weights(&super::super::weights_of(&vs)).unwrap();
-		for seed in 0..20 {
-			let closes = random_walk(seed, WINDOW);
-			assert_eq!(net.probabilities(&closes), net.probabilities_portable(&closes));
+		for kind in [Head::Positional, Head::Pooled] {
+			let (vs, _) = trained_like(kind);
+			let net = GafNet::from_weights(&super::super::weights_of(&vs), kind).unwrap();
+			for seed in 0..20 {
+				let closes = random_walk(seed, WINDOW);
+				assert_eq!(net.probabilities(&closes), net.probabilities_portable(&closes));
+			}
 		}
 	}
 
 	#[test]
 	fn wrong_weights_are_refused_by_name() {
-		let (vs, _) = trained_like();
+		let (vs, _) = trained_like(Head::Positional);
 		let good = super::super::weights_of(&vs);
 		let mut nan = good.clone();
 		let i = nan.iter().position(|(n, _, _)| n == "conv1.weight").unwrap();
 		nan[i].2[5] = f32::NAN;
-		let err = GafNet::from_weights(&nan).err().unwrap();
+		let err = GafNet::from_weights(&nan, Head::Positional).err().unwrap();
 		assert_eq!(err, "tensor conv1.weight: value 5 is NaN");
 		let mut missing = good.clone();
 		missing.retain(|(n, _, _)| n != "head.bias");
-		assert!(GafNet::from_weights(&missing).err().unwrap().contains("tensors"));
-		let mut shape = good;
+		let err = GafNet::from_weights(&missing, Head::Positional).err().unwrap();
+		assert!(err.contains("tensors"), "{err}");
+		let mut shape = good.clone();
 		let i = shape.iter().position(|(n, _, _)| n == "conv0.bias").unwrap();
 		shape[i].1 = vec![4, 2];
-		assert!(GafNet::from_weights(&shape).err().unwrap().contains("conv0.bias"));
+		let err = GafNet::from_weights(&shape, Head::Positional).err().unwrap();
+		assert!(err.contains("conv0.bias"), "{err}");
+		// A positional head's weights are not a pooled head's.
+		let err = GafNet::from_weights(&good, Head::Pooled).err().unwrap();
+		assert!(err.contains("tensor head."), "{err}");
+	}
+
+	#[test]
+	fn labels_name_the_head() {
+		assert_eq!(Head::of_labels(&LABELS), Ok(Head::Positional));
+		assert_eq!(Head::of_labels(&LEGACY_LABELS), Ok(Head::Pooled));
+		let err = Head::of_labels(&["up", "down"]).unwrap_err();
+		assert!(err.contains("\"up\"") && err.contains("calming"), "{err}");
+	}
+
+	#[test]
+	fn the_outlook_compares_the_next_bars_with_the_last() {
+		// Moves of 1% up to bar 69, then of 3%: the window ending at bar 69 is heating by ln 3.
+		let mut closes = vec![100.0];
+		for i in 1..130 {
+			let step: f64 = if i < 70 { 0.01 } else { 0.03 };
+			let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+			closes.push(closes[i - 1] * libm::exp(sign * step));
+		}
+		let x = outlook(&closes, 69).unwrap();
+		assert!((x - libm::log(3.0)).abs() < 1e-9, "{x}");
+		assert!(outlook(&closes, 30).unwrap().abs() < 1e-9);
+		let rule = Labelling::Outlook { terciles: [-0.1, 0.1] };
+		assert_eq!(rule.label(&closes, 69), Some(2));
+		assert_eq!(rule.label(&closes, 30), Some(1));
+		assert_eq!(rule.label(&closes, 100), Some(1));
+		// Too near either end of the series to be labelled.
+		assert_eq!(rule.label(&closes, HORIZON - 1), None);
+		assert_eq!(rule.label(&closes, 130 - HORIZON), None);
+		// Flat stretches: a flat past and a moving future is heating, both flat is steady.
+		let flat = vec![100.0; 100];
+		assert_eq!(rule.label(&flat, 40), Some(1));
+		let mut waking = flat.clone();
+		waking[50] = 101.0;
+		assert_eq!(rule.label(&waking, 40), Some(2));
+		assert_eq!(rule.label(&waking, 70), Some(0));
+		// The baseline rule reads a ratio inside the window: level where every move is alike,
+		// below zero where the last bars moved three times as much as the earlier ones.
+		assert!(volatility_ratio(&closes[6..=69]).abs() < 1e-3);
+		assert!(volatility_ratio(&closes[30..=93]) < -0.3);
+	}
+
+	#[test]
+	fn the_profile_reads_where_the_window_moved() {
+		// Moves of 1%, except 3% in the fourth run of returns.
+		let mut closes = vec![100.0];
+		for i in 1..WINDOW {
+			let big = (3 * SEGMENT + 1..=4 * SEGMENT).contains(&i);
+			let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+			closes.push(closes[i - 1] * libm::exp(sign * if big { 0.03 } else { 0.01 }));
+		}
+		let p = volatility_profile(&closes);
+		let all = libm::sqrt((6.0 * 1e-4 + 9e-4) / 7.0);
+		for (k, v) in p.iter().take(SEGMENTS).enumerate() {
+			let rms = if k == 3 { 0.03 } else { 0.01 };
+			assert!((*v as f64 - libm::log(rms / all)).abs() < 1e-5, "{k}: {p:?}");
+		}
+		assert_eq!(p[SEGMENTS], volatility_ratio(&closes) as f32);
+		// A flat window reads as zeros, a flat run as the lower bound.
+		assert_eq!(volatility_profile(&[7.0; WINDOW]), [0.0; PROFILE]);
+		let mut waking = vec![7.0; WINDOW];
+		waking[WINDOW - 1] = 7.5;
+		let p = volatility_profile(&waking);
+		assert_eq!(p[0], -PROFILE_LIMIT as f32);
+		// Only the last run moved: it is above the whole, and the last bars wilder than the
+		// window.
+		assert!(p[SEGMENTS - 1] > 0.0 && p[SEGMENTS] < 0.0, "{p:?}");
+	}
+
+	#[test]
+	fn stats_give_the_rule_or_say_what_is_missing() {
+		let stats = |pairs: &[(&str, Vec<f64>)]| -> BTreeMap<String, Vec<f64>> {
+			pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+		};
+		assert_eq!(
+			Labelling::from_stats(
+				Head::Positional,
+				&stats(&[("outlook_terciles", vec![-0.2, 0.3])])
+			),
+			Ok(Labelling::Outlook { terciles: [-0.2, 0.3] })
+		);
+		assert_eq!(
+			Labelling::from_stats(
+				Head::Pooled,
+				&stats(&[("volatility_threshold", vec![0.01]), ("tau", vec![0.002])])
+			),
+			Ok(Labelling::Legacy { vol_threshold: 0.01, tau: 0.002 })
+		);
+		for bad in [vec![0.3, -0.2], vec![0.1], vec![f64::NAN, 0.1]] {
+			let r = Labelling::from_stats(Head::Positional, &stats(&[("outlook_terciles", bad)]));
+			assert!(r.unwrap_err().contains("outlook_terciles"));
+		}
+		let r = Labelling::from_stats(Head::Pooled, &stats(&[("tau", vec![0.002])]));
+		assert!(r.unwrap_err().contains("volatility_threshold"));
 	}
 }
