@@ -6,7 +6,7 @@
 //! tensor.
 
 use noderr_ml::{
-	artifact::{self, Artifact, Task},
+	artifact::{self, Artifact, Manifest, Task, Weights},
 	engine::Engine,
 	evaluate,
 	features::Bar,
@@ -19,12 +19,20 @@ fn published() -> Artifact {
 	artifact::decode(&bytes).unwrap()
 }
 
+/// `manifest` and `weights` as an artifact (encoded and decoded again, so its hash is theirs).
+fn rebuilt(manifest: &Manifest, weights: &Weights) -> Artifact {
+	artifact::decode(&artifact::encode(manifest, weights).unwrap()).unwrap()
+}
+
+fn classification(labels: &[&str]) -> Task {
+	Task::Classification { labels: labels.iter().map(|s| s.to_string()).collect() }
+}
+
 /// The published network in the legacy form: its convolutions, a pooled head answering
 /// `bias` whatever the window, the legacy labels and thresholds.
 fn legacy(original: &Artifact, bias: [f32; 4]) -> Artifact {
 	let mut manifest = original.manifest.clone();
-	manifest.task =
-		Task::Classification { labels: gaf::LEGACY_LABELS.iter().map(|s| s.to_string()).collect() };
+	manifest.task = classification(&gaf::LEGACY_LABELS);
 	manifest.stats.clear();
 	manifest.stats.insert("volatility_threshold".into(), vec![0.012]);
 	manifest.stats.insert("tau".into(), vec![0.008]);
@@ -38,7 +46,7 @@ fn legacy(original: &Artifact, bias: [f32; 4]) -> Artifact {
 			*data = bias.to_vec();
 		}
 	}
-	artifact::decode(&artifact::encode(&manifest, &weights).unwrap()).unwrap()
+	rebuilt(&manifest, &weights)
 }
 
 fn bars() -> Vec<Bar> {
@@ -78,27 +86,20 @@ fn the_first_regime_classifier_still_answers() {
 	}
 	// Labels and head must match: the outlook's labels over a pooled head, and the legacy
 	// labels over the positional head, are refused by the tensor that does not fit.
-	let mut mixed = legacy(&original, [0.0; 4]);
-	mixed.manifest.task =
-		Task::Classification { labels: gaf::LABELS.iter().map(|s| s.to_string()).collect() };
-	mixed.manifest.stats = original.manifest.stats.clone();
-	let mixed =
-		artifact::decode(&artifact::encode(&mixed.manifest, &mixed.weights).unwrap()).unwrap();
-	let err = Engine::new().insert(mixed).unwrap_err().to_string();
+	let pooled = legacy(&original, [0.0; 4]);
+	let mut mixed = pooled.manifest.clone();
+	mixed.task = classification(&gaf::LABELS);
+	mixed.stats = original.manifest.stats.clone();
+	let err = Engine::new().insert(rebuilt(&mixed, &pooled.weights)).unwrap_err().to_string();
 	assert!(err.contains("tensor head."), "{err}");
-	let mut relabelled = original.clone();
-	relabelled.manifest.task =
-		Task::Classification { labels: gaf::LEGACY_LABELS.iter().map(|s| s.to_string()).collect() };
-	let relabelled =
-		artifact::decode(&artifact::encode(&relabelled.manifest, &relabelled.weights).unwrap())
-			.unwrap();
-	let err = Engine::new().insert(relabelled).unwrap_err().to_string();
+	let mut relabelled = original.manifest.clone();
+	relabelled.task = classification(&gaf::LEGACY_LABELS);
+	let err =
+		Engine::new().insert(rebuilt(&relabelled, &original.weights)).unwrap_err().to_string();
 	assert!(err.contains("tensor head."), "{err}");
 	// Labels of neither form are refused by name.
-	let mut other = original;
-	other.manifest.task = Task::Classification { labels: vec!["up".into(), "down".into()] };
-	let other =
-		artifact::decode(&artifact::encode(&other.manifest, &other.weights).unwrap()).unwrap();
-	let err = Engine::new().insert(other).unwrap_err().to_string();
+	let mut other = original.manifest.clone();
+	other.task = classification(&["up", "down"]);
+	let err = Engine::new().insert(rebuilt(&other, &original.weights)).unwrap_err().to_string();
 	assert!(err.contains("\"up\"") && err.contains("calming"), "{err}");
 }

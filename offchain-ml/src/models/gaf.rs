@@ -67,6 +67,7 @@ impl Head {
 		}
 	}
 
+	/// The labels a classifier with this head answers, in class order.
 	pub fn labels(self) -> &'static [&'static str] {
 		match self {
 			Head::Pooled => &LEGACY_LABELS,
@@ -411,11 +412,20 @@ pub fn tercile(x: f64, terciles: [f64; 2]) -> usize {
 	}
 }
 
-/// Population standard deviation of the one-bar log returns ending at bars `from..=to`.
-fn return_sd(closes: &[f64], from: usize, to: usize) -> f64 {
-	let rets: Vec<f64> = (from..=to).map(|i| libm::log(closes[i] / closes[i - 1])).collect();
+/// One-bar log returns of consecutive closes: element `i` is the return into `closes[i + 1]`.
+fn log_returns(closes: &[f64]) -> Vec<f64> {
+	closes.windows(2).map(|w| libm::log(w[1] / w[0])).collect()
+}
+
+/// Population standard deviation of `rets`.
+fn sd(rets: &[f64]) -> f64 {
 	let mean = rets.iter().sum::<f64>() / rets.len() as f64;
 	libm::sqrt(rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / rets.len() as f64)
+}
+
+/// Population standard deviation of the one-bar log returns ending at bars `from..=to`.
+fn return_sd(closes: &[f64], from: usize, to: usize) -> f64 {
+	sd(&log_returns(&closes[from - 1..=to]))
 }
 
 /// ln of the ratio of two standard deviations; a flat side counts as far below the other
@@ -443,8 +453,12 @@ pub fn outlook(closes: &[f64], t: usize) -> Option<f64> {
 /// calmer than the window) foretells heating; the rule's classes are the training terciles of
 /// this value.
 pub fn volatility_ratio(window: &[f64]) -> f64 {
-	let last = window.len() - 1;
-	log_ratio(return_sd(window, 1, last), return_sd(window, last + 1 - HORIZON, last))
+	ratio_of_returns(&log_returns(window))
+}
+
+/// [`volatility_ratio`] from the window's one-bar log returns.
+fn ratio_of_returns(rets: &[f64]) -> f64 {
+	log_ratio(sd(rets), sd(&rets[rets.len() - HORIZON..]))
 }
 
 /// The volatility profile of a window of `WINDOW` closes, the head's inputs beside the map: for
@@ -453,7 +467,7 @@ pub fn volatility_ratio(window: &[f64]) -> f64 {
 /// +-`PROFILE_LIMIT` (a flat run reads as the lower bound; a flat window as zeros). Computed in
 /// f64 with `libm`, so the same bits on every processor.
 pub fn volatility_profile(window: &[f64]) -> [f32; PROFILE] {
-	let rets: Vec<f64> = window.windows(2).map(|w| libm::log(w[1] / w[0])).collect();
+	let rets = log_returns(window);
 	let rms = |r: &[f64]| libm::sqrt(r.iter().map(|x| x * x).sum::<f64>() / r.len() as f64);
 	let all = rms(&rets);
 	let bound = |x: f64| x.clamp(-PROFILE_LIMIT, PROFILE_LIMIT) as f32;
@@ -461,7 +475,7 @@ pub fn volatility_profile(window: &[f64]) -> [f32; PROFILE] {
 	for (k, o) in out.iter_mut().take(SEGMENTS).enumerate() {
 		*o = bound(log_ratio(rms(&rets[k * SEGMENT..(k + 1) * SEGMENT]), all));
 	}
-	out[SEGMENTS] = bound(volatility_ratio(window));
+	out[SEGMENTS] = bound(ratio_of_returns(&rets));
 	out
 }
 
