@@ -34,7 +34,7 @@ else
 	names=(price-transformer gaf-regime msrr sentiment)
 	"$root/scripts/train-models.sh" --force "$trained"
 fi
-ml="$CARGO_TARGET_DIR/debug/noderr-ml"
+ml="$CARGO_TARGET_DIR/release/noderr-ml"
 mkdir -p "$published"
 for name in "${names[@]}"; do
 	if [ "$name" = sentiment ]; then

