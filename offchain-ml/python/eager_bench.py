@@ -163,7 +163,43 @@ def minilm_forward(w, ids, int8=None):
         h = ln(lin(f, p + "output.dense") + h, p + "output.LayerNorm")
     pooled = h.mean(1)
     pooled = pooled / pooled.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    if w["head.weight"].shape[1] > 384:
+        # The head also reads the text's lexicon features (set per text by the caller; a
+        # constant of the exported ONNX graph).
+        pooled = torch.cat([pooled, w["_lexicon_features"].expand(b, -1)], 1)
     return F.linear(pooled, w["head.weight"], w["head.bias"])
+
+
+NEGATIONS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "cannot",
+             "without", "isnt", "isn't", "dont", "don't", "doesnt", "doesn't", "wasnt", "wasn't", "aint"}
+
+
+def lexicon_features(lexicon, text):
+    """The sentiment head's lexicon features, as offchain-ml/src/pipeline/lexicon.rs computes them."""
+    punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    total_sum, positive, negative, plain, since = 0.0, 0.0, 0.0, 0, None
+    for token in text.split():
+        since = None if since is None else since + 1
+        lower = token.lower()
+        v = lexicon.get(lower)
+        if v is None and lower.strip(punct):
+            v = lexicon.get(lower.strip(punct))
+        if v is None:
+            plain += 1
+        else:
+            if since is not None and since <= 3:
+                v *= -0.74
+            total_sum += v
+            if v > 0:
+                positive += v
+            else:
+                negative -= v
+        word = lower.strip(punct)
+        if word in NEGATIONS or word.endswith("n't"):
+            since = 0
+    total = positive + negative + plain
+    share = (lambda x: x / total) if total > 0 else (lambda x: 0.0)
+    return [total_sum / math.sqrt(total_sum * total_sum + 15.0), share(positive), share(negative)]
 
 
 class _Fn(torch.nn.Module):
@@ -351,7 +387,15 @@ def main():
     text = expected.get("sentiment_text", "")
     results["sentiment_tokens"] = len(tok.encode(text).ids)
 
+    lexicon = dict(manifest["params"].get("lexicon", []))
+
+    def set_lexicon_features():
+        ws["_lexicon_features"] = torch.tensor([lexicon_features(lexicon, text)], dtype=torch.float32)
+
+    set_lexicon_features()
+
     def sentiment_end_to_end():
+        set_lexicon_features()
         ids = torch.tensor([tok.encode(text).ids])
         with torch.inference_mode():
             return F.softmax(minilm_forward(ws, ids), 1)
@@ -361,6 +405,7 @@ def main():
     int8 = int8_linears(ws)
 
     def sentiment_int8_end_to_end():
+        set_lexicon_features()
         ids = torch.tensor([tok.encode(text).ids])
         with torch.inference_mode():
             return F.softmax(minilm_forward(ws, ids, int8), 1)

@@ -11,6 +11,7 @@ use crate::{
 	artifact::{self, Artifact, ArtifactError, Task},
 	features::{self, Bar, FeatureError, FEATURE_COUNT},
 	models::{self, gaf, msrr, price, sentiment},
+	pipeline::lexicon,
 	runtime,
 };
 use noderr_primitives::InputSpec;
@@ -406,10 +407,12 @@ impl Model for MsrrModel {
 	}
 }
 
-/// The sentiment classifier: the MiniLM encoder and a linear head, with its own tokenizer.
+/// The sentiment classifier: the MiniLM encoder and a linear head, with its own tokenizer and,
+/// in artifacts that carry one, a lexicon whose features the head reads beside the embedding.
 pub struct SentimentClassifier {
 	model: sentiment::SentimentModel,
 	tokenizer: sentiment::Tokenizer,
+	lexicon: Option<lexicon::Lexicon>,
 	max_bytes: usize,
 }
 
@@ -432,8 +435,12 @@ impl SentimentClassifier {
 		let probs = {
 			let _guard = runtime::InferenceMode::enter();
 			let fail = |e: String| InferenceError::Model(Self::NAME.into(), e);
-			let logits =
-				self.model.classify(&self.model.embed(&x, &mask).map_err(fail)?).map_err(fail)?;
+			let mut inputs = self.model.embed(&x, &mask).map_err(fail)?;
+			if let Some(lexicon) = &self.lexicon {
+				let extra = Tensor::from_slice(&lexicon.features(text)).view([1, -1]);
+				inputs = Tensor::cat(&[inputs, extra], 1);
+			}
+			let logits = self.model.classify(&inputs).map_err(fail)?;
 			models::values(&logits.softmax(1, tch::Kind::Float))
 		};
 		finite_outputs(Self::NAME, &probs)?;
@@ -457,7 +464,16 @@ impl Model for SentimentClassifier {
 		}
 		let shapes: BTreeMap<&str, &[usize]> =
 			a.weights.iter().map(|(name, shape, _)| (name.as_str(), shape.as_slice())).collect();
-		sentiment::SentimentModel::check(&shapes, vocab.len())?;
+		let lexicon = match m.params.get("lexicon") {
+			None => None,
+			Some(v) => {
+				let entries: Vec<(String, f64)> =
+					serde_json::from_value(v.clone()).map_err(|e| format!("lexicon: {e}"))?;
+				Some(lexicon::Lexicon::new(&entries)?)
+			}
+		};
+		let extra = if lexicon.is_some() { lexicon::FEATURES } else { 0 };
+		sentiment::SentimentModel::check(&shapes, vocab.len(), extra)?;
 		let tensors = a
 			.weights
 			.iter()
@@ -470,6 +486,7 @@ impl Model for SentimentClassifier {
 		Ok(Self {
 			model: sentiment::SentimentModel::new(tensors).with_precision(precision)?,
 			tokenizer: sentiment::Tokenizer::new(&vocab)?,
+			lexicon,
 			max_bytes,
 		})
 	}

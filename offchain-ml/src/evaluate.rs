@@ -612,6 +612,29 @@ pub fn vader_band(compound: &[f64], truth: &[usize]) -> f64 {
 	best.1
 }
 
+/// Resamples drawn for [`macro_f1_difference_interval`].
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+
+/// The 95 % interval of macro-F1(a) - macro-F1(b) over texts drawn with replacement (a paired
+/// bootstrap with a fixed seed, so the report is reproducible): how far apart two classifiers
+/// are beyond the luck of which texts were rated.
+pub fn macro_f1_difference_interval(a: &[usize], b: &[usize], truth: &[usize]) -> (f64, f64) {
+	let mut rng = heldout::SplitMix::new(7);
+	let n = truth.len();
+	let mut diffs: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+		.map(|_| {
+			let pick: Vec<usize> = (0..n).map(|_| (rng.next_u64() % n as u64) as usize).collect();
+			let f1 = |p: &[usize]| {
+				let p: Vec<usize> = pick.iter().map(|i| p[*i]).collect();
+				let t: Vec<usize> = pick.iter().map(|i| truth[*i]).collect();
+				heldout::macro_f1(&p, &t, 3)
+			};
+			f1(a) - f1(b)
+		})
+		.collect();
+	(heldout::percentile(&mut diffs, 0.025), heldout::percentile(&mut diffs, 0.975))
+}
+
 /// The sentiment model against VADER on the held-out texts of each human-rated domain: one
 /// report per domain, the never-trained domain marked.
 pub fn sentiment_report(engine: &Engine, hash: &str) -> Result<Vec<Value>, String> {
@@ -666,6 +689,8 @@ pub fn sentiment_report(engine: &Engine, hash: &str) -> Result<Vec<Value>, Strin
 			report["accuracy_vader_fitted"] = json!(accuracy(&fitted));
 		}
 		report["beats_vader"] = json!(f1 > best_vader);
+		let (lo, hi) = macro_f1_difference_interval(&pred, &vader, &truth);
+		report["macro_f1_minus_vader_95"] = json!([lo, hi]);
 		out.push(report);
 	}
 	Ok(out)
@@ -786,5 +811,21 @@ mod tests {
 		assert!(train.iter().all(|t| !text_held_out(&t.text)));
 		// About a fifth held out.
 		assert!((20..60).contains(&test.len()), "{}", test.len());
+	}
+
+	#[test]
+	fn the_bootstrap_interval_brackets_the_difference() {
+		let truth: Vec<usize> = (0..600).map(|i| i % 3).collect();
+		let right = truth.clone();
+		// Wrong on every third text.
+		let worse: Vec<usize> = truth
+			.iter()
+			.enumerate()
+			.map(|(i, t)| if i % 3 == 0 { (t + 1) % 3 } else { *t })
+			.collect();
+		let d = heldout::macro_f1(&right, &truth, 3) - heldout::macro_f1(&worse, &truth, 3);
+		let (lo, hi) = macro_f1_difference_interval(&right, &worse, &truth);
+		assert!(0.0 < lo && lo < d && d < hi, "{lo} {d} {hi}");
+		assert_eq!(macro_f1_difference_interval(&right, &right, &truth), (0.0, 0.0));
 	}
 }

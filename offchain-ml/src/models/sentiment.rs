@@ -216,9 +216,12 @@ impl SentimentModel {
 	/// Checks that `shapes` (name to shape) are exactly the tensors the encoder and head use
 	/// (and at most the checkpoint's unused pooler), each with its shape, and that the word
 	/// embeddings have one row per vocabulary entry.
+	/// The head reads the embedding and `extra_inputs` more numbers per text (the lexicon
+	/// features, when the artifact has a lexicon).
 	pub fn check(
 		shapes: &std::collections::BTreeMap<&str, &[usize]>,
 		vocab: usize,
+		extra_inputs: usize,
 	) -> Result<(), String> {
 		let h = HIDDEN as usize;
 		if !(1..=Self::MAX_VOCAB).contains(&vocab) {
@@ -250,7 +253,7 @@ impl SentimentModel {
 			("embeddings.token_type_embeddings.weight".into(), vec![types, h]),
 			("embeddings.LayerNorm.weight".into(), vec![h]),
 			("embeddings.LayerNorm.bias".into(), vec![h]),
-			("head.weight".into(), vec![LABELS.len(), h]),
+			("head.weight".into(), vec![LABELS.len(), h + extra_inputs]),
 			("head.bias".into(), vec![LABELS.len()]),
 		];
 		for i in 0..LAYERS {
@@ -426,14 +429,19 @@ impl SentimentModel {
 		Ok(Tensor::from_slice(&pooled).view([b, HIDDEN]))
 	}
 
-	/// Class logits (batch, 3) from embeddings. With the int8 encoder the head's sums are
+	/// Class logits (batch, 3) from the head's inputs: embeddings, followed by any extra
+	/// numbers per text the head was trained with. With the int8 encoder the head's sums are
 	/// [`super::int8::sum_fixed`]'s rather than a BLAS call's, for the same reason.
 	pub fn classify(&self, embeddings: &Tensor) -> Result<Tensor, String> {
 		let (w, bias) = (self.t("head.weight")?, self.t("head.bias")?);
+		let h = w.size().last().copied().unwrap_or(0) as usize;
+		let width = embeddings.size().last().copied().unwrap_or(0) as usize;
+		if h != width {
+			return Err(format!("the head reads {h} numbers per text, given {width}"));
+		}
 		if self.precision() == Precision::Int8 {
 			let e = super::values(embeddings);
 			let (w, bias) = (super::values(w), super::values(bias));
-			let h = HIDDEN as usize;
 			let mut logits = Vec::with_capacity(e.len() / h * LABELS.len());
 			for row in e.chunks_exact(h) {
 				for (c, wc) in w.chunks_exact(h).enumerate() {
