@@ -10,6 +10,14 @@ fn finite(v: &Value, path: &str) -> f64 {
 	x
 }
 
+/// Every `keys` of `v` is a finite fraction (0 ..= 1).
+fn fractions(v: &Value, keys: &[&str]) {
+	for key in keys {
+		let x = finite(v, key);
+		assert!((0.0..=1.0).contains(&x), "{key} {v}");
+	}
+}
+
 #[test]
 fn every_model_is_scored_beside_its_baselines() {
 	let out = Command::new(env!("CARGO_BIN_EXE_noderr-ml"))
@@ -70,18 +78,18 @@ fn every_model_is_scored_beside_its_baselines() {
 	expected.extend(noderr_ml::evaluate::REGIME_OUT_OF_DOMAIN.iter().map(|(_, s)| s.to_string()));
 	assert_eq!(series, expected, "{stdout}");
 	for regime in &regimes {
-		for key in [
-			"/accuracy",
-			"/macro_f1",
-			"/accuracy_majority",
-			"/accuracy_persistence",
-			"/macro_f1_persistence",
-			"/accuracy_volatility_ratio_rule",
-			"/macro_f1_volatility_ratio_rule",
-		] {
-			let x = finite(regime, key);
-			assert!((0.0..=1.0).contains(&x), "{key} {regime}");
-		}
+		fractions(
+			regime,
+			&[
+				"/accuracy",
+				"/macro_f1",
+				"/accuracy_majority",
+				"/accuracy_persistence",
+				"/macro_f1_persistence",
+				"/accuracy_volatility_ratio_rule",
+				"/macro_f1_volatility_ratio_rule",
+			],
+		);
 		assert!(finite(regime, "/test_samples") > 150.0, "{regime}");
 	}
 	// The published classifier, on the hourly held-out period: at least 10 points of accuracy
@@ -104,18 +112,18 @@ fn every_model_is_scored_beside_its_baselines() {
 	let expected: Vec<&str> = noderr_ml::data::HUTTO_DOMAINS.iter().map(|d| d.0).collect();
 	assert_eq!(domains, expected, "{stdout}");
 	for r in &texts {
-		for key in [
-			"/macro_f1",
-			"/accuracy",
-			"/macro_f1_vader",
-			"/accuracy_vader",
-			"/macro_f1_vader_fitted",
-			"/neutral_share",
-			"/neutral_answers",
-		] {
-			let x = finite(r, key);
-			assert!((0.0..=1.0).contains(&x), "{key} {r}");
-		}
+		fractions(
+			r,
+			&[
+				"/macro_f1",
+				"/accuracy",
+				"/macro_f1_vader",
+				"/accuracy_vader",
+				"/macro_f1_vader_fitted",
+				"/neutral_share",
+				"/neutral_answers",
+			],
+		);
 		assert!(finite(r, "/test_samples") > 500.0, "{r}");
 		let lo = finite(r, "/macro_f1_minus_vader_95/0");
 		let hi = finite(r, "/macro_f1_minus_vader_95/1");

@@ -6,22 +6,18 @@
 //! tensor.
 
 use noderr_ml::{
-	artifact::{self, Artifact, Manifest, Task, Weights},
+	artifact::{self, Artifact, Task},
 	engine::Engine,
 	evaluate,
 	features::Bar,
 	models::gaf,
 };
 
-fn published() -> Artifact {
-	let path = noderr_ml::data::artifacts_dir().join("gaf-regime.nrm");
-	let bytes = std::fs::read(path).expect("run scripts/default-artifacts.sh");
-	artifact::decode(&bytes).unwrap()
-}
+mod common;
+use common::rebuilt;
 
-/// `manifest` and `weights` as an artifact (encoded and decoded again, so its hash is theirs).
-fn rebuilt(manifest: &Manifest, weights: &Weights) -> Artifact {
-	artifact::decode(&artifact::encode(manifest, weights).unwrap()).unwrap()
+fn published() -> Artifact {
+	common::published("gaf-regime.nrm")
 }
 
 fn classification(labels: &[&str]) -> Task {

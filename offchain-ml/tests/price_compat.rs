@@ -9,10 +9,10 @@ use noderr_ml::{
 	features::Bar,
 };
 
+mod common;
+
 fn published() -> Artifact {
-	let path = noderr_ml::data::artifacts_dir().join("price-transformer.nrm");
-	let bytes = std::fs::read(path).expect("run scripts/default-artifacts.sh");
-	artifact::decode(&bytes).unwrap()
+	common::published("price-transformer.nrm")
 }
 
 /// `original` with its anchor removed or kept and its head widened to `outputs` rows, a new
@@ -34,8 +34,7 @@ fn variant(original: &Artifact, anchor: bool, outputs: usize, logit_bias: f32) -
 			shape[0] = outputs;
 		}
 	}
-	let bytes = artifact::encode(&manifest, &weights).unwrap();
-	artifact::decode(&bytes).unwrap()
+	common::rebuilt(&manifest, &weights)
 }
 
 fn bars() -> Vec<Bar> {

@@ -5,20 +5,16 @@
 //! lexicon that is not one, is refused with an error naming what is wrong.
 
 use noderr_ml::{
-	artifact::{self, Artifact, Manifest, Weights},
+	artifact::{self, Artifact},
 	engine::Engine,
 	pipeline::lexicon,
 };
 
-fn published() -> Artifact {
-	let path = noderr_ml::data::artifacts_dir().join("sentiment.nrm");
-	let bytes = std::fs::read(path).expect("run scripts/default-artifacts.sh");
-	artifact::decode(&bytes).unwrap()
-}
+mod common;
+use common::rebuilt;
 
-/// `manifest` and `weights` as an artifact (encoded and decoded again, so its hash is theirs).
-fn rebuilt(manifest: &Manifest, weights: &Weights) -> Artifact {
-	artifact::decode(&artifact::encode(manifest, weights).unwrap()).unwrap()
+fn published() -> Artifact {
+	common::published("sentiment.nrm")
 }
 
 /// The published artifact with its head cut to the embedding's columns, with or without the
