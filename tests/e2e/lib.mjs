@@ -20,7 +20,7 @@ export const cacheDir = process.env.NODERR_CACHE || path.join(os.homedir(), '.ca
 export const artifactsDir = process.env.NODERR_ARTIFACTS || path.join(cacheDir, 'artifacts');
 export const dataDir = process.env.NODERR_DATA || path.join(cacheDir, 'data');
 
-export function freePort() {
+function unusedPort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -30,6 +30,22 @@ export function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+// Every port handed out by this process: a port is free again once probed, and a node binds
+// its ML port seconds after start, so without this record the next node's RPC port could be
+// the previous node's ML port, and polkadot.js would connect to the ML service.
+const handedOut = new Set();
+
+/** A port no process listens on and no earlier call in this process returned. */
+export async function freePort() {
+  for (;;) {
+    const port = await unusedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export function tempDir(prefix) {
