@@ -22,6 +22,11 @@ import {
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 const CHARLIE = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
 
+/// The sentiment artifact's size as the node's progress lines print it (MiB, one decimal),
+/// escaped for a regular expression.
+const SENTIMENT_BYTES = statSync(path.join(artifactsDir, 'sentiment.nrm')).size;
+const SENTIMENT_MIB = (SENTIMENT_BYTES / 2 ** 20).toFixed(1).replace('.', '\\.');
+
 /// Where a node's store keeps the artifact with these bytes.
 function storePath(basePath, bytes) {
   return path.join(basePath, 'models', 'blake2-256', `${blake2AsHex(bytes, 256).slice(2)}.nrm`);
@@ -113,7 +118,7 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
     await waitForLog(bob, new RegExp(`${name} 1\\.0\\.0 fetched from peer ${ALICE_PEER_ID} and verified`));
   }
   // The 87 MiB sentiment artifact reports progress.
-  await waitForLog(bob, /sentiment 1\.0\.0 from peer \S+: [\d.]+ of 86\.9 MiB \(50%\)/);
+  await waitForLog(bob, new RegExp(`sentiment 1\\.0\\.0 from peer \\S+: [\\d.]+ of ${SENTIMENT_MIB} MiB \\(50%\\)`));
 
   // Same model, same input, two nodes: the same fixed-point answer.
   const price = (await apiBob.call.modelRegistryApi.model('price-transformer', { major: 1, minor: 0, patch: 0 }))
@@ -180,7 +185,7 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
   const peers = [`--bootnodes=${alicePeer}`, `--reserved-nodes=${alicePeer}`, '--reserved-only'];
   // Dave (no operator: he wants every tier's models) is killed the moment he logs that a
   // tenth of the 87 MiB sentiment artifact has arrived.
-  const progress = /sentiment 1\.0\.0 from peer (\S+): ([\d.]+) of 86\.9 MiB \(([1-9]\d)%\)/;
+  const progress = new RegExp(`sentiment 1\\.0\\.0 from peer (\\S+): ([\\d.]+) of ${SENTIMENT_MIB} MiB \\(([1-9]\\d)%\\)`);
   let killedAt = null;
   const first = await startNode({
     chain: 'local',
@@ -213,7 +218,7 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
   const partials = readdirSync(partialDir).filter((f) => f.startsWith(sentimentHash));
   assert.equal(partials.length, 1, `one partial file: ${partials}`);
   const kept = statSync(path.join(partialDir, partials[0])).size;
-  assert.ok(kept >= (killedAt.mib - 0.1) * (1 << 20) && kept < 86.9 * (1 << 20), `partial of ${kept} bytes`);
+  assert.ok(kept >= (killedAt.mib - 0.1) * (1 << 20) && kept < SENTIMENT_BYTES, `partial of ${kept} bytes`);
   assert.ok(!existsSync(path.join(dir, 'models', 'blake2-256', `${sentimentHash}.nrm`)));
 
   // Restarted on the same base path: it resumes where the partial file ends, not from zero.
@@ -223,7 +228,9 @@ test('a node killed (SIGKILL) in the middle of a peer download resumes it after 
   try {
     await waitFor(() => /sentiment 1\.0\.0 fetched from peer \S+ and verified/.test(dave.log()),
       { timeoutMs: 120_000, intervalMs: 1_000, what: 'Dave completing the sentiment download after the restart' });
-    const resumed = dave.log().match(/sentiment 1\.0\.0 from peer (\S+): resuming at ([\d.]+) of 86\.9 MiB/);
+    const resumed = dave.log().match(
+      new RegExp(`sentiment 1\\.0\\.0 from peer (\\S+): resuming at ([\\d.]+) of ${SENTIMENT_MIB} MiB`),
+    );
     assert.ok(resumed, dave.log().split('\n').filter((l) => l.includes('📦')).join('\n'));
     assert.equal(resumed[1], killedAt.peer, 'the same source resumes its own partial file');
     assert.ok(Math.abs(Number(resumed[2]) * (1 << 20) - kept) < 0.1 * (1 << 20), `resumed at ${resumed[2]} MiB, kept ${kept} B`);
