@@ -181,9 +181,8 @@ def lexicon_features(lexicon, text):
     for token in text.split():
         since = None if since is None else since + 1
         lower = token.lower()
-        v = lexicon.get(lower)
-        if v is None and lower.strip(punct):
-            v = lexicon.get(lower.strip(punct))
+        word = lower.strip(punct)
+        v = lexicon.get(lower, lexicon.get(word))
         if v is None:
             plain += 1
         else:
@@ -194,7 +193,6 @@ def lexicon_features(lexicon, text):
                 positive += v
             else:
                 negative -= v
-        word = lower.strip(punct)
         if word in NEGATIONS or word.endswith("n't"):
             since = 0
     total = positive + negative + plain

@@ -343,9 +343,7 @@ pub fn regime_scores(
 		.iter()
 		.map(|&t| gaf::tercile(ratio_at(closes, t), baselines.rule_terciles))
 		.collect();
-	let acc = |p: &[usize]| {
-		p.iter().zip(&truth).filter(|(a, b)| a == b).count() as f64 / truth.len().max(1) as f64
-	};
+	let acc = |p: &[usize]| heldout::accuracy(p, &truth);
 	let f1 = |p: &[usize]| heldout::macro_f1(p, &truth, classes);
 	let (a_model, a_major, a_persist) = (acc(pred), acc(&majority_pred), acc(&persist));
 	let mut out = std::collections::BTreeMap::new();
@@ -624,12 +622,9 @@ pub fn macro_f1_difference_interval(a: &[usize], b: &[usize], truth: &[usize]) -
 	let mut diffs: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
 		.map(|_| {
 			let pick: Vec<usize> = (0..n).map(|_| (rng.next_u64() % n as u64) as usize).collect();
-			let f1 = |p: &[usize]| {
-				let p: Vec<usize> = pick.iter().map(|i| p[*i]).collect();
-				let t: Vec<usize> = pick.iter().map(|i| truth[*i]).collect();
-				heldout::macro_f1(&p, &t, 3)
-			};
-			f1(a) - f1(b)
+			let picked = |v: &[usize]| pick.iter().map(|i| v[*i]).collect::<Vec<usize>>();
+			let t = picked(truth);
+			heldout::macro_f1(&picked(a), &t, 3) - heldout::macro_f1(&picked(b), &t, 3)
 		})
 		.collect();
 	(heldout::percentile(&mut diffs, 0.025), heldout::percentile(&mut diffs, 0.975))
@@ -653,9 +648,7 @@ pub fn sentiment_report(engine: &Engine, hash: &str) -> Result<Vec<Value>, Strin
 			.collect::<Result<Vec<_>, _>>()?;
 		let compound = vader_compound(&texts)?;
 		let vader: Vec<usize> = compound.iter().map(|c| vader_class(*c, VADER_BAND)).collect();
-		let accuracy = |p: &[usize]| {
-			p.iter().zip(&truth).filter(|(a, b)| a == b).count() as f64 / truth.len() as f64
-		};
+		let accuracy = |p: &[usize]| heldout::accuracy(p, &truth);
 		let share =
 			|p: &[usize], c: usize| p.iter().filter(|x| **x == c).count() as f64 / p.len() as f64;
 		let f1 = heldout::macro_f1(&pred, &truth, 3);

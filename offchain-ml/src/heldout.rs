@@ -110,6 +110,11 @@ pub fn percentile(v: &mut [f64], q: f64) -> f64 {
 	v[((v.len() - 1) as f64 * q).round() as usize]
 }
 
+/// Share of predictions equal to their labels (0 for no predictions).
+pub fn accuracy(pred: &[usize], truth: &[usize]) -> f64 {
+	pred.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / truth.len().max(1) as f64
+}
+
 /// Macro-averaged F1 of predictions against labels over `classes` classes.
 pub fn macro_f1(pred: &[usize], truth: &[usize], classes: usize) -> f64 {
 	let mut total = 0.0;

@@ -17,7 +17,7 @@ use crate::{
 	data::{self, LabelledText, TimedBar},
 	evaluate::{self, gaussian_nll, performance},
 	features::{self, FEATURE_COUNT},
-	heldout::{macro_f1, percentile, progress, split, Split, SplitMix},
+	heldout::{self, macro_f1, percentile, progress, split, Split, SplitMix},
 	models::{self, gaf, msrr, price, sentiment},
 	runtime,
 };
@@ -527,8 +527,8 @@ pub fn embed_texts(
 	Ok(Tensor::stack(&rows, 0))
 }
 
-/// Fits the linear sentiment head (embedding and lexicon features -> 3) on fixed inputs: class-weighted cross-entropy,
-/// full batch, Adam. Returns its weight and bias.
+/// Fits the linear sentiment head (embedding and lexicon features -> 3) on fixed inputs:
+/// class-weighted cross-entropy, full batch, Adam. Returns its weight and bias.
 fn fit_sentiment_head(
 	x_train: &Tensor,
 	y_train: &[i64],
@@ -726,12 +726,9 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 	weights.insert("head.bias".into(), published.head.1.shallow_clone());
 	let f1 = macro_f1(pred, &y_test, 3);
 	let f1_f32 = macro_f1(pred_f32, &y_test, 3);
-	let share = |p: &[usize], truth: &[usize]| {
-		p.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / truth.len() as f64
-	};
-	let accuracy = share(pred, &y_test);
-	let agreement =
-		pred.iter().zip(pred_f32).filter(|(a, b)| a == b).count() as f64 / pred.len() as f64;
+	let share = |p: &[usize]| heldout::accuracy(p, &y_test);
+	let accuracy = share(pred);
+	let agreement = heldout::accuracy(pred, pred_f32);
 	println!(
 		"sentiment held-out macro-F1: {f1:.4} ({}), {f1_f32:.4} (f32 encoder); same class for {:.1} % of texts",
 		precision.name(),
@@ -740,16 +737,16 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 
 	// VADER: with its documented thresholds on every held-out set, and with the band that
 	// best separates the training texts.
-	let mut training_texts = texts(&train);
+	fn strs(v: &[LabelledText]) -> impl Iterator<Item = &str> {
+		v.iter().map(|t| t.text.as_str())
+	}
+	let mut training_texts: Vec<&str> = strs(&train).collect();
 	for d in domains.iter().filter(|d| trained.contains(&d.name)) {
-		training_texts.extend(texts(&d.train));
+		training_texts.extend(strs(&d.train));
 	}
-	fn refs(v: &[String]) -> Vec<&str> {
-		v.iter().map(String::as_str).collect()
-	}
-	let band = evaluate::vader_band(&evaluate::vader_compound(&refs(&training_texts))?, &y_train);
+	let band = evaluate::vader_band(&evaluate::vader_compound(&training_texts)?, &y_train);
 	let vader_of = |v: &[LabelledText]| -> Result<Vec<f64>, String> {
-		evaluate::vader_compound(&refs(&texts(v)))
+		evaluate::vader_compound(&strs(v).collect::<Vec<_>>())
 	};
 	let classes = |c: &[f64], band: f64| -> Vec<usize> {
 		c.iter().map(|c| evaluate::vader_class(*c, band)).collect()
@@ -762,10 +759,10 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		("macro_f1".to_string(), json!(f1)),
 		("accuracy".to_string(), json!(accuracy)),
 		("macro_f1_f32_encoder".to_string(), json!(f1_f32)),
-		("accuracy_f32_encoder".to_string(), json!(share(pred_f32, &y_test))),
+		("accuracy_f32_encoder".to_string(), json!(share(pred_f32))),
 		("same_class_as_f32_encoder".to_string(), json!(agreement)),
 		("macro_f1_vader".to_string(), json!(macro_f1(&vader, &y_test, 3))),
-		("accuracy_vader".to_string(), json!(share(&vader, &y_test))),
+		("accuracy_vader".to_string(), json!(share(&vader))),
 		("test_class_counts".to_string(), json!(test_counts)),
 	]);
 	println!("sentiment: VADER band fitted on the training texts: {band:.2}");

@@ -216,6 +216,7 @@ impl SentimentModel {
 	/// Checks that `shapes` (name to shape) are exactly the tensors the encoder and head use
 	/// (and at most the checkpoint's unused pooler), each with its shape, and that the word
 	/// embeddings have one row per vocabulary entry.
+	///
 	/// The head reads the embedding and `extra_inputs` more numbers per text (the lexicon
 	/// features, when the artifact has a lexicon).
 	pub fn check(

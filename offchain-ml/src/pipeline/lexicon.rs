@@ -77,16 +77,11 @@ impl Lexicon {
 			.collect()
 	}
 
-	fn valence(&self, token: &str) -> Option<f64> {
-		let lower = token.to_lowercase();
-		if let Some(v) = self.words.get(&lower) {
-			return Some(*v);
-		}
-		let stripped = lower.trim_matches(|c: char| c.is_ascii_punctuation());
-		if stripped.is_empty() {
-			return None;
-		}
-		self.words.get(stripped).copied()
+	/// The valence of a lower-case token: as written (emoticons are punctuation), else with the
+	/// punctuation around it stripped (`word`; never empty in the lexicon, so an all-punctuation
+	/// token matches only as written).
+	fn valence(&self, lower: &str, word: &str) -> Option<f64> {
+		self.words.get(lower).or_else(|| self.words.get(word)).copied()
 	}
 
 	/// The features of `text`: [s / sqrt(s^2 + ALPHA), positive share, negative share], where s
@@ -98,7 +93,9 @@ impl Lexicon {
 		let mut since_negation = usize::MAX;
 		for token in text.split_whitespace() {
 			since_negation = since_negation.saturating_add(1);
-			match self.valence(token) {
+			let lower = token.to_lowercase();
+			let word = lower.trim_matches(|c: char| c.is_ascii_punctuation());
+			match self.valence(&lower, word) {
 				Some(mut v) => {
 					if since_negation <= NEGATION_REACH {
 						v *= NEGATION;
@@ -112,8 +109,6 @@ impl Lexicon {
 				}
 				None => plain += 1,
 			}
-			let word = token.to_lowercase();
-			let word = word.trim_matches(|c: char| c.is_ascii_punctuation());
 			if NEGATIONS.contains(&word) || word.ends_with("n't") {
 				since_negation = 0;
 			}
