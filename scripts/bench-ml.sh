@@ -45,7 +45,7 @@ crit, eager, default = sys.argv[1], json.load(open(sys.argv[2])), json.load(open
 def rust(name):
     return json.load(open(os.path.join(crit, name, "new", "estimates.json")))["median"]["point_estimate"] / 1e9
 rows = [
-    ("feature pipeline (160 bars -> 60 rows)", "features_window", "features"),
+    ("feature pipeline (310 bars -> 60 rows)", "features_window", "features"),
     ("price Transformer, features + model", "price_end_to_end", "price_end_to_end"),
     ("GAF classifier, images + CNN", "gaf_end_to_end", "gaf_end_to_end"),
     ("sentiment f32 encoder, 32 tokens", "sentiment_f32_32_tokens", "sentiment_end_to_end"),

@@ -12,11 +12,11 @@ use noderr_ml::{
 };
 use std::sync::OnceLock;
 
-/// 300 hourly bars of a made-up but plausible market.
+/// 400 hourly bars of a made-up but plausible market (the price model needs 310).
 fn bars() -> &'static [Bar] {
 	static BARS: OnceLock<Vec<Bar>> = OnceLock::new();
 	BARS.get_or_init(|| {
-		(0..300)
+		(0..400)
 			.map(|i| {
 				let t = i as f64;
 				let close = 100.0 + 10.0 * (t / 17.0).sin() + t / 30.0;

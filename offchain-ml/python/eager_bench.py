@@ -3,7 +3,7 @@
 Loads the Noderr artifacts (our container: magic, manifest, safetensors weights), rebuilds each
 architecture in torch.nn.functional, checks that it reproduces the Rust outputs on the same
 input, and times batch-1 inference on one thread under torch.inference_mode():
-- price: features (the `ta`-based pipeline of reference_features.py, on the same 160 bars),
+- price: features (the `ta`-based pipeline of reference_features.py, on the same 310 bars),
   normalisation, Transformer;
 - GAF: Gramian Angular Field images in numpy, CNN;
 - sentiment: Hugging Face `tokenizers` on the model's tokenizer.json, MiniLM encoder, head, at
@@ -340,7 +340,7 @@ def main():
     art_dir, bars_path, minilm_dir, out_path = sys.argv[1:5]
     expected = json.load(open(sys.argv[5])) if len(sys.argv) > 5 else {}
     bars = pd.read_csv(bars_path)
-    window = bars.iloc[-160:].reset_index(drop=True)
+    window = bars.iloc[-310:].reset_index(drop=True)
     results = {"torch": torch.__version__, "threads": torch.get_num_threads()}
 
     manifest, w = load(os.path.join(art_dir, "price-transformer.nrm"))

@@ -242,7 +242,7 @@ pub fn train_price(out_path: &Path, opts: &TrainOptions) -> Result<Manifest, Str
 			"series": s.description,
 			"test_samples": test.len(),
 			"nll": nll / k,
-			"nll_random_walk_window_ewma": nll_rw / k,
+			"nll_random_walk_window_scale": nll_rw / k,
 			"realised_over_predicted_volatility": libm::sqrt(err2 / sig2),
 			"direction_accuracy": hits as f64 / moved.max(1) as f64,
 		}));

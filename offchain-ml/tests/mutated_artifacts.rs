@@ -203,7 +203,7 @@ fn child() {
 	let dir = noderr_ml::data::artifacts_dir();
 	let csv = noderr_ml::data::data_dir().join("btc_1h.csv");
 	let all = noderr_ml::data::read_bars(&csv).expect("run scripts/default-artifacts.sh");
-	let bars: Vec<Bar> = all[all.len() - 200..].iter().map(|b| b.bar).collect();
+	let bars: Vec<Bar> = all[all.len() - 350..].iter().map(|b| b.bar).collect();
 	let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
 	let (mut total, mut undecodable, mut refused, mut loaded) = (0, 0, 0, 0);
 	for name in ["price-transformer", "gaf-regime", "msrr", "sentiment"] {

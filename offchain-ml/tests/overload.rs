@@ -80,7 +80,7 @@ fn overload_never_starves_the_runtime_and_is_refused_clearly() {
 		let (addr, handle, models) = service::start(&config, &registry).await.unwrap();
 		models.load(&price, Some(hash)).unwrap();
 		let model = noderr_ml::artifact::hex(&hash);
-		let series = bars(200);
+		let series = bars(350);
 		let rss_before = rss_mib();
 
 		// The probe: a trivial blocking task every 10 ms; how long until it runs.

@@ -40,7 +40,7 @@ fn variant(original: &Artifact, anchor: bool, outputs: usize, logit_bias: f32) -
 fn bars() -> Vec<Bar> {
 	let csv = noderr_ml::data::data_dir().join("btc_1h.csv");
 	let all = noderr_ml::data::read_bars(&csv).expect("run scripts/setup-data.sh");
-	all[all.len() - 200..].iter().map(|b| b.bar).collect()
+	all[all.len() - 350..].iter().map(|b| b.bar).collect()
 }
 
 #[test]

@@ -114,14 +114,14 @@ fn serves_models_and_refuses_bad_input() {
 	assert_eq!(health["result"]["models"], 4);
 
 	// Predictions, by name and by position, and a batch agreeing with single calls.
-	let p = call(addr, "ml_predict", json!({"model": price, "bars": bars(200)}));
+	let p = call(addr, "ml_predict", json!({"model": price, "bars": bars(350)}));
 	let r = &p["result"];
 	assert!(r["volatility"].as_i64().unwrap() > 0, "{p}");
 	assert!(r["confidence"].as_i64().unwrap() >= 500_000, "{p}");
-	let p2 = call(addr, "ml_predict", json!([price, bars(200)]));
+	let p2 = call(addr, "ml_predict", json!([price, bars(350)]));
 	assert_eq!(p2["result"], *r);
 	let batch =
-		call(addr, "ml_predictBatch", json!({"model": price, "series": [bars(200), bars(160)]}));
+		call(addr, "ml_predictBatch", json!({"model": price, "series": [bars(350), bars(310)]}));
 	assert_eq!(batch["result"][0], *r);
 	let regime = call(addr, "ml_classifyRegime", json!({"model": gaf, "bars": bars(64)}));
 	let probs = regime["result"]["probabilities"].as_array().unwrap();
@@ -163,12 +163,12 @@ fn serves_models_and_refuses_bad_input() {
 	assert!(msg.contains("text is 1025 bytes, at most 1024 accepted"), "{msg}");
 	let (_, msg) = error(&call(addr, "ml_sentiment", json!({"model": price, "text": "fine"})));
 	assert!(msg.contains("not sentiment"), "{msg}");
-	let feats = call(addr, "ml_features", json!({"bars": bars(170), "window": 10}));
+	let feats = call(addr, "ml_features", json!({"bars": bars(270), "window": 10}));
 	assert_eq!(feats["result"]["rows"].as_array().unwrap().len(), 10);
 	assert_eq!(feats["result"]["rows"][0].as_array().unwrap().len(), 94);
 
 	// Feature rows computed by the caller give the same prediction as the bars.
-	let rows = call(addr, "ml_features", json!({"bars": bars(200), "window": 60}))["result"]
+	let rows = call(addr, "ml_features", json!({"bars": bars(350), "window": 60}))["result"]
 		["rows"]
 		.clone();
 	let from_rows = call(addr, "ml_predict", json!({"model": price, "features": rows}));
@@ -185,12 +185,12 @@ fn serves_models_and_refuses_bad_input() {
 	assert!(msg.contains("expected 60 feature rows"), "{msg}");
 	let (code, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": bars(100)})));
 	assert_eq!(code, -32602);
-	assert!(msg.contains("100 bars given, at least 160 needed"), "{msg}");
-	let mut nan_bars = bars(200);
+	assert!(msg.contains("100 bars given, at least 310 needed"), "{msg}");
+	let mut nan_bars = bars(350);
 	nan_bars[150]["close"] = json!("NaN");
 	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": nan_bars})));
 	assert!(msg.contains("bad parameters") && msg.contains("NaN"), "{msg}");
-	let mut inconsistent = bars(200);
+	let mut inconsistent = bars(350);
 	inconsistent[170]["high"] = json!(1.0);
 	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": price, "bars": inconsistent})));
 	assert!(msg.contains("do not enclose"), "{msg}");
@@ -198,7 +198,7 @@ fn serves_models_and_refuses_bad_input() {
 	// typed method, in the registry's order.
 	let run =
 		|model: &str, input: Value| call(addr, "ml_run", json!({"model": model, "input": input}));
-	let v = run(&price, json!({"bars": bars(200)}));
+	let v = run(&price, json!({"bars": bars(350)}));
 	assert_eq!(
 		v["result"]["values"],
 		json!([r["return"], r["volatility"], r["confidence"]]),
@@ -224,8 +224,8 @@ fn serves_models_and_refuses_bad_input() {
 		(&price, json!({"text": "up"}), "price-transformer reads bars, not text"),
 		(&sentiment, json!({"bars": bars(10)}), "sentiment reads text, not bars"),
 		(&price, json!({}), "one of them"),
-		(&price, json!({"bars": bars(200), "text": "up"}), "one of them"),
-		(&price, json!({"bars": bars(100)}), "100 bars given, at least 160 needed"),
+		(&price, json!({"bars": bars(350), "text": "up"}), "one of them"),
+		(&price, json!({"bars": bars(100)}), "100 bars given, at least 310 needed"),
 		(&sentiment, json!({"text": " "}), "text is empty"),
 		(&price, json!({"rows": []}), "unknown field"),
 	] {
@@ -247,12 +247,12 @@ fn serves_models_and_refuses_bad_input() {
 			b
 		};
 		for (method, params) in [
-			("ml_predict", json!({"model": price, "bars": extreme(200)})),
-			("ml_predictBatch", json!({"model": price, "series": [extreme(200)]})),
+			("ml_predict", json!({"model": price, "bars": extreme(350)})),
+			("ml_predictBatch", json!({"model": price, "series": [extreme(350)]})),
 			("ml_classifyRegime", json!({"model": gaf, "bars": extreme(64)})),
 			("ml_msrr", json!({"model": msrr, "bars": extreme(168)})),
-			("ml_features", json!({"bars": extreme(170), "window": 10})),
-			("ml_run", json!({"model": price, "input": {"bars": extreme(200)}})),
+			("ml_features", json!({"bars": extreme(270), "window": 10})),
+			("ml_run", json!({"model": price, "input": {"bars": extreme(350)}})),
 			("ml_run", json!({"model": msrr, "input": {"bars": extreme(168)}})),
 		] {
 			let (code, msg) = error(&call(addr, method, params));
@@ -262,10 +262,10 @@ fn serves_models_and_refuses_bad_input() {
 	}
 	let unknown = format!("0x{}", "ab".repeat(32));
 	let (code, msg) =
-		error(&call(addr, "ml_predict", json!({"model": unknown, "bars": bars(200)})));
+		error(&call(addr, "ml_predict", json!({"model": unknown, "bars": bars(350)})));
 	assert_eq!(code, 4004);
 	assert!(msg.contains("unknown model hash"), "{msg}");
-	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": "0x12", "bars": bars(200)})));
+	let (_, msg) = error(&call(addr, "ml_predict", json!({"model": "0x12", "bars": bars(350)})));
 	assert!(msg.contains("not 32 bytes"), "{msg}");
 	let (_, msg) =
 		error(&call(addr, "ml_classifyRegime", json!({"model": price, "bars": bars(64)})));
@@ -275,7 +275,7 @@ fn serves_models_and_refuses_bad_input() {
 	assert!(msg.contains("at most 64"), "{msg}");
 
 	// Still serving.
-	let again = call(addr, "ml_predict", json!({"model": price, "bars": bars(200)}));
+	let again = call(addr, "ml_predict", json!({"model": price, "bars": bars(350)}));
 	assert_eq!(again["result"], *r);
 	drop(svc);
 	std::fs::remove_dir_all(&dir).unwrap();

@@ -393,8 +393,8 @@ impl pallet_inference::Config for Runtime {
 	type MaxPairLength = ConstU32<16>;
 	type MaxSourceHints = ConstU32<8>;
 	type MaxSourceHintLength = ConstU32<128>;
-	/// The longest default window (MSRR, 168 bars; the price model 60 rows + 100 warm-up)
-	/// with room to spare.
+	/// The longest default window (the price model, 60 rows + 250 warm-up = 310 bars; MSRR
+	/// 168 bars) with room to spare.
 	type HistoryLength = ConstU32<512>;
 	type MaxScheduledModels = ConstU32<4>;
 	/// Deadlines handled per block: each may be an assignment or a 64-operator settlement

@@ -8,7 +8,7 @@
 //       of blocks replays an hour of market.
 //   node devnet.mjs seed [--rpc URL] [--bars N] [--data FILE]
 //       Seeds the empty BTC/USD feed (feed 0) with the N bars before its next bar time through
-//       sudo(inference.seedBars): the models need 160-168 bars of history before their first
+//       sudo(inference.seedBars): the models need 168-310 bars of history before their first
 //       task. Does nothing if the feed already has history.
 //
 // Settled tasks are followed with the node's own command: `noderr-node results --follow`.
@@ -106,7 +106,7 @@ async function connectRpc(url) {
 
 /** Seeds feed 0 with the `count` bars before its next bar time, if it has no history yet.
  * Resolves with the number of bars seeded (0 when the feed already had history). */
-export async function seedFeed(api, { count = 200, bars = readBars(), signer } = {}) {
+export async function seedFeed(api, { count = 350, bars = readBars(), signer } = {}) {
   if ((await api.query.inference.barCount(0)).toNumber() > 0) return 0;
   const feed = (await api.query.inference.feeds(0)).unwrap();
   const start = feed.nextBarTime.toNumber();
@@ -137,7 +137,7 @@ async function main() {
     await cryptoWaitReady();
     const api = await connectRpc(rpc);
     const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-    const n = await seedFeed(api, { count: Number(arg(args, '--bars', '200')), bars: readBars(data), signer: alice });
+    const n = await seedFeed(api, { count: Number(arg(args, '--bars', '350')), bars: readBars(data), signer: alice });
     console.log(n ? `seeded the BTC/USD feed with ${n} bars` : 'the BTC/USD feed already has history');
     await api.disconnect();
   } else {

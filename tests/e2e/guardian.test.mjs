@@ -65,7 +65,7 @@ before(async () => {
   await waitFor(async () => (await apis.charlie.rpc.system.health()).peers.toNumber() >= 2,
     { timeoutMs: 60_000, what: "Charlie's node connected to both validators" });
   const alice = keyring.addFromUri('//Alice');
-  assert.equal(await seedFeed(api, { bars: readBars(), signer: alice }), 200);
+  assert.equal(await seedFeed(api, { bars: readBars(), signer: alice }), 350);
 
   // Three GUARDIANs join as a staker would from polkadot.js apps.
   const guardians = ['G1', 'G2', 'G3'].map((g) => keyring.addFromUri(`//${g}`));

@@ -87,7 +87,7 @@ before(async () => {
     NODERR_METRICS: `http://127.0.0.1:${nodes.op.promPort}/metrics`,
     NODERR_ML: nodes.op.mlUrl,
   };
-  assert.equal(await seedFeed(api, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 200);
+  assert.equal(await seedFeed(api, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 350);
 });
 
 after(async () => {

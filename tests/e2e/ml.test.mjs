@@ -22,7 +22,7 @@ test('the node serves the registered ML models it was given, and refuses bad inp
     assert.deepEqual(Object.keys(byName).sort(), ['gaf-regime', 'msrr', 'price-transformer', 'sentiment']);
     for (const m of models) assert.match(m.hash, /^0x[0-9a-f]{64}$/);
 
-    const price = await httpRpc(node.mlUrl, 'ml_predict', { model: byName['price-transformer'].hash, bars: lastBars(160) });
+    const price = await httpRpc(node.mlUrl, 'ml_predict', { model: byName['price-transformer'].hash, bars: lastBars(310) });
     assert.ok(price.result.volatility > 0, JSON.stringify(price));
     const regime = await httpRpc(node.mlUrl, 'ml_classifyRegime', [byName['gaf-regime'].hash, lastBars(64)]);
     assert.ok(['calming', 'steady', 'heating'].includes(regime.result.label));
@@ -33,8 +33,8 @@ test('the node serves the registered ML models it was given, and refuses bad inp
 
     const short = await httpRpc(node.mlUrl, 'ml_predict', { model: byName['price-transformer'].hash, bars: lastBars(50) });
     assert.equal(short.error.code, -32602);
-    assert.match(short.error.message, /50 bars given, at least 160 needed/);
-    const unknown = await httpRpc(node.mlUrl, 'ml_predict', { model: `0x${'00'.repeat(32)}`, bars: lastBars(160) });
+    assert.match(short.error.message, /50 bars given, at least 310 needed/);
+    const unknown = await httpRpc(node.mlUrl, 'ml_predict', { model: `0x${'00'.repeat(32)}`, bars: lastBars(310) });
     assert.equal(unknown.error.code, 4004);
 
     const metrics = await (await fetch(`http://127.0.0.1:${node.promPort}/metrics`)).text();

@@ -123,7 +123,7 @@ test('Bob gets the models of his tier from Alice over the peer protocol and serv
   // Same model, same input, two nodes: the same fixed-point answer.
   const price = (await apiBob.call.modelRegistryApi.model('price-transformer', { major: 1, minor: 0, patch: 0 }))
     .unwrap().spec.artifactHash.toHex();
-  const bars = lastBars(200);
+  const bars = lastBars(350);
   const a = await httpRpc(alice.mlUrl, 'ml_predict', { model: price, bars });
   const b = await httpRpc(bob.mlUrl, 'ml_predict', { model: price, bars });
   assert.ok(a.result, JSON.stringify(a));

@@ -137,7 +137,7 @@ test('every task settles with every operator agreeing, bit-identical across the 
     // The same record on every node's chain, and each node's own ML service, asked for the
     // task's on-chain window as that node reads it, answers the aggregate exactly.
     assert.equal((await finished(apis[name], price.id)).toHex(), record.toHex(), `${name}'s chain holds the same record`);
-    const ml = await httpRpc(node.mlUrl, 'ml_predict', { model: models['price-transformer'], bars: await barWindow(apis[name], end, 160) });
+    const ml = await httpRpc(node.mlUrl, 'ml_predict', { model: models['price-transformer'], bars: await barWindow(apis[name], end, 310) });
     assert.ok(ml.result, `${name}: ${JSON.stringify(ml.error)}`);
     assert.deepEqual([ml.result.return, ml.result.volatility, ml.result.confidence], aggregate, `${name}'s ML service answers the aggregate`);
   }

@@ -14,7 +14,7 @@ import {
 import { readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
-const SEEDED = 200;
+const SEEDED = 350;
 let node;
 let api;
 let basePath;
@@ -88,7 +88,7 @@ test('the scheduled models settle on the new history with what every node comput
   await waitFor(async () => ['price-transformer', 'gaf-regime', 'msrr'].every(byModel),
     { timeoutMs: 240_000, intervalMs: 2_000, what: 'price, regime and MSRR results settled' });
   const cases = [
-    ['price-transformer', 'ml_predict', 160, (r) => [r.return, r.volatility, r.confidence]],
+    ['price-transformer', 'ml_predict', 310, (r) => [r.return, r.volatility, r.confidence]],
     ['gaf-regime', 'ml_classifyRegime', 64, (r) => [r.class]],
     ['msrr', 'ml_msrr', 168, (r) => [r.p_calm, r.p_turbulent, r.turbulence_next, r.expected_return_pct, r.semivariance_pct2, r.allocation]],
   ];

@@ -196,7 +196,7 @@ before(async () => {
     }
     return true;
   }, { timeoutMs: 180_000, intervalMs: 1_000, what: 'every node serving the models of its tier' });
-  assert.equal(await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 200);
+  assert.equal(await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 350);
 });
 
 after(async () => {

@@ -99,7 +99,7 @@ pub const FEATURES: [FeatureDoc; FEATURE_COUNT] = [
 		10,
 		"c / KAMA - 1; KAMA_t = KAMA_{t-1} + sc (c - KAMA_{t-1}), sc = (er (2/3 - 2/31) + 2/31)^2, er = |c_t - c_{t-10}| / sum(|dc|, 10)",
 	),
-	doc("stochrsi_14", Momentum, 28, "(rsi_14 - min(rsi_14,14)) / (max(rsi_14,14) - min(rsi_14,14))"),
+	doc("stochrsi_14", Momentum, 28, "(rsi_14 - min(rsi_14,14)) / (max(rsi_14,14) - min(rsi_14,14)); 0 when the range is under 0.001"),
 	doc("stochrsi_k", Momentum, 30, "SMA(stochrsi_14, 3)"),
 	doc("stochrsi_d", Momentum, 32, "SMA(stochrsi_k, 3)"),
 	doc("ppo_12_26", Momentum, 26, "100 (EMA(c,12) - EMA(c,26)) / EMA(c,26)"),

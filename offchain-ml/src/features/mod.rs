@@ -38,11 +38,11 @@ use shared::Shared;
 
 /// Version of the feature definitions. Any change to a formula, window or order bumps it; model
 /// manifests record the version they were trained with and the service refuses a mismatch.
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 /// Number of features per bar.
 pub const FEATURE_COUNT: usize = 94;
 /// Bars consumed before the first row a model sees.
-pub const WARMUP: usize = 100;
+pub const WARMUP: usize = 250;
 
 /// One OHLCV bar.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -303,7 +303,7 @@ mod tests {
 		assert!(matches!(compute(&bars), Err(FeatureError::NotPositive { index: 0, .. })));
 		assert_eq!(
 			window_features(&series(100), 60),
-			Err(FeatureError::TooShort { got: 100, needed: 160, window: 60 })
+			Err(FeatureError::TooShort { got: 100, needed: 310, window: 60 })
 		);
 	}
 
@@ -321,7 +321,7 @@ mod tests {
 
 	#[test]
 	fn extreme_prices_are_an_input_error_never_nan_features() {
-		let bars = series(300);
+		let bars = series(bars_needed(60));
 		// Finite but extreme: the variance of prices near 1e305 overflows and the squares of
 		// prices near 1e-300 underflow, so both are refused before any feature is computed.
 		for k in [1e305 / 100.0, 1e-300 / 100.0] {

@@ -6,6 +6,9 @@ use libm::fabs;
 use super::series::{div, ema, lag, rolling_max, rolling_mean, rolling_min, rolling_sum, rsi};
 use super::{Columns, Shared};
 
+/// The smallest RSI range (in RSI points) over which the stochastic RSI is a position.
+const FLAT_RSI_RANGE: f64 = 1e-3;
+
 pub(super) fn columns(s: &Shared, cols: &mut Columns) {
 	let Shared { h, l, c, prev_close, dc, abs_dc, tr, max_h14, min_l14, ema_c12, ema_c26, .. } = s;
 	let n = s.n;
@@ -50,8 +53,18 @@ pub(super) fn columns(s: &Shared, cols: &mut Columns) {
 	}
 	cols.push("kama_10_2_30", (0..n).map(|t| c[t] / kama[t] - 1.0).collect());
 	let (rsi_min, rsi_max) = (rolling_min(&rsi14, 14), rolling_max(&rsi14, 14));
-	let stochrsi: Vec<f64> =
-		(0..n).map(|t| div(rsi14[t] - rsi_min[t], rsi_max[t] - rsi_min[t])).collect();
+	// Over a flat stretch the RSI's range is the rounding of its recursion, which depends on
+	// where the series starts: a range under FLAT_RSI_RANGE points counts as none.
+	let stochrsi: Vec<f64> = (0..n)
+		.map(|t| {
+			let range = rsi_max[t] - rsi_min[t];
+			if range < FLAT_RSI_RANGE {
+				0.0
+			} else {
+				(rsi14[t] - rsi_min[t]) / range
+			}
+		})
+		.collect();
 	let stochrsi_k = rolling_mean(&stochrsi, 3);
 	let stochrsi_d = rolling_mean(&stochrsi_k, 3);
 	cols.push("stochrsi_14", stochrsi);

@@ -30,24 +30,12 @@ fn recursive(x: &[f64], alpha: f64) -> Vec<f64> {
 	out
 }
 
-/// Sums over the last `n` values (fewer at the start). Recomputed from scratch every `n` steps
-/// to keep rounding from drifting over long series.
+/// Sums over the last `n` values (fewer at the start), each added up from its own values in
+/// order. A running sum would carry the rounding of values that have left the window, so a
+/// window's sum would depend on where the series starts: after a burst of volume, a window of
+/// zero volumes would sum to a residue instead of 0, and a ratio over it to noise.
 pub(super) fn rolling_sum(x: &[f64], n: usize) -> Vec<f64> {
-	let mut out = Vec::with_capacity(x.len());
-	let mut acc = 0.0;
-	for t in 0..x.len() {
-		if t % n == 0 {
-			let start = (t + 1).saturating_sub(n);
-			acc = x[start..=t].iter().sum();
-		} else {
-			acc += x[t];
-			if t >= n {
-				acc -= x[t - n];
-			}
-		}
-		out.push(acc);
-	}
-	out
+	(0..x.len()).map(|t| window_of(x, t, n).iter().sum()).collect()
 }
 
 pub(super) fn rolling_mean(x: &[f64], n: usize) -> Vec<f64> {
@@ -58,18 +46,15 @@ pub(super) fn window_of(x: &[f64], t: usize, n: usize) -> &[f64] {
 	&x[(t + 1).saturating_sub(n)..=t]
 }
 
-/// Population standard deviation over the last `n` values, from running sums of the values
-/// shifted by the first one (which keeps the cancellation in `E[d^2] - E[d]^2` small).
+/// Population standard deviation over the last `n` values, two-pass over each window's own values
+/// (its mean, then the mean squared deviation from it): a function of the window alone.
 pub(super) fn rolling_std(x: &[f64], n: usize) -> Vec<f64> {
-	let shift = x.first().copied().unwrap_or(0.0);
-	let d: Vec<f64> = x.iter().map(|v| v - shift).collect();
-	let d2: Vec<f64> = d.iter().map(|v| v * v).collect();
-	let (s1, s2) = (rolling_sum(&d, n), rolling_sum(&d2, n));
 	(0..x.len())
 		.map(|t| {
-			let k = (t + 1).min(n) as f64;
-			let mean = s1[t] / k;
-			sqrt((s2[t] / k - mean * mean).max(0.0))
+			let w = window_of(x, t, n);
+			let k = w.len() as f64;
+			let mean = w.iter().sum::<f64>() / k;
+			sqrt(w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / k)
 		})
 		.collect()
 }
@@ -154,6 +139,24 @@ mod tests {
 				assert_eq!(max[t], w.iter().copied().fold(f64::MIN, f64::max));
 				assert_eq!(min[t], w.iter().copied().fold(f64::MAX, f64::min));
 			}
+		}
+	}
+
+	#[test]
+	fn full_windows_do_not_depend_on_where_the_series_starts() {
+		// A burst of large values, then zeros: a running sum would leave a residue.
+		let mut x: Vec<f64> = (0..200).map(|i| 1e6 * libm::sin(i as f64 * 0.37).abs()).collect();
+		x.extend(std::iter::repeat_n(0.0, 40));
+		for n in [3, 10, 14, 20] {
+			let (sum, std) = (rolling_sum(&x, n), rolling_std(&x, n));
+			for start in [1, 7, 13, 150] {
+				let (s, d) = (rolling_sum(&x[start..], n), rolling_std(&x[start..], n));
+				for t in start + n - 1..x.len() {
+					assert_eq!(s[t - start].to_bits(), sum[t].to_bits(), "sum {n} at {t}");
+					assert_eq!(d[t - start].to_bits(), std[t].to_bits(), "std {n} at {t}");
+				}
+			}
+			assert!(sum[x.len() - 1] == 0.0 && std[x.len() - 1] == 0.0);
 		}
 	}
 }

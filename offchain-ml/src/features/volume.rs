@@ -29,21 +29,13 @@ pub(super) fn columns(s: &Shared, cols: &mut Columns) {
 	let force: Vec<f64> = (0..n).map(|t| dc[t] * v[t]).collect();
 	let force = ema(&force, 13);
 	cols.push("force_index_13", (0..n).map(|t| div(force[t], sma_v20[t] * c[t])).collect());
-	let mut obv = Vec::with_capacity(n);
-	let mut adi = Vec::with_capacity(n);
-	let (mut obv_acc, mut adi_acc) = (0.0, 0.0);
-	for t in 0..n {
-		obv_acc += if t > 0 && c[t] < c[t - 1] { -v[t] } else { v[t] };
-		adi_acc += clv_v[t];
-		obv.push(obv_acc);
-		adi.push(adi_acc);
-	}
-	let slope = |x: &[f64], t: usize| {
-		// Difference over 10 bars; the first bars compare with a zero level before the series.
-		let before = if t >= 10 { x[t - 10] } else { 0.0 };
-		div(x[t] - before, sum_v10[t])
-	};
-	cols.push("obv_slope_10", (0..n).map(|t| slope(&obv, t)).collect());
+	// On-balance volume and accumulation/distribution change over 10 bars: the sums of their
+	// last 10 increments (the level before the series counts as zero).
+	let obv_step: Vec<f64> =
+		(0..n).map(|t| if t > 0 && c[t] < c[t - 1] { -v[t] } else { v[t] }).collect();
+	let (obv_10, adi_10) = (rolling_sum(&obv_step, 10), rolling_sum(&clv_v, 10));
+	let slope = |change: &[f64], t: usize| div(change[t], sum_v10[t]);
+	cols.push("obv_slope_10", (0..n).map(|t| slope(&obv_10, t)).collect());
 	let tpv: Vec<f64> = (0..n).map(|t| tp[t] * v[t]).collect();
 	let sum_tpv14 = rolling_sum(&tpv, 14);
 	cols.push(
@@ -60,7 +52,7 @@ pub(super) fn columns(s: &Shared, cols: &mut Columns) {
 			)
 			.collect(),
 	);
-	cols.push("adi_slope_10", (0..n).map(|t| slope(&adi, t)).collect());
+	cols.push("adi_slope_10", (0..n).map(|t| slope(&adi_10, t)).collect());
 	cols.push("volume_z_20", (0..n).map(|t| div(v[t] - sma_v20[t], std_v20[t])).collect());
 	cols.push(
 		"volume_ratio_20",

@@ -801,7 +801,7 @@ mod tests {
 		let mut rng = crate::heldout::SplitMix::new(11);
 		let mut u = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
 		let mut x = 0.0;
-		(0..400)
+		(0..crate::features::bars_needed(200))
 			.map(|_| {
 				let open = x + 0.002 * u();
 				x += 0.01 * u();

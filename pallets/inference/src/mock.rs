@@ -175,7 +175,7 @@ impl pallet_inference::Config for Test {
 	type MaxPairLength = ConstU32<16>;
 	type MaxSourceHints = ConstU32<4>;
 	type MaxSourceHintLength = ConstU32<64>;
-	type HistoryLength = ConstU32<300>;
+	type HistoryLength = ConstU32<400>;
 	type MaxScheduledModels = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type MaxRecords = ConstU32<16>;

@@ -96,7 +96,7 @@ fn bad_task_requests_are_refused_and_change_nothing() {
 			create(PRICE, TaskInput::History { feed: 0, end: 0 }, 25),
 			Error::<Test>::InsufficientHistory
 		);
-		fill_history(159);
+		fill_history(309);
 		assert_noop!(
 			create(PRICE, TaskInput::History { feed: 0, end: 0 }, 25),
 			Error::<Test>::InsufficientHistory
@@ -116,24 +116,24 @@ fn bad_task_requests_are_refused_and_change_nothing() {
 #[test]
 fn a_price_task_reads_the_newest_window_of_the_history() {
 	run_test(|| {
-		fill_history(160);
+		fill_history(310);
 		let id = create(PRICE, TaskInput::History { feed: 0, end: 3 }, 25).unwrap();
-		assert_eq!(Tasks::<Test>::get(id).unwrap().input, TaskInput::History { feed: 0, end: 159 });
-		assert_eq!(Inference::window(0, 159, 160).unwrap().len(), 160);
-		assert_eq!(Inference::window(0, 159, 161), None);
+		assert_eq!(Tasks::<Test>::get(id).unwrap().input, TaskInput::History { feed: 0, end: 309 });
+		assert_eq!(Inference::window(0, 309, 310).unwrap().len(), 310);
+		assert_eq!(Inference::window(0, 309, 311), None);
 	});
 }
 
 #[test]
 fn the_history_is_a_bounded_ring() {
 	run_test(|| {
-		fill_history(350);
-		assert_eq!(BarCount::<Test>::get(0), 350);
-		assert_eq!(Bars::<Test>::iter_prefix(0).count(), 300);
-		assert!(Inference::window_available(0, 349, 300));
-		assert!(!Inference::window_available(0, 349, 301));
+		fill_history(450);
+		assert_eq!(BarCount::<Test>::get(0), 450);
+		assert_eq!(Bars::<Test>::iter_prefix(0).count(), 400);
+		assert!(Inference::window_available(0, 449, 400));
+		assert!(!Inference::window_available(0, 449, 401));
 		assert!(!Inference::window_available(0, 40, 1), "bar 40 was overwritten");
-		let w = Inference::window(0, 349, 2).unwrap();
+		let w = Inference::window(0, 449, 2).unwrap();
 		assert_eq!(w[1].time - w[0].time, 3_600);
 	});
 }
@@ -200,7 +200,7 @@ fn the_beacon_decides_the_assignment_not_the_block_hash() {
 		build().execute_with(|| {
 			set_beacon_salt(salt);
 			heartbeat_all(&[PRICE]);
-			fill_history(160);
+			fill_history(310);
 			let id = create(PRICE, TaskInput::History { feed: 0, end: 0 }, 25).unwrap();
 			System::set_parent_hash(parent.into());
 			run_to_block(1 + DELAY + 1);
@@ -220,7 +220,7 @@ fn draws_are_spread_evenly_over_the_listed_operators() {
 		c.heartbeat_period = 100_000;
 		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
 		heartbeat_all(&[PRICE]);
-		fill_history(160);
+		fill_history(310);
 		let mut counts = [0u32; 10];
 		for round in 0..300u64 {
 			set_beacon_salt(round);
@@ -369,7 +369,7 @@ fn outliers_and_missing_reveals_earn_nothing_and_are_struck() {
 		c.classes[TaskClass::Prediction.index()] = class_config(4);
 		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
 		heartbeat_all(&[PRICE]);
-		fill_history(160);
+		fill_history(310);
 		let id = create(PRICE, TaskInput::History { feed: 0, end: 0 }, 40).unwrap();
 		run_to_block(1 + DELAY + 1);
 		let ops = assigned(id);
@@ -482,7 +482,7 @@ fn a_full_deadline_queue_spills_into_the_next_block() {
 #[test]
 fn feed_rounds_build_the_history_and_start_the_scheduled_models() {
 	run_test(|| {
-		fill_history(199);
+		fill_history(349);
 		assert_ok!(Inference::set_schedule(
 			RuntimeOrigin::root(),
 			0,
@@ -508,8 +508,8 @@ fn feed_rounds_build_the_history_and_start_the_scheduled_models() {
 			assert_ok!(reveal(*op, obs, &bar_of(i)));
 		}
 		next_block();
-		assert_eq!(BarCount::<Test>::get(0), 200);
-		let added = Bars::<Test>::get(0, 199).unwrap();
+		assert_eq!(BarCount::<Test>::get(0), 350);
+		let added = Bars::<Test>::get(0, 349).unwrap();
 		assert_eq!(added.time, next_time);
 		assert!((bar[3]..=bar[3] + 2).contains(&added.close), "a median close");
 		assert_eq!(Feeds::<Test>::get(0).unwrap().next_bar_time, next_time + 3_600);
@@ -523,7 +523,7 @@ fn feed_rounds_build_the_history_and_start_the_scheduled_models() {
 			.collect();
 		assert_eq!(created, vec![PRICE, REGIME, MSRR]);
 		assert!(Tasks::<Test>::iter_values()
-			.all(|t| t.model.is_none() || t.input == TaskInput::History { feed: 0, end: 199 }));
+			.all(|t| t.model.is_none() || t.input == TaskInput::History { feed: 0, end: 349 }));
 	});
 }
 
@@ -713,7 +713,7 @@ fn a_thousand_rounds_with_lying_operators() {
 		c.heartbeat_period = 100_000;
 		assert_ok!(Inference::set_config(RuntimeOrigin::root(), c));
 		heartbeat_all(&[PRICE, SENTIMENT]);
-		fill_history(160);
+		fill_history(310);
 		let liars = [4u64, 5, 6];
 		for op in liars {
 			set_tier(op, Some((Tier::Oracle, 300)));
@@ -1136,7 +1136,7 @@ fn an_empty_feed_is_seeded_from_an_archive_once() {
 			volume: 5_000_000,
 		};
 		let bars =
-			|v: Vec<Bar>| -> frame_support::BoundedVec<Bar, frame_support::traits::ConstU32<300>> {
+			|v: Vec<Bar>| -> frame_support::BoundedVec<Bar, frame_support::traits::ConstU32<400>> {
 				v.try_into().unwrap()
 			};
 		let seed = |feed, v: Vec<Bar>| Inference::seed_bars(RuntimeOrigin::root(), feed, bars(v));

@@ -15,7 +15,7 @@ pub type TaskId = u64;
 pub type FeedId = u32;
 /// Bars a model window may need beyond its rows: the feature pipeline's warm-up (its first row
 /// needs this many earlier bars).
-pub const FEATURE_WARMUP_BARS: u32 = 100;
+pub const FEATURE_WARMUP_BARS: u32 = 250;
 /// Fields of an observed bar: open, high, low, close, volume.
 pub const BAR_FIELDS: usize = 5;
 /// The index key under which operators that observe markets are listed (no model has this

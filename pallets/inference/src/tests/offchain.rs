@@ -528,7 +528,7 @@ fn expect_get(state: &State, uri: String, body: &str) {
 fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow() {
 	with_worker(|state, pool| {
 		long_heartbeats();
-		fill_history(199);
+		fill_history(349);
 		assert_ok!(Inference::set_feed(
 			RuntimeOrigin::root(),
 			0,
@@ -586,7 +586,7 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 		Inference::offchain_worker(System::block_number());
 		include(drain(pool));
 		next_block();
-		let newest = Bars::<Test>::get(0, 199).expect("the round aggregated");
+		let newest = Bars::<Test>::get(0, 349).expect("the round aggregated");
 		assert_eq!(
 			(newest.time, newest.open, newest.high, newest.low, newest.close, newest.volume),
 			(t, 101_000_000, 102_000_000, 100_500_000, 101_500_000, 7_000_000)
@@ -605,7 +605,7 @@ fn observers_take_the_median_of_the_sources_that_answer_right_and_models_follow(
 				let model = task.model.unwrap();
 				let spec = <Models as noderr_primitives::ModelProvider>::model(&model).unwrap();
 				let needed = Inference::bars_needed(&spec.input).unwrap();
-				let bars: Vec<_> = Inference::window(0, 199, needed)
+				let bars: Vec<_> = Inference::window(0, 349, needed)
 					.unwrap()
 					.iter()
 					.map(|b| {

@@ -75,33 +75,33 @@ fn long_heartbeats() {
 fn a_settled_prediction_is_scored_when_its_bar_arrives() {
 	run_test(|| {
 		long_heartbeats();
-		// Bars 0..=198 alternate 100 / 101; the observers report bar 199 at 101, then bar 200
+		// Bars 0..=348 alternate 100 / 101; the observers report bar 349 at 101, then bar 350
 		// at 103.02: a return of ln(1.02).
-		append_closes(&alternating(199));
+		append_closes(&alternating(349));
 		assert_ok!(Inference::set_schedule(
 			RuntimeOrigin::root(),
 			0,
 			Some(Schedule { every: 10, models: vec![PRICE].try_into().unwrap() })
 		));
 		heartbeat_all(&[OBSERVATION_KEY, PRICE]);
-		assert_eq!(observe(101_000_000), 199);
+		assert_eq!(observe(101_000_000), 349);
 		let (task, t) = Tasks::<Test>::iter().find(|(_, t)| t.model == Some(PRICE)).unwrap();
-		assert_eq!(t.input, TaskInput::History { feed: 0, end: 199 });
-		// The forecast of bar 200: mean +0.5%, volatility 1.2%.
+		assert_eq!(t.input, TaskInput::History { feed: 0, end: 349 });
+		// The forecast of bar 350: mean +0.5%, volatility 1.2%.
 		let (mu, sigma) = (5_000, 12_000);
 		answer_task(task, &answer(&[mu, sigma, 600_000]));
 		assert_eq!(
-			PendingScores::<Test>::get(0, 200).into_inner(),
+			PendingScores::<Test>::get(0, 350).into_inner(),
 			vec![PendingScore { task, model: PRICE, mu, sigma }]
 		);
 		assert!(scored().is_empty(), "nothing is scored before its bar");
-		// 199 returns of +-ln(1.01) so far.
+		// 349 returns of +-ln(1.01) so far.
 		let up = score::log_return(100_000_000, 101_000_000).unwrap();
 		assert_eq!(up, 9_950);
-		let before = SquaredReturns { count: 199, sum_squares: 199 * 9_950 * 9_950 };
+		let before = SquaredReturns { count: 349, sum_squares: 349 * 9_950 * 9_950 };
 		assert_eq!(FeedReturns::<Test>::get(0), before);
 
-		assert_eq!(observe(103_020_000), 200);
+		assert_eq!(observe(103_020_000), 350);
 		let r = score::log_return(101_000_000, 103_020_000).unwrap();
 		assert_eq!(r, 19_803, "ln(1.02) = 0.0198026...");
 		let Some(Event::PredictionScored {
@@ -116,7 +116,7 @@ fn a_settled_prediction_is_scored_when_its_bar_arrives() {
 		};
 		assert_eq!((model, t, direction_hit), (PRICE, task, Some(true)));
 		// By hand: the model's Gaussian, and the random walk's with the realised standard
-		// deviation of the 199 earlier returns (all of size 0.00995).
+		// deviation of the 349 earlier returns (all of size 0.00995).
 		let rf = r as f64 / 1e6;
 		close_to(n as i128, nll(rf, 0.005, 0.012), 1.0);
 		close_to(b as i128, nll(rf, 0.0, 0.00995), 1.0);
@@ -135,7 +135,7 @@ fn a_settled_prediction_is_scored_when_its_bar_arrives() {
 		);
 		assert_eq!(PendingScores::<Test>::iter().count(), 0, "taken when scored");
 		assert_eq!(FeedReturns::<Test>::get(0), before.with(r));
-		assert_eq!(FeedReturns::<Test>::get(0).count, 200);
+		assert_eq!(FeedReturns::<Test>::get(0).count, 350);
 	});
 }
 
@@ -233,7 +233,7 @@ fn pending_forecasts_are_bounded_and_once_per_model() {
 fn a_prediction_settled_after_its_bar_is_not_scored() {
 	run_test(|| {
 		heartbeat_all(&[PRICE]);
-		append_closes(&alternating(160));
+		append_closes(&alternating(310));
 		let id = create(PRICE, TaskInput::History { feed: 0, end: 0 }, 25).unwrap();
 		run_to_block(1 + DELAY + 1);
 		let a = answer(&[1_000, 10_000, 600_000]);
@@ -243,7 +243,7 @@ fn a_prediction_settled_after_its_bar_is_not_scored() {
 		for op in assigned(id) {
 			assert_ok!(reveal(op, id, &a));
 		}
-		// Bar 160 arrives before the forecast of it settles.
+		// Bar 310 arrives before the forecast of it settles.
 		append_closes(&[100_000_000]);
 		next_block();
 		assert!(matches!(Records::<Test>::get(id).unwrap().outcome, Outcome::Settled { .. }));
