@@ -5,12 +5,12 @@
 #   scripts/install.sh [--root DIR] [--prefix /opt/noderr] [--user noderr] [--config /etc/noderr]
 # --root DIR installs into a directory tree (a package root, or a test) instead of /: no user
 # is created and systemd is not told. The node must be built (scripts/run-dev.sh or
-# scripts/build.sh builds it). Run as root for a real
-# install. Then: edit CONFIG/noderr-node.env, `systemctl enable --now noderr-node`.
+# scripts/build.sh builds it). A system install needs root (without it the script stops before
+# touching anything and says so). Run again with the same build, it changes nothing; with a new
+# build, it replaces what differs and keeps the arguments file.
+# Then: edit CONFIG/noderr-node.env, `systemctl enable --now noderr-node`.
 set -euo pipefail
 here="$PWD"
-cd "$(dirname "$0")/.."
-source scripts/env.sh
 
 root=""
 prefix=/opt/noderr
@@ -25,40 +25,78 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: scripts/install.sh [--root DIR] [--prefix DIR] [--user NAME] [--config DIR]" >&2; exit 2 ;;
 	esac
 done
+# Before anything is read or written: a system install needs root.
+if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
+	echo "installing into the system needs root: it writes $prefix, $config and /etc/systemd/system and creates the service user $user." >&2
+	echo "Run it with sudo (sudo scripts/install.sh), or install into a directory tree you own with --root DIR." >&2
+	exit 1
+fi
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
 case "$prefix$config" in *' '*) echo "paths with spaces are not supported" >&2; exit 2 ;; esac
 [ -x "$NODERR_NODE" ] || { echo "no node at $NODERR_NODE: build it first with scripts/build.sh" >&2; exit 1; }
 command -v patchelf >/dev/null || { echo "patchelf is needed (apt-get install patchelf; scripts/setup.sh installs it)" >&2; exit 1; }
 
 bin="$root$prefix/bin"
 lib="$root$prefix/lib"
-mkdir -p "$bin" "$lib" "$root$prefix/share/doc/noderr" "$root$config" "$root/etc/systemd/system"
+doc="$root$prefix/share/doc/noderr"
+unit="$root/etc/systemd/system/noderr-node.service"
+mkdir -p "$bin" "$lib" "$doc" "$root$config" "$root/etc/systemd/system"
+
+# Everything is prepared in a staging directory and then put in place only where it differs
+# from what is installed, so a second run with the same build changes nothing.
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+changed=0
+# put FILE DEST MODE: installs FILE as DEST unless DEST already holds the same bytes and mode.
+put() {
+	if [ -f "$2" ] && cmp -s "$1" "$2" && [ "$(stat -c %a "$2")" = "${3#0}" ]; then
+		return
+	fi
+	install -m "$3" "$1" "$2"
+	changed=$((changed + 1))
+}
 
 step "node and libraries into $root$prefix"
-install -m 0755 "$NODERR_NODE" "$bin/noderr-node"
+mkdir -p "$staging/bin" "$staging/lib"
+cp "$NODERR_NODE" "$staging/bin/noderr-node"
 # Every library the node resolves from the libtorch directory (libtorch's own dependencies
 # included: ldd lists the whole closure).
 count=0
 while read -r so; do
-	install -m 0644 "$so" "$lib/"
+	cp "$so" "$staging/lib/"
 	count=$((count + 1))
 done < <(ldd "$NODERR_NODE" | awk -v dir="$LIBTORCH/lib/" 'index($3, dir) == 1 { print $3 }')
 [ "$count" -gt 0 ] || { echo "ldd found no libtorch library for $NODERR_NODE" >&2; exit 1; }
-patchelf --set-rpath '$ORIGIN/../lib' "$bin/noderr-node"
-for so in "$lib"/*.so*; do
+patchelf --set-rpath '$ORIGIN/../lib' "$staging/bin/noderr-node"
+for so in "$staging/lib"/*.so*; do
 	patchelf --set-rpath '$ORIGIN' "$so"
+	put "$so" "$lib/$(basename "$so")" 0644
 done
+# Libraries of an earlier libtorch that the node no longer links.
+for so in "$lib"/*; do
+	[ -e "$so" ] || continue
+	[ -e "$staging/lib/$(basename "$so")" ] || { rm -f "$so"; changed=$((changed + 1)); }
+done
+put "$staging/bin/noderr-node" "$bin/noderr-node" 0755
 echo "$count libraries, $(du -sh "$lib" | cut -f1)"
-install -m 0644 README.md "$root$prefix/share/doc/noderr/README.md"
-[ -f OPERATOR_GUIDE.md ] && install -m 0644 OPERATOR_GUIDE.md "$root$prefix/share/doc/noderr/"
+put README.md "$doc/README.md" 0644
+put OPERATOR_GUIDE.md "$doc/OPERATOR_GUIDE.md" 0644
 
 step "systemd unit and arguments"
 sed -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$user|g" -e "s|@CONFIG@|$config|g" \
-	deploy/noderr-node.service >"$root/etc/systemd/system/noderr-node.service"
-chmod 0644 "$root/etc/systemd/system/noderr-node.service"
+	deploy/noderr-node.service >"$staging/noderr-node.service"
+put "$staging/noderr-node.service" "$unit" 0644
 if [ -e "$root$config/noderr-node.env" ]; then
 	echo "keeping the existing $root$config/noderr-node.env"
 else
-	install -m 0644 deploy/noderr-node.env "$root$config/noderr-node.env"
+	put deploy/noderr-node.env "$root$config/noderr-node.env" 0644
+fi
+if [ "$changed" -eq 0 ]; then
+	echo "nothing changed: this build is installed already"
+else
+	echo "$changed files installed or replaced"
 fi
 
 if [ -n "$root" ]; then

@@ -4,7 +4,7 @@
 // node, started as the non-root service user from the installed tree, produces blocks.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -54,11 +54,45 @@ test('the installer lays out a self-contained node, its libraries, the unit and 
     assert.ok(unit.includes(directive), directive);
   }
   assert.match(readFileSync(path.join(tree, 'etc', 'noderr', 'noderr-node.env'), 'utf8'), /^NODERR_ARGS=/m);
-  // A second run keeps the operator's arguments.
+  // A second run changes nothing: not a byte, not a time stamp, and the operator's arguments
+  // stay as edited.
   writeFileSync(path.join(tree, 'etc', 'noderr', 'noderr-node.env'), 'NODERR_ARGS=--chain local --name mine\n');
+  const before = snapshot(tree);
   const again = spawnSync(path.join(repoRoot, 'scripts', 'install.sh'), ['--root', tree, '--user', USER], { encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /nothing changed: this build is installed already/);
+  assert.deepEqual(snapshot(tree), before);
   assert.match(readFileSync(path.join(tree, 'etc', 'noderr', 'noderr-node.env'), 'utf8'), /--name mine/);
+});
+
+/** Every file under `dir`: its path, size, mode and modification time. */
+function snapshot(dir) {
+  const files = {};
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const s = statSync(p);
+        files[path.relative(dir, p)] = [s.size, s.mode, s.mtimeMs];
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+test('without root a system install stops before touching anything and says what it needs', {
+  skip: process.getuid() !== 0 && 'dropping to another user needs root (CI runs as root)',
+}, () => {
+  // The script's own text, run as nobody: the check comes before it reads any other file.
+  const script = readFileSync(path.join(repoRoot, 'scripts', 'install.sh'), 'utf8');
+  const out = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--',
+    'bash', '-c', script, 'install.sh', '--prefix', path.join(dir, 'system')], { encoding: 'utf8', cwd: '/' });
+  assert.equal(out.status, 1, `${out.stdout}${out.stderr}`);
+  assert.match(out.stderr, /installing into the system needs root/);
+  assert.match(out.stderr, /sudo scripts\/install\.sh.*--root DIR/s);
+  assert.ok(!existsSync(path.join(dir, 'system')), 'nothing was created');
 });
 
 test('systemd-analyze verify accepts the unit', {
