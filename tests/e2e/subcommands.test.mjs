@@ -74,3 +74,18 @@ test('scripts/try-upgrade.mjs: a missing or malformed argument and an unreachabl
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error: cannot reach the node's RPC at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 });
+
+test("a panic sends the operator to the project's real issue tracker", async () => {
+  // The zombienet chain names no validators until zombienet writes their keys; started bare, the
+  // node stops in GRANDPA's genesis with a panic, whose message is what an operator would see.
+  const dir = tempDir('noderr-e2e-panic-');
+  try {
+    const out = await runToExit(['--chain', 'zombienet', `--base-path=${dir}`, '--no-prometheus',
+      `--rpc-port=${await freePort()}`, `--port=${await freePort()}`]);
+    assert.notEqual(out.code, 0);
+    assert.match(out.stderr, /This is a bug\. Please report it at:\s+https:\/\/github\.com\/Noderrxyz\/noderr-node-os\/issues/);
+    assert.doesNotMatch(out.stderr, /\.invalid/);
+  } finally {
+    removeDir(dir);
+  }
+});
