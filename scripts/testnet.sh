@@ -53,7 +53,9 @@ trap cleanup EXIT INT TERM
 node tests/e2e/devnet.mjs replay --port "$replay_port" &
 pids+=($!)
 step "spawning $definition with zombienet (files in $run_dir/net)"
-PATH="$CARGO_TARGET_DIR/release:$PATH" "$zombie" spawn -p native -d "$run_dir/net" "$network" \
+# `-v none`: zombie-cli does not watch the nodes. Watching, it tears the whole network down the
+# moment one node stops, so a developer could not stop a validator and watch finality go on.
+PATH="$CARGO_TARGET_DIR/release:$PATH" "$zombie" spawn -p native -v none -d "$run_dir/net" "$network" \
 	> >(tee "$run_dir/zombie.log") 2>&1 &
 zombie_pid=$!
 pids+=("$zombie_pid")
