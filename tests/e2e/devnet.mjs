@@ -104,9 +104,13 @@ async function connectRpc(url) {
   return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
 }
 
+/** Bars seeded by default: the longest default window (the price model's 60 rows plus the
+ * feature pipeline's 250-bar warm-up) with room to spare. */
+export const SEED_BARS = 350;
+
 /** Seeds feed 0 with the `count` bars before its next bar time, if it has no history yet.
  * Resolves with the number of bars seeded (0 when the feed already had history). */
-export async function seedFeed(api, { count = 350, bars = readBars(), signer } = {}) {
+export async function seedFeed(api, { count = SEED_BARS, bars = readBars(), signer } = {}) {
   if ((await api.query.inference.barCount(0)).toNumber() > 0) return 0;
   const feed = (await api.query.inference.feeds(0)).unwrap();
   const start = feed.nextBarTime.toNumber();
@@ -137,7 +141,7 @@ async function main() {
     await cryptoWaitReady();
     const api = await connectRpc(rpc);
     const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-    const n = await seedFeed(api, { count: Number(arg(args, '--bars', '350')), bars: readBars(data), signer: alice });
+    const n = await seedFeed(api, { count: Number(arg(args, '--bars', String(SEED_BARS))), bars: readBars(data), signer: alice });
     console.log(n ? `seeded the BTC/USD feed with ${n} bars` : 'the BTC/USD feed already has history');
     await api.disconnect();
   } else {

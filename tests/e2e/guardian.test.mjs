@@ -15,7 +15,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   connect, httpRpc, removeDir, runToExit, servedModels, startLocalValidators, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
-import { readBars, replayServer, seedFeed } from './devnet.mjs';
+import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
 const BIAS = 50_000;
@@ -65,7 +65,7 @@ before(async () => {
   await waitFor(async () => (await apis.charlie.rpc.system.health()).peers.toNumber() >= 2,
     { timeoutMs: 60_000, what: "Charlie's node connected to both validators" });
   const alice = keyring.addFromUri('//Alice');
-  assert.equal(await seedFeed(api, { bars: readBars(), signer: alice }), 350);
+  assert.equal(await seedFeed(api, { bars: readBars(), signer: alice }), SEED_BARS);
 
   // Three GUARDIANs join as a staker would from polkadot.js apps.
   const guardians = ['G1', 'G2', 'G3'].map((g) => keyring.addFromUri(`//${g}`));

@@ -20,7 +20,7 @@ import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import {
   connect, nodeBinary, removeDir, repoRoot, startLocalValidators, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
-import { readBars, replayServer, seedFeed } from './devnet.mjs';
+import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
 
@@ -87,7 +87,7 @@ before(async () => {
     NODERR_METRICS: `http://127.0.0.1:${nodes.op.promPort}/metrics`,
     NODERR_ML: nodes.op.mlUrl,
   };
-  assert.equal(await seedFeed(api, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 350);
+  assert.equal(await seedFeed(api, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), SEED_BARS);
 });
 
 after(async () => {

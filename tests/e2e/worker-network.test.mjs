@@ -15,7 +15,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   artifactsDir, barWindow, connect, freePort, httpRpc, mlBinary, removeDir, startLocalValidators, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
-import { readBars, replayServer, seedFeed } from './devnet.mjs';
+import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
 
@@ -71,7 +71,7 @@ before(async () => {
   await waitFor(async () => (await apis.charlie.rpc.system.health()).peers.toNumber() >= 2,
     { timeoutMs: 60_000, what: "Charlie's node connected to both validators" });
   const n = await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') });
-  assert.equal(n, 200);
+  assert.equal(n, SEED_BARS);
 });
 
 after(async () => {

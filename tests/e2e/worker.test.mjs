@@ -11,10 +11,10 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   barWindow, connect, httpRpc, removeDir, rssMiB, runToExit, scrapeMetrics, servedModels, startNode, submit, tempDir, waitFor,
 } from './lib.mjs';
-import { readBars, replayServer, seedFeed } from './devnet.mjs';
+import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
-const SEEDED = 350;
+const SEEDED = SEED_BARS;
 let node;
 let api;
 let basePath;

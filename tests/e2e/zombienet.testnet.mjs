@@ -32,7 +32,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   artifactsDir, cacheDir, freePort, httpRpc, nodeBinary, portOpen, removeDir, repoRoot, rssMiB, sleep, submit, tempDir, waitFor,
 } from './lib.mjs';
-import { readBars, replayServer, seedFeed } from './devnet.mjs';
+import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const zombieCli = process.env.NODERR_ZOMBIE_CLI || path.join(cacheDir, 'zombie-cli', 'bin', 'zombie-cli');
 const prometheusBin = process.env.NODERR_PROMETHEUS || path.join(cacheDir, 'prometheus', 'usr', 'bin', 'prometheus');
@@ -196,7 +196,7 @@ before(async () => {
     }
     return true;
   }, { timeoutMs: 180_000, intervalMs: 1_000, what: 'every node serving the models of its tier' });
-  assert.equal(await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), 350);
+  assert.equal(await seedFeed(apis.alice, { bars: readBars(), signer: keyring.addFromUri('//Alice') }), SEED_BARS);
 });
 
 after(async () => {
