@@ -32,6 +32,11 @@ if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 cd "$(dirname "$0")/.."
+# Under sudo, the build is the invoking user's (root's home has none).
+if [ -z "${NODERR_CACHE:-}" ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+	NODERR_CACHE="$(getent passwd "$SUDO_USER" | cut -d: -f6)/.cache/noderr"
+	export NODERR_CACHE
+fi
 source scripts/env.sh
 
 case "$prefix$config" in *' '*) echo "paths with spaces are not supported" >&2; exit 2 ;; esac
@@ -74,11 +79,20 @@ for so in "$staging/lib"/*.so*; do
 	patchelf --set-rpath '$ORIGIN' "$so"
 	put "$so" "$lib/$(basename "$so")" 0644
 done
-# Libraries of an earlier libtorch that the node no longer links.
-for so in "$lib"/*; do
-	[ -e "$so" ] || continue
-	[ -e "$staging/lib/$(basename "$so")" ] || { rm -f "$so"; changed=$((changed + 1)); }
-done
+# Libraries an earlier install put there (its list) that this build no longer links; nothing
+# else in the directory is touched.
+list="$root$prefix/share/noderr/libraries"
+(cd "$staging/lib" && ls) >"$staging/libraries"
+if [ -f "$list" ]; then
+	while read -r name; do
+		if [ -n "$name" ] && [ "${name#*/}" = "$name" ] && [ ! -e "$staging/lib/$name" ] && [ -e "$lib/$name" ]; then
+			rm -f "$lib/$name"
+			changed=$((changed + 1))
+		fi
+	done <"$list"
+fi
+mkdir -p "$(dirname "$list")"
+put "$staging/libraries" "$list" 0644
 put "$staging/bin/noderr-node" "$bin/noderr-node" 0755
 echo "$count libraries, $(du -sh "$lib" | cut -f1)"
 put README.md "$doc/README.md" 0644

@@ -63,6 +63,20 @@ test('the installer lays out a self-contained node, its libraries, the unit and 
   assert.match(again.stdout, /nothing changed: this build is installed already/);
   assert.deepEqual(snapshot(tree), before);
   assert.match(readFileSync(path.join(tree, 'etc', 'noderr', 'noderr-node.env'), 'utf8'), /--name mine/);
+
+  // A library an earlier install listed and this build no longer links is removed; a file the
+  // installer never put there is left alone.
+  const libDir = path.join(tree, prefix, 'lib');
+  const list = path.join(tree, prefix, 'share', 'noderr', 'libraries');
+  writeFileSync(list, `${readFileSync(list, 'utf8')}libstale.so.1\n`);
+  writeFileSync(path.join(libDir, 'libstale.so.1'), 'old');
+  writeFileSync(path.join(libDir, 'operator-file.so'), 'mine');
+  const third = spawnSync(path.join(repoRoot, 'scripts', 'install.sh'), ['--root', tree, '--user', USER], { encoding: 'utf8' });
+  assert.equal(third.status, 0, third.stderr);
+  assert.match(third.stdout, /2 files installed or replaced/);
+  assert.ok(!existsSync(path.join(libDir, 'libstale.so.1')), 'the stale library is removed');
+  assert.equal(readFileSync(path.join(libDir, 'operator-file.so'), 'utf8'), 'mine');
+  assert.doesNotMatch(readFileSync(list, 'utf8'), /libstale/);
 });
 
 /** Every file under `dir`: its path, size, mode and modification time. */
@@ -86,13 +100,19 @@ test('without root a system install stops before touching anything and says what
   skip: process.getuid() !== 0 && 'dropping to another user needs root (CI runs as root)',
 }, () => {
   // The script's own text, run as nobody: the check comes before it reads any other file.
+  // Everything it could create is writable by nobody, so only the check can keep it away.
+  const open = path.join(dir, 'open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
   const script = readFileSync(path.join(repoRoot, 'scripts', 'install.sh'), 'utf8');
   const out = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--',
-    'bash', '-c', script, 'install.sh', '--prefix', path.join(dir, 'system')], { encoding: 'utf8', cwd: '/' });
+    'bash', '-c', script, 'install.sh', '--prefix', path.join(open, 'opt'), '--config', path.join(open, 'etc')], {
+    encoding: 'utf8', cwd: '/', env: { ...process.env, HOME: open, NODERR_CACHE: path.join(open, 'cache') },
+  });
   assert.equal(out.status, 1, `${out.stdout}${out.stderr}`);
   assert.match(out.stderr, /installing into the system needs root/);
   assert.match(out.stderr, /sudo scripts\/install\.sh.*--root DIR/s);
-  assert.ok(!existsSync(path.join(dir, 'system')), 'nothing was created');
+  assert.deepEqual(readdirSync(open), [], 'nothing was created');
 });
 
 test('systemd-analyze verify accepts the unit', {
