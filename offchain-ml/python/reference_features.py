@@ -55,10 +55,13 @@ def compute(bars: pd.DataFrame) -> pd.DataFrame:
     f["uo_7_14_28"] = ta.momentum.UltimateOscillator(h, l, c, 7, 14, 28).ultimate_oscillator()
     f["ao_5_34"] = ta.momentum.AwesomeOscillatorIndicator(h, l, 5, 34).awesome_oscillator() / c
     f["kama_10_2_30"] = c / ta.momentum.KAMAIndicator(c, 10, 2, 30).kama() - 1
-    srsi = ta.momentum.StochRSIIndicator(c, 14, 3, 3)
-    f["stochrsi_14"] = srsi.stochrsi()
-    f["stochrsi_k"] = srsi.stochrsi_k()
-    f["stochrsi_d"] = srsi.stochrsi_d()
+    # ta's StochRSI, with the pipeline's rule that an RSI range under 0.001 points is flat (0).
+    rsi = ta.momentum.RSIIndicator(c, 14).rsi()
+    lo, hi = rsi.rolling(14).min(), rsi.rolling(14).max()
+    srsi = ((rsi - lo) / (hi - lo)).where(hi - lo >= 1e-3, 0.0).where(hi.notna())
+    f["stochrsi_14"] = srsi
+    f["stochrsi_k"] = srsi.rolling(3).mean()
+    f["stochrsi_d"] = f["stochrsi_k"].rolling(3).mean()
     ppo = ta.momentum.PercentagePriceOscillator(c, 26, 12, 9)
     f["ppo_12_26"] = ppo.ppo()
     f["ppo_signal_9"] = ppo.ppo_signal()

@@ -57,7 +57,7 @@ fn every_feature_has_settled_after_the_warm_up() {
 	for (file, step) in [
 		("btc_1h.csv", 7),
 		("bitstamp_btc_1d.csv", 5),
-		("bitstamp_eth_1d.csv", 3),
+		("bitstamp_eth_1d.csv", 2),
 		("bitstamp_ltc_1d.csv", 3),
 	] {
 		let bars = series(file);
