@@ -6,7 +6,7 @@
 #   into the node's model store);
 # - a market-data replay server on http://127.0.0.1:9960 serves the real BTC/USD hourly bars of
 #   the training data in Binance and Coinbase formats, one bar per feed round;
-# - the BTC/USD feed is seeded with 200 archived bars (the models' windows), then the node's
+# - the BTC/USD feed is seeded with 350 archived bars (the models' windows), then the node's
 #   off-chain workers (Dave, Eve and Ferdie, for the operators Alice, Bob and Charlie) observe a
 #   bar every 10 blocks, and run the price, regime and MSRR models on each new bar; sentiment
 #   tasks settle for texts users submit;
