@@ -17,12 +17,13 @@ if ! "$bin" --version 2>/dev/null | grep -qw "$version"; then
 	}
 	step "installing zombie-cli $version in $root (once; about 13 minutes on two cores)" >&2
 	# Its own target directory: nothing of it mixes with the project's build.
-	if ! CARGO_TARGET_DIR="$NODERR_CACHE/target-zombie-cli" \
-		cargo install --locked --quiet zombie-cli --version "$version" --root "$root" >&2; then
-		rm -rf "$NODERR_CACHE/target-zombie-cli"
+	status=0
+	CARGO_TARGET_DIR="$NODERR_CACHE/target-zombie-cli" \
+		cargo install --locked --quiet zombie-cli --version "$version" --root "$root" >&2 || status=$?
+	rm -rf "$NODERR_CACHE/target-zombie-cli"
+	if [ "$status" -ne 0 ]; then
 		echo "zombie-cli $version is missing and could not be built (cargo's output above says why; it needs crates.io): fix that and start again, or $fix" >&2
 		exit 1
 	fi
-	rm -rf "$NODERR_CACHE/target-zombie-cli"
 fi
 echo "$bin"

@@ -14,7 +14,6 @@ import {
 import { SEED_BARS, readBars, replayServer, seedFeed } from './devnet.mjs';
 
 const UNIT = 10n ** 12n;
-const SEEDED = SEED_BARS;
 let node;
 let api;
 let basePath;
@@ -56,7 +55,7 @@ before(async () => {
     }
   });
   const n = await seedFeed(api, { bars, signer: keyring.addFromUri('//Alice') });
-  assert.equal(n, SEEDED);
+  assert.equal(n, SEED_BARS);
   await waitFor(async () => (await servedModels(node)).length === 4, { timeoutMs: 120_000, what: 'the default models served' });
 });
 
@@ -71,9 +70,9 @@ after(async () => {
 const barCount = async () => (await api.query.inference.barCount(0)).toNumber();
 
 test('observers aggregate the real bar from the good source and log the bad ones', async () => {
-  await waitFor(async () => (await barCount()) > SEEDED, { timeoutMs: 180_000, intervalMs: 1_000, what: 'an observed bar' });
-  const bar = (await api.query.inference.bars(0, SEEDED)).unwrap();
-  const real = readBars()[SEEDED];
+  await waitFor(async () => (await barCount()) > SEED_BARS, { timeoutMs: 180_000, intervalMs: 1_000, what: 'an observed bar' });
+  const bar = (await api.query.inference.bars(0, SEED_BARS)).unwrap();
+  const real = readBars()[SEED_BARS];
   assert.equal(bar.time.toNumber(), real.time);
   const fixed6 = (x) => BigInt(Math.round(Number(x) * 1e6));
   assert.equal(bar.close.toBigInt(), fixed6(real.close));
@@ -172,8 +171,8 @@ test("the node's metrics, `results` and worker-key RPC show and serve the worker
     assert.ok(printed.settled > printed.created);
   }
   assert.ok(tasks.size >= settled.size - 2, `results printed ${tasks.size} of ${settled.size} settled tasks`);
-  assert.ok(lines.some((l) => l.kind === 'seeded' && l.bars === SEEDED));
-  assert.ok(lines.some((l) => l.kind === 'bar' && l.number === SEEDED));
+  assert.ok(lines.some((l) => l.kind === 'seeded' && l.bars === SEED_BARS));
+  assert.ok(lines.some((l) => l.kind === 'bar' && l.number === SEED_BARS));
   const text = await runToExit(['results', `--rpc-url=http://127.0.0.1:${node.rpcPort}`, '--blocks=50']);
   assert.match(text.stdout, /task \d+ (prediction|regime|risk|observation|sentiment) .*: answer \[/);
 
