@@ -30,26 +30,35 @@ fn spreads(bars: &[Bar]) -> Vec<f64> {
 		.collect()
 }
 
-/// The largest deviation, in units of the feature's spread, of any value of a `WINDOW`-row
-/// window computed after `warmup` bars from the same window computed after `REFERENCE` bars,
-/// over windows ending every `step` bars; with the feature it occurs in and the windows compared.
-fn worst(bars: &[Bar], sd: &[f64], warmup: usize, step: usize) -> (f64, &'static str, usize) {
-	let mut worst = (0.0, "", 0);
+/// For each warm-up, the largest deviation, in units of the feature's spread, of any value of a
+/// `WINDOW`-row window computed after that many bars from the same window computed after
+/// `REFERENCE` bars (computed once per window), over windows ending every `step` bars; with the
+/// feature it occurs in. Also the number of windows compared.
+fn worst<const K: usize>(
+	bars: &[Bar],
+	sd: &[f64],
+	warmups: [usize; K],
+	step: usize,
+) -> ([(f64, &'static str); K], usize) {
+	let mut worst = [(0.0, ""); K];
+	let mut windows = 0;
 	for end in (REFERENCE + WINDOW..=bars.len()).step_by(step) {
 		let reference = features::compute(&bars[end - REFERENCE - WINDOW..end]).unwrap();
 		let reference = &reference[REFERENCE * FEATURE_COUNT..];
-		let short = features::compute(&bars[end - warmup - WINDOW..end]).unwrap();
-		let short = &short[warmup * FEATURE_COUNT..];
-		worst.2 += 1;
-		for (i, (a, b)) in short.iter().zip(reference).enumerate() {
-			let j = i % FEATURE_COUNT;
-			let d = if sd[j] > 0.0 { (a - b).abs() / sd[j] } else { (a - b).abs() };
-			if d > worst.0 {
-				worst = (d, FEATURES[j].name, worst.2);
+		windows += 1;
+		for (warmup, worst) in warmups.iter().zip(&mut worst) {
+			let short = features::compute(&bars[end - warmup - WINDOW..end]).unwrap();
+			let short = &short[warmup * FEATURE_COUNT..];
+			for (i, (a, b)) in short.iter().zip(reference).enumerate() {
+				let j = i % FEATURE_COUNT;
+				let d = if sd[j] > 0.0 { (a - b).abs() / sd[j] } else { (a - b).abs() };
+				if d > worst.0 {
+					*worst = (d, FEATURES[j].name);
+				}
 			}
 		}
 	}
-	worst
+	(worst, windows)
 }
 
 #[test]
@@ -62,9 +71,9 @@ fn every_feature_has_settled_after_the_warm_up() {
 	] {
 		let bars = series(file);
 		let sd = spreads(&bars);
-		// The former warm-up of 100 bars, for the record: its first rows had not settled.
-		let (before, before_name, _) = worst(&bars, &sd, 100, step);
-		let (d, name, windows) = worst(&bars, &sd, features::WARMUP, step);
+		// Beside it the former warm-up of 100 bars, for the record: its first rows had not settled.
+		let ([(d, name), (before, before_name)], windows) =
+			worst(&bars, &sd, [features::WARMUP, 100], step);
 		println!(
 			"{file}: {windows} windows; worst deviation after {} bars {d:.1e} spreads ({name}), \
 			 after 100 bars {before:.1e} ({before_name})",
