@@ -14,12 +14,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/scripts/env.sh"
 "$root/scripts/default-artifacts.sh" --release >/dev/null
 env="$NODERR_CACHE/torchenv"
-if ! "$env/bin/python" -c 'import torch, pandas, ta, tokenizers, onnx, onnxruntime, talib' 2>/dev/null; then
+if ! "$env/bin/python" -c 'import torch, pandas, ta, tokenizers, onnx, onnxruntime, talib, vaderSentiment' 2>/dev/null; then
 	step "PyTorch eager, ONNX Runtime and TA-Lib environment in $env"
 	python3 -m venv "$env"
 	"$env/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0 numpy pandas==3.0.* tokenizers \
 		onnx==1.23.* onnxruntime==1.32.* ta-lib==0.8.*
-	"$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "$NODERR_CACHE/downloads/ta-0.11.0.tar.gz"
+	"$env/bin/pip" install --quiet --disable-pip-version-check --no-deps "$NODERR_CACHE/downloads/ta-0.11.0.tar.gz" \
+		"$NODERR_CACHE/downloads/vaderSentiment-3.3.2.tar.gz"
 fi
 
 step "Rust: criterion benchmarks"

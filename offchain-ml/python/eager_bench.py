@@ -174,8 +174,23 @@ NEGATIONS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor"
              "without", "isnt", "isn't", "dont", "don't", "doesnt", "doesn't", "wasnt", "wasn't", "aint"}
 
 
-def lexicon_features(lexicon, text):
+def intensity_features(text):
+    """VADER's compound score and positive, negative and neutral shares before rounding: the
+    intensity rules' last four features (offchain-ml/src/pipeline/intensity.rs computes the same
+    doubles, tests/intensity_reference.rs checks it)."""
+    from vaderSentiment import vaderSentiment
+    global _analyzer
+    if "_analyzer" not in globals():
+        vaderSentiment.round = lambda value, places: value
+        _analyzer = vaderSentiment.SentimentIntensityAnalyzer()
+    s = _analyzer.polarity_scores(text)
+    return [s["compound"], s["pos"], s["neg"], s["neu"]]
+
+
+def lexicon_features(lexicon, text, rules="negation"):
     """The sentiment head's lexicon features, as offchain-ml/src/pipeline/lexicon.rs computes them."""
+    if rules == "intensity":
+        return lexicon_features(lexicon, text) + intensity_features(text)
     punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
     total_sum, positive, negative, plain, since = 0.0, 0.0, 0.0, 0, None
     for token in text.split():
@@ -386,9 +401,10 @@ def main():
     results["sentiment_tokens"] = len(tok.encode(text).ids)
 
     lexicon = dict(manifest["params"].get("lexicon", []))
+    rules = manifest["params"].get("lexicon_rules", "negation")
 
     def set_lexicon_features():
-        ws["_lexicon_features"] = torch.tensor([lexicon_features(lexicon, text)], dtype=torch.float32)
+        ws["_lexicon_features"] = torch.tensor([lexicon_features(lexicon, text, rules)], dtype=torch.float32)
 
     set_lexicon_features()
 

