@@ -2,8 +2,9 @@
 # Runs every cargo-fuzz target for SECONDS each (default 300; the test suite runs 30) and
 # prints, per target, the executions, the corpus size and the crashes (none, or this fails).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Targets: artifact (decode, load, one inference per method), tokenizer, features (the
-# pipeline on arbitrary bars), peer_request (the artifact protocol's decoding and chunk reads).
+# Targets: artifact (decode, load, one inference per method), tokenizer (the text pipeline:
+# token ids and the lexicon features under both rule sets), features (the pipeline on arbitrary
+# bars), peer_request (the artifact protocol's decoding and chunk reads).
 # cargo-fuzz is installed once in $NODERR_CACHE/cargo-fuzz; targets build in
 # $NODERR_CACHE/target-fuzz (instrumented, so apart from the normal build); the corpus grows in
 # $NODERR_CACHE/fuzz-corpus, seeded from the committed artifacts and the seeds made below. A
@@ -35,6 +36,7 @@ mkdir -p "$corpus_root"/{artifact,tokenizer,features,peer_request}
 cp -n offchain-ml/artifacts/*.nrm "$corpus_root/artifact/" 2>/dev/null || true
 printf 'markets rally on strong earnings' >"$corpus_root/tokenizer/rally"
 printf 'Bitcoin’s price — 的 ÉTÉ naïve!!! ##ings [CLS]\t\n\x00' >"$corpus_root/tokenizer/mixed"
+printf 'not SO good but no bad at the least :) kind of 😀😀?? the shit' >"$corpus_root/tokenizer/rules"
 python3 -c "import sys; sys.stdout.buffer.write(bytes([1]) + bytes(range(256)) * 8)" \
 	>"$corpus_root/features/steps"
 python3 -c "import sys, struct; sys.stdout.buffer.write(bytes(32) + struct.pack('<QI', 1048000, 4096))" \

@@ -684,6 +684,8 @@ pub fn sentiment_report(engine: &Engine, hash: &str) -> Result<Vec<Value>, Strin
 		report["beats_vader"] = json!(f1 > best_vader);
 		let (lo, hi) = macro_f1_difference_interval(&pred, &vader, &truth);
 		report["macro_f1_minus_vader_95"] = json!([lo, hi]);
+		// Ahead beyond chance: the whole 95 % interval of the difference above zero.
+		report["beats_vader_95"] = json!(lo > 0.0);
 		out.push(report);
 	}
 	Ok(out)
