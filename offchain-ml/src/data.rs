@@ -193,6 +193,46 @@ pub fn read_vader_lexicon() -> Result<(Vec<(String, f64)>, Vec<(String, String)>
 	Ok((words, emoji))
 }
 
+/// Runs a reference script of `offchain-ml/python` in the reference Python environment that
+/// `scripts/setup-data.sh` prepares, with `input` as JSON on its standard input and `args` after
+/// the script's path, and returns the lines it prints. Standard input is written from a thread,
+/// so a reference may answer while its input is still going in, whatever the pipe's size.
+pub fn run_python_reference<T: serde::Serialize + ?Sized>(
+	script: &str,
+	args: &[&std::ffi::OsStr],
+	input: &T,
+) -> Result<Vec<String>, String> {
+	use std::{
+		io::Write,
+		process::{Command, Stdio},
+	};
+	let python = cache_dir().join("pyenv/bin/python");
+	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("python").join(script);
+	let mut child = Command::new(&python)
+		.arg(&path)
+		.args(args)
+		.stdin(Stdio::piped())
+		.stdout(Stdio::piped())
+		.stderr(Stdio::piped())
+		.spawn()
+		.map_err(|e| format!("{}: {e} (scripts/setup-data.sh installs it)", python.display()))?;
+	let input = serde_json::to_vec(input).map_err(|e| format!("{script} input: {e}"))?;
+	let mut stdin = child.stdin.take().expect("stdin is piped");
+	let writer = std::thread::spawn(move || stdin.write_all(&input));
+	let output = child.wait_with_output().map_err(|e| format!("{script}: {e}"))?;
+	let written = writer.join().map_err(|_| format!("{script}: the input thread panicked"))?;
+	if !output.status.success() {
+		return Err(format!(
+			"{script} failed ({}): {}",
+			output.status,
+			String::from_utf8_lossy(&output.stderr).trim()
+		));
+	}
+	written.map_err(|e| format!("{script} input: {e}"))?;
+	let stdout = String::from_utf8(output.stdout).map_err(|e| format!("{script} output: {e}"))?;
+	Ok(stdout.lines().map(String::from).collect())
+}
+
 /// A small RFC 4180 reader: quoted fields, doubled quotes, newlines inside quotes.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
 	let mut records = Vec::new();

@@ -611,6 +611,7 @@ pub fn train_sentiment(out: &Path, opts: &TrainOptions) -> Result<Manifest, Stri
 	let mut domains = evaluate::sentiment_sets()?;
 	for d in &mut domains {
 		d.train.truncate(SENTIMENT_DOMAIN_TRAIN_TEXTS);
+		d.test.truncate(evaluate::SENTIMENT_TEXTS_PER_DOMAIN);
 		println!(
 			"sentiment: {}: {} training, {} held-out texts",
 			d.name,

@@ -102,8 +102,9 @@ fn every_model_is_scored_beside_its_baselines() {
 		}
 	}
 	assert_eq!(finite(msrr, "/buy_and_hold/mean_allocation"), 1.0);
-	// Sentiment: its training corpus's held-out texts (figures recorded at training), then the
-	// held-out texts of each human-rated domain, one of which it never trained on.
+	// Sentiment: its training corpus's held-out texts (figures recorded at training), then each
+	// human-rated domain: the held-out texts of the three it trained on, every text of the one
+	// it never did.
 	let recorded = &by("sentiment")["recorded_at_training"];
 	assert!(finite(recorded, "/macro_f1") > finite(recorded, "/macro_f1_vader"), "{recorded}");
 	let texts: Vec<&Value> =
@@ -124,28 +125,31 @@ fn every_model_is_scored_beside_its_baselines() {
 				"/neutral_answers",
 			],
 		);
-		assert!(finite(r, "/test_samples") > 500.0, "{r}");
+		let trained = r["domain"] != noderr_ml::evaluate::SENTIMENT_HELD_OUT_DOMAIN;
+		// At least 500 held-out texts of a trained domain; of the editorial snippets, every
+		// distinct one within the model's input limit (about 5,100 of the 5,189 rated).
+		let least = if trained { 500.0 } else { 5000.0 };
+		assert!(finite(r, "/test_samples") > least, "{r}");
 		let lo = finite(r, "/macro_f1_minus_vader_95/0");
 		let hi = finite(r, "/macro_f1_minus_vader_95/1");
 		let d = finite(r, "/macro_f1") - finite(r, "/macro_f1_vader");
 		assert!(lo <= d && d <= hi, "{r}");
-		let trained = r["domain"] != noderr_ml::evaluate::SENTIMENT_HELD_OUT_DOMAIN;
+		assert_eq!(r["beats_vader_95"], lo > 0.0, "{r}");
 		assert_eq!(r["trained_on_domain"], trained, "{r}");
 	}
 	let f1 = |domain: &str, key: &str| {
 		finite(texts.iter().find(|r| r["domain"] == domain).unwrap(), key)
 	};
-	// The published model: ahead of VADER on the review snippets it trained on; on the
-	// editorial snippets it never saw, at least level with VADER (within 2 points of macro-F1;
-	// the bootstrap interval of the difference spans zero there, and on tweets, VADER's home).
+	// The published model: ahead of VADER on the review snippets it trained on, and on the
+	// editorial snippets it never saw ahead beyond chance (the whole 95 % interval of the
+	// difference above zero) and ahead of VADER with the band fitted on its training texts too.
 	for domain in ["movie", "amazon"] {
 		assert!(f1(domain, "/macro_f1") > f1(domain, "/macro_f1_vader"), "{domain}: {stdout}");
 	}
 	let held_out = noderr_ml::evaluate::SENTIMENT_HELD_OUT_DOMAIN;
-	assert!(
-		f1(held_out, "/macro_f1") > f1(held_out, "/macro_f1_vader") - 0.02,
-		"{held_out}: {stdout}"
-	);
+	let never_trained = texts.iter().find(|r| r["domain"] == held_out).unwrap();
+	assert_eq!(never_trained["beats_vader_95"], true, "{held_out}: {never_trained}");
+	assert_eq!(never_trained["beats_vader"], true, "{held_out}: {never_trained}");
 	for r in &reports {
 		println!("evaluate {r}");
 	}

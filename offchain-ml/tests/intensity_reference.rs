@@ -6,7 +6,7 @@
 //! must be the same doubles. Needs `scripts/setup-data.sh` (the README's commands run it).
 
 use noderr_ml::{data, pipeline::intensity};
-use std::{collections::HashMap, io::Write, process::Command};
+use std::collections::HashMap;
 
 const WRITTEN: &[&str] = &[
 	"VADER is smart, handsome, and funny.",
@@ -55,8 +55,6 @@ const WRITTEN: &[&str] = &[
 
 #[test]
 fn rust_rules_score_every_text_as_vader_does() {
-	let python = data::cache_dir().join("pyenv/bin/python");
-	assert!(python.exists(), "{} is missing: run scripts/setup-data.sh", python.display());
 	let (words, emoji) = data::read_vader_lexicon().unwrap();
 	let lexicon: HashMap<String, f64> = words.into_iter().collect();
 	let emoji: HashMap<char, String> =
@@ -79,22 +77,9 @@ fn rust_rules_score_every_text_as_vader_does() {
 			.map(|t| t.text),
 	);
 
-	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/vader_scores.py");
-	let mut child = Command::new(&python)
-		.arg(script)
-		.stdin(std::process::Stdio::piped())
-		.stdout(std::process::Stdio::piped())
-		.spawn()
-		.unwrap();
-	let input = serde_json::to_vec(&texts).unwrap();
-	let mut stdin = child.stdin.take().unwrap();
-	let writer = std::thread::spawn(move || stdin.write_all(&input));
-	let output = child.wait_with_output().unwrap();
-	writer.join().unwrap().unwrap();
-	assert!(output.status.success(), "the reference script failed");
-	let reference: Vec<Vec<f64>> = String::from_utf8(output.stdout)
+	let reference: Vec<Vec<f64>> = data::run_python_reference("vader_scores.py", &[], &texts)
 		.unwrap()
-		.lines()
+		.iter()
 		.map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
 		.collect();
 	assert_eq!(reference.len(), texts.len());

@@ -2,10 +2,6 @@
 //! model's own tokenizer.json) over the whole labelled corpus: every text must give the same ids.
 
 use noderr_ml::{data, models::sentiment};
-use std::{
-	io::Write,
-	process::{Command, Stdio},
-};
 
 #[test]
 fn token_ids_match_hugging_face_tokenizers() {
@@ -31,20 +27,11 @@ fn token_ids_match_hugging_face_tokenizers() {
 		]
 		.map(String::from),
 	);
-	let mut child = Command::new(cache.join("pyenv/bin/python"))
-		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/reference_tokens.py"))
-		.arg(dir.join("tokenizer.json"))
-		.arg(sentiment::MAX_TOKENS.to_string())
-		.stdin(Stdio::piped())
-		.stdout(Stdio::piped())
-		.spawn()
-		.unwrap();
-	child.stdin.take().unwrap().write_all(&serde_json::to_vec(&texts).unwrap()).unwrap();
-	let out = child.wait_with_output().unwrap();
-	assert!(out.status.success());
-	let reference: Vec<Vec<i64>> = String::from_utf8(out.stdout)
+	let (tokenizer, max_tokens) = (dir.join("tokenizer.json"), sentiment::MAX_TOKENS.to_string());
+	let args = [tokenizer.as_os_str(), std::ffi::OsStr::new(&max_tokens)];
+	let reference: Vec<Vec<i64>> = data::run_python_reference("reference_tokens.py", &args, &texts)
 		.unwrap()
-		.lines()
+		.iter()
 		.map(|l| l.split(' ').map(|x| x.parse().unwrap()).collect())
 		.collect();
 	assert_eq!(reference.len(), texts.len());
