@@ -102,6 +102,23 @@ fn every_model_is_scored_beside_its_baselines() {
 		}
 	}
 	assert_eq!(finite(msrr, "/buy_and_hold/mean_allocation"), 1.0);
+	// MSRR against each baseline: the block-bootstrap interval of each difference brackets the
+	// difference itself; the published filter's lower downside deviation is beyond chance
+	// against both (its purpose), while its mean return and Sortino ratio are not told apart
+	// from theirs (the held-out hours have no drift to time).
+	for who in ["buy_and_hold", "volatility_targeting"] {
+		for key in ["mean_return_pct", "downside_deviation_pct", "sortino_per_bar"] {
+			let interval = format!("/msrr_minus_{who}_95/{key}");
+			let (lo, hi) =
+				(finite(msrr, &format!("{interval}/0")), finite(msrr, &format!("{interval}/1")));
+			let d = finite(msrr, &format!("/msrr/{key}")) - finite(msrr, &format!("/{who}/{key}"));
+			assert!(lo <= d && d <= hi, "{interval}: {msrr}");
+		}
+		assert!(
+			finite(msrr, &format!("/msrr_minus_{who}_95/downside_deviation_pct/1")) < 0.0,
+			"{msrr}"
+		);
+	}
 	// Sentiment: its training corpus's held-out texts (figures recorded at training), then each
 	// human-rated domain: the held-out texts of the three it trained on, every text of the one
 	// it never did.
