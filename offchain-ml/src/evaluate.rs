@@ -591,7 +591,7 @@ impl TextDomain {
 			.chain(&self.test)
 			.map(|t| (artifact::blake2_256(t.text.as_bytes()), t))
 			.collect();
-		all.sort_by(|a, b| a.0.cmp(&b.0));
+		all.sort_by_key(|a| a.0);
 		all.into_iter().take(SENTIMENT_TEXTS_NEVER_TRAINED).map(|(_, t)| t).collect()
 	}
 }
