@@ -514,12 +514,10 @@ pub fn performance_difference_intervals(a: &[f64], b: &[f64]) -> Value {
 		down.push(pa.1 - pb.1);
 		sortino.push(pa.2 - pb.2);
 	}
-	let interval =
-		|v: &mut Vec<f64>| [heldout::percentile(v, 0.025), heldout::percentile(v, 0.975)];
 	json!({
-		"mean_return_pct": interval(&mut mean),
-		"downside_deviation_pct": interval(&mut down),
-		"sortino_per_bar": interval(&mut sortino),
+		"mean_return_pct": interval_95(&mut mean),
+		"downside_deviation_pct": interval_95(&mut down),
+		"sortino_per_bar": interval_95(&mut sortino),
 	})
 }
 
@@ -667,7 +665,13 @@ pub fn macro_f1_difference_interval(a: &[usize], b: &[usize], truth: &[usize]) -
 			heldout::macro_f1(&picked(a), &t, 3) - heldout::macro_f1(&picked(b), &t, 3)
 		})
 		.collect();
-	(heldout::percentile(&mut diffs, 0.025), heldout::percentile(&mut diffs, 0.975))
+	let [lo, hi] = interval_95(&mut diffs);
+	(lo, hi)
+}
+
+/// The central 95 % of bootstrap statistics: their 2.5th and 97.5th percentiles (sorts `v`).
+fn interval_95(v: &mut [f64]) -> [f64; 2] {
+	[heldout::percentile(v, 0.025), heldout::percentile(v, 0.975)]
 }
 
 /// The sentiment model against VADER on each human-rated domain ([`TextDomain::scored`]: the
